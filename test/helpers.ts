@@ -1,0 +1,43 @@
+/**
+ * Test helpers: fixture loading (from test/fixtures, never from outside the repository)
+ * and small utilities shared by the suites.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+
+// Compiled tests live in dist/test/; fixtures stay in test/fixtures at the package root.
+const here = dirname(fileURLToPath(import.meta.url));
+export const ROOT = join(here, '..', '..');
+export const FIXTURES = join(ROOT, 'test', 'fixtures');
+
+export function fixturePath(rel: string): string {
+  return join(FIXTURES, rel);
+}
+
+export function fixtureBytes(rel: string): Uint8Array {
+  const b = readFileSync(fixturePath(rel));
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
+export function fixtureJSON<T = any>(rel: string): T {
+  return JSON.parse(readFileSync(fixturePath(rel), 'utf8')) as T;
+}
+
+/** A deterministic PRNG (mulberry32) for property tests: same seed, same cases. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function randomBytes(rand: () => number, n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) out[i] = (rand() * 256) | 0;
+  return out;
+}
