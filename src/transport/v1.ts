@@ -1,0 +1,305 @@
+/**
+ * BIP-less v1 transport framing: a sans-I/O push decoder and a frame writer.
+ * Header: magic(4) | command(12, NUL-padded ASCII) | length(u32 LE) | checksum(4 = SHA256d[0..4]).
+ * Checks in the order of the bad-input table (src/transport/README.md): magic, command bytes,
+ * declared length (before any allocation), checksum over the raw received bytes.
+ * Runs on whichever thread owns the socket (a shard worker); hot path: no allocation for frames
+ * inside one chunk, no exceptions on peer bytes, checksums batched per pushed chunk.
+ */
+import { Status } from '../protocol/errors.js';
+import { MAX_PROTOCOL_MESSAGE_LENGTH } from '../protocol/constants.js';
+import { lookupCommand, commandBytes, COMMAND_BYTES, COMMAND_SIZE } from '../protocol/commands.js';
+import { checksum, checksumBatch } from '../protocol/checksum.js';
+
+export const HEADER_SIZE = 24;
+/** SHA256d of the empty string, first four bytes (5d f6 e0 e2) as uint32 LE: every empty payload's checksum. */
+export const EMPTY_CHECKSUM = 0xe2e0f65d;
+
+/** Receives decoded frames. Views are valid only during the call: the buffer is reused after it. */
+export interface V1FrameSink {
+  /**
+   * One frame. `command` is a known command id (> 0) or 0 for a valid but unknown command (its
+   * string is at `buf[off - 20, off - 8)`: the header always precedes the payload in `buf`).
+   * `checksumOk` false means the frame must be dropped and counted (the stream stays in sync).
+   */
+  onFrame(command: number, buf: Uint8Array, off: number, len: number, checksumOk: boolean): void;
+}
+
+export interface V1DecoderOptions {
+  /**
+   * Largest payload accepted; a larger declared length is fatal.
+   * @default MAX_PROTOCOL_MESSAGE_LENGTH (4,000,000, Bitcoin Core net.h)
+   */
+  maxPayload?: number;
+  /**
+   * Frames per checksum batch: the multi-buffer hash works on many frames of one chunk at once.
+   * @default 256
+   */
+  batchSize?: number;
+}
+
+/** Smallest buffer for a frame that straddles chunks; it then grows to at most twice what arrived. */
+const MIN_PARTIAL = 4096;
+
+const EMPTY = new Uint8Array(0);
+let lastBuffer: ArrayBufferLike | null = null;
+let lastView: DataView | null = null;
+
+/** One DataView per underlying ArrayBuffer, reused while pushes come from the same buffer. */
+function viewOf(buf: Uint8Array): DataView {
+  if (buf.buffer !== lastBuffer) {
+    lastBuffer = buf.buffer;
+    lastView = new DataView(buf.buffer);
+  }
+  return lastView!;
+}
+
+/**
+ * Push decoder for one v1 byte stream. `push` takes chunks of any size and calls the sink once per
+ * complete frame, in order. A fatal fault (bad magic, malformed command bytes, oversize length)
+ * is returned as a status and the decoder stays dead: the caller disconnects.
+ */
+export class V1Decoder {
+  readonly magic: number;
+  readonly maxPayload: number;
+  sink: V1FrameSink;
+
+  /** 0 while healthy; the fatal status once the stream is unusable. */
+  fatal = 0;
+  frames = 0;
+  bytes = 0;
+  badChecksums = 0;
+  unknownCommands = 0;
+
+  // A frame straddling chunks: header and arrived payload bytes, copied into `partial`.
+  private partial: Uint8Array = EMPTY;
+  private partialLen = 0;
+  /** Total size (header + payload) of the straddling frame, 0 while its header is incomplete. */
+  private partialTotal = 0;
+  private partialCmd = 0;
+
+  // Batch state, reused across pushes.
+  private readonly batchMax: number;
+  private readonly bOff: Int32Array;
+  private readonly bLen: Int32Array;
+  private readonly bCmd: Int32Array;
+  private readonly bSum: Uint32Array;
+  private readonly bGot: Uint32Array;
+
+  constructor(magic: number, sink: V1FrameSink, options: V1DecoderOptions = {}) {
+    this.magic = magic >>> 0;
+    this.sink = sink;
+    this.maxPayload = options.maxPayload ?? MAX_PROTOCOL_MESSAGE_LENGTH;
+    this.batchMax = options.batchSize ?? 256;
+    this.bOff = new Int32Array(this.batchMax);
+    this.bLen = new Int32Array(this.batchMax);
+    this.bCmd = new Int32Array(this.batchMax);
+    this.bSum = new Uint32Array(this.batchMax);
+    this.bGot = new Uint32Array(this.batchMax);
+  }
+
+  /** Bytes held for a frame that has not fully arrived (bounded by what arrived, see MIN_PARTIAL). */
+  get bufferedBytes(): number {
+    return this.partialLen;
+  }
+
+  /** Bytes of memory held for the straddling frame. */
+  get bufferCapacity(): number {
+    return this.partial.length;
+  }
+
+  /**
+   * Feeds one chunk. Returns 0, or a fatal status (BAD_MAGIC, BAD_COMMAND, OVERSIZE) after which
+   * the stream must be closed. Frames before the fault in the same chunk are still delivered.
+   */
+  push(chunk: Uint8Array): number {
+    if (this.fatal !== 0) return this.fatal;
+    this.bytes += chunk.length;
+    let pos = 0;
+    const end = chunk.length;
+
+    if (this.partialLen > 0) {
+      pos = this.fillPartial(chunk);
+      if (this.fatal !== 0) return this.fatal;
+      if (this.partialLen > 0) return 0; // still incomplete: the whole chunk was consumed
+    }
+
+    const view = viewOf(chunk);
+    const base = chunk.byteOffset;
+    const magic = this.magic;
+    const maxPayload = this.maxPayload;
+    const bOff = this.bOff;
+    const bLen = this.bLen;
+    const bCmd = this.bCmd;
+    const bGot = this.bGot;
+    let n = 0;
+
+    while (end - pos >= HEADER_SIZE) {
+      const h = base + pos;
+      if (view.getUint32(h, true) !== magic) {
+        this.fatal = Status.BAD_MAGIC;
+        break;
+      }
+      const cmd = lookupCommand(view, h + 4);
+      if (cmd < 0) {
+        this.fatal = Status.BAD_COMMAND;
+        break;
+      }
+      const len = view.getUint32(h + 16, true);
+      if (len > maxPayload) {
+        this.fatal = Status.OVERSIZE;
+        break;
+      }
+      if (end - pos - HEADER_SIZE < len) break; // straddles: keep for the next chunk
+      bOff[n] = pos + HEADER_SIZE;
+      bLen[n] = len;
+      bCmd[n] = cmd;
+      bGot[n] = view.getUint32(h + 20, true);
+      n++;
+      pos += HEADER_SIZE + len;
+      if (n === this.batchMax) {
+        this.deliver(chunk, n);
+        n = 0;
+      }
+    }
+    if (n > 0) this.deliver(chunk, n);
+    if (this.fatal !== 0) return this.fatal;
+    if (pos < end) this.startPartial(chunk, pos);
+    return 0;
+  }
+
+  /** Checksums a batch of in-chunk frames at once and hands them to the sink, in order. */
+  private deliver(chunk: Uint8Array, n: number): void {
+    const bSum = this.bSum;
+    checksumBatch(chunk, this.bOff, this.bLen, n, bSum);
+    const sink = this.sink;
+    for (let i = 0; i < n; i++) {
+      const ok = bSum[i] === this.bGot[i];
+      const cmd = this.bCmd[i]!;
+      this.frames++;
+      if (!ok) this.badChecksums++;
+      if (cmd === 0) this.unknownCommands++;
+      sink.onFrame(cmd, chunk, this.bOff[i]!, this.bLen[i]!, ok);
+    }
+  }
+
+  /** Keeps the tail of a chunk that holds an incomplete frame (or header). */
+  private startPartial(chunk: Uint8Array, pos: number): void {
+    const avail = chunk.length - pos;
+    this.partialTotal = 0;
+    this.partialLen = 0;
+    if (this.partial.length < HEADER_SIZE) this.partial = new Uint8Array(MIN_PARTIAL);
+    if (avail >= HEADER_SIZE) {
+      // Header complete and already validated by the caller's loop: only the payload is missing.
+      this.readPartialHeader(chunk, pos);
+    }
+    this.append(chunk, pos, avail);
+  }
+
+  /** Validates the header at `chunk[pos]` and sets the straddling frame's total size. */
+  private readPartialHeader(buf: Uint8Array, pos: number): void {
+    const view = viewOf(buf);
+    const h = buf.byteOffset + pos;
+    if (view.getUint32(h, true) !== this.magic) {
+      this.fatal = Status.BAD_MAGIC;
+      return;
+    }
+    const cmd = lookupCommand(view, h + 4);
+    if (cmd < 0) {
+      this.fatal = Status.BAD_COMMAND;
+      return;
+    }
+    const len = view.getUint32(h + 16, true);
+    if (len > this.maxPayload) {
+      this.fatal = Status.OVERSIZE;
+      return;
+    }
+    this.partialCmd = cmd;
+    this.partialTotal = HEADER_SIZE + len;
+  }
+
+  /** Appends bytes to the straddling frame, growing its buffer to at most twice what arrived. */
+  private append(src: Uint8Array, pos: number, n: number): void {
+    const need = this.partialLen + n;
+    if (need > this.partial.length) {
+      let cap = Math.max(this.partial.length * 2, need, MIN_PARTIAL);
+      if (this.partialTotal > 0 && cap > this.partialTotal) cap = this.partialTotal;
+      const grown = new Uint8Array(cap);
+      grown.set(this.partial.subarray(0, this.partialLen));
+      this.partial = grown;
+    }
+    this.partial.set(src.subarray(pos, pos + n), this.partialLen);
+    this.partialLen = need;
+  }
+
+  /** Continues the straddling frame with the start of `chunk`; returns the bytes consumed. */
+  private fillPartial(chunk: Uint8Array): number {
+    let pos = 0;
+    if (this.partialTotal === 0) {
+      const take = Math.min(HEADER_SIZE - this.partialLen, chunk.length);
+      this.append(chunk, 0, take);
+      pos = take;
+      if (this.partialLen < HEADER_SIZE) return pos;
+      this.readPartialHeader(this.partial, 0);
+      if (this.fatal !== 0) return pos;
+    }
+    const take = Math.min(this.partialTotal - this.partialLen, chunk.length - pos);
+    this.append(chunk, pos, take);
+    pos += take;
+    if (this.partialLen === this.partialTotal) {
+      const buf = this.partial;
+      const len = this.partialTotal - HEADER_SIZE;
+      const got = viewOf(buf).getUint32(buf.byteOffset + 20, true);
+      const ok = (len === 0 ? EMPTY_CHECKSUM : checksum(buf, HEADER_SIZE, len)) === got;
+      const cmd = this.partialCmd;
+      this.partialLen = 0;
+      this.partialTotal = 0;
+      // A large buffer is released once its frame is done, so an idle peer holds little memory.
+      if (buf.length > MIN_PARTIAL) this.partial = EMPTY;
+      this.frames++;
+      if (!ok) this.badChecksums++;
+      if (cmd === 0) this.unknownCommands++;
+      this.sink.onFrame(cmd, buf, HEADER_SIZE, len, ok);
+    }
+    return pos;
+  }
+}
+
+// -----------------------------------------------------------------------------------------------
+// Frame writer
+
+/**
+ * Allocates a whole frame (header + `payloadSize` bytes) and returns it with the payload region
+ * left for the caller to fill at offset 24; call `sealFrame` after writing the payload.
+ */
+export function allocFrame(magic: number, command: number | string | Uint8Array, payloadSize: number): Uint8Array {
+  const frame = new Uint8Array(HEADER_SIZE + payloadSize);
+  const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+  view.setUint32(0, magic >>> 0, true);
+  const cmd =
+    typeof command === 'number' ? COMMAND_BYTES[command]! : typeof command === 'string' ? commandBytes(command) : command;
+  if (cmd.length !== COMMAND_SIZE) throw new RangeError('command field must be 12 bytes');
+  frame.set(cmd, 4);
+  view.setUint32(16, payloadSize, true);
+  return frame;
+}
+
+/** Writes the checksum of the payload at offset 24 (or the given precomputed one) into the header. */
+export function sealFrame(frame: Uint8Array, precomputedChecksum?: number): Uint8Array {
+  const len = frame.length - HEADER_SIZE;
+  const sum = precomputedChecksum ?? (len === 0 ? EMPTY_CHECKSUM : checksum(frame, HEADER_SIZE, len));
+  new DataView(frame.buffer, frame.byteOffset, frame.byteLength).setUint32(20, sum >>> 0, true);
+  return frame;
+}
+
+/** A complete frame around raw payload bytes: one allocation, optional precomputed checksum. */
+export function encodeRawFrame(
+  magic: number,
+  command: number | string | Uint8Array,
+  payload: Uint8Array,
+  precomputedChecksum?: number,
+): Uint8Array {
+  const frame = allocFrame(magic, command, payload.length);
+  frame.set(payload, HEADER_SIZE);
+  return sealFrame(frame, precomputedChecksum);
+}

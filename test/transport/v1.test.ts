@@ -1,0 +1,254 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { V1Decoder, encodeRawFrame, HEADER_SIZE, EMPTY_CHECKSUM, type V1FrameSink } from '../../src/transport/v1.js';
+import { Status } from '../../src/protocol/errors.js';
+import { NETWORKS, Command, MAX_PROTOCOL_MESSAGE_LENGTH } from '../../src/protocol/constants.js';
+import { commandString } from '../../src/protocol/commands.js';
+import { fromHex, toHex } from '../../src/protocol/hex.js';
+import { fixtureJSON, prng, randomBytes } from '../helpers.js';
+
+interface Frame {
+  name: string;
+  network: string;
+  frameHex: string;
+  valid: boolean;
+  magic: string;
+  command: string;
+  length: number;
+  payloadHex: string;
+  checksumMatches: boolean;
+  lengthMatches: boolean;
+  expectedError?: string;
+}
+const vectors = fixtureJSON<{ frames: Frame[]; streams: any[] }>('messages/v1_frames.json');
+
+interface Seen {
+  cmd: number;
+  name: string;
+  payload: string;
+  ok: boolean;
+}
+
+function collector(): { sink: V1FrameSink; seen: Seen[] } {
+  const seen: Seen[] = [];
+  return {
+    seen,
+    sink: {
+      onFrame(cmd, buf, off, len, ok) {
+        seen.push({ cmd, name: commandString(buf, off - 20), payload: toHex(buf, off, len), ok });
+      },
+    },
+  };
+}
+
+function magicOf(f: Frame): number {
+  const net = NETWORKS[f.network as keyof typeof NETWORKS];
+  return net ? net.magic : 0xd9b4bef9;
+}
+
+/** Feeds `bytes` in chunks whose sizes come from `sizes` (cycled); returns the first fatal status. */
+function feed(dec: V1Decoder, bytes: Uint8Array, sizes: number[]): number {
+  let pos = 0;
+  let i = 0;
+  while (pos < bytes.length) {
+    const n = Math.max(1, sizes[i++ % sizes.length]!);
+    const st = dec.push(bytes.subarray(pos, pos + n));
+    if (st !== 0) return st;
+    pos += n;
+  }
+  return 0;
+}
+
+const valid = vectors.frames.filter((f) => f.valid);
+
+test('decodes every valid fixture frame whole, with its command and payload and a good checksum', () => {
+  for (const f of valid) {
+    const { sink, seen } = collector();
+    const dec = new V1Decoder(magicOf(f), sink);
+    assert.is(dec.push(fromHex(f.frameHex)), 0, f.name);
+    assert.is(seen.length, 1, f.name);
+    assert.is(seen[0]!.name, f.command, f.name);
+    assert.is(seen[0]!.payload, f.payloadHex, f.name);
+    assert.ok(seen[0]!.ok, f.name);
+    const id = (Command as Record<string, number>)[f.command] ?? 0;
+    assert.is(seen[0]!.cmd, id, f.name);
+  }
+});
+
+test('decodes every valid fixture frame fed one byte at a time and in random chunkings', () => {
+  const rand = prng(7);
+  for (const f of valid) {
+    for (const sizes of [[1], [2, 3], [23], [25], [(rand() * 40) | 0, (rand() * 40) | 0]]) {
+      const { sink, seen } = collector();
+      const dec = new V1Decoder(magicOf(f), sink);
+      assert.is(feed(dec, fromHex(f.frameHex), sizes), 0);
+      assert.is(seen.length, 1, `${f.name} ${sizes}`);
+      assert.is(seen[0]!.payload, f.payloadHex);
+      assert.ok(seen[0]!.ok);
+      assert.is(dec.bufferedBytes, 0);
+    }
+  }
+});
+
+test('re-encodes every valid fixture frame to the exact bytes', () => {
+  for (const f of valid) {
+    const frame = encodeRawFrame(magicOf(f), f.command, fromHex(f.payloadHex));
+    assert.is(toHex(frame), f.frameHex, f.name);
+  }
+});
+
+test('splits the captured getheaders + feefilter stream at every byte offset', () => {
+  const s = vectors.streams[0];
+  const bytes = fromHex(s.streamHex);
+  for (let cut = 0; cut <= bytes.length; cut++) {
+    const { sink, seen } = collector();
+    const dec = new V1Decoder(NETWORKS.regtest.magic, sink);
+    assert.is(dec.push(bytes.subarray(0, cut)), 0);
+    assert.is(dec.push(bytes.subarray(cut)), 0);
+    assert.equal(
+      seen.map((x) => x.name),
+      s.frames,
+    );
+    assert.ok(seen.every((x) => x.ok));
+  }
+});
+
+function byName(name: string): Frame {
+  const f = vectors.frames.find((x) => x.name === name);
+  if (!f) throw new Error(`no fixture ${name}`);
+  return f;
+}
+
+test('delivers a frame with a bad checksum flagged, and keeps the stream in sync', () => {
+  for (const name of ['btcd-bad-checksum', 'rustbitcoin-bad-checksum-noncanonical']) {
+    const f = byName(name);
+    const { sink, seen } = collector();
+    const magic = new DataView(fromHex(f.frameHex).buffer).getUint32(0, true);
+    const dec = new V1Decoder(magic, sink);
+    const good = encodeRawFrame(magic, 'ping', new Uint8Array(8));
+    const both = new Uint8Array([...fromHex(f.frameHex), ...good]);
+    assert.is(dec.push(both), 0, name);
+    assert.is(seen.length, 2);
+    assert.is(seen[0]!.ok, false);
+    assert.is(seen[1]!.name, 'ping');
+    assert.is(seen[1]!.ok, true);
+    assert.is(dec.badChecksums, 1);
+  }
+});
+
+test('reports a wrong magic as fatal BAD_MAGIC', () => {
+  const f = byName('btcd-wrong-network');
+  const { sink, seen } = collector();
+  const dec = new V1Decoder(NETWORKS.mainnet.magic, sink);
+  assert.is(dec.push(fromHex(f.frameHex)), Status.BAD_MAGIC);
+  assert.is(seen.length, 0);
+  assert.is(dec.push(new Uint8Array(1)), Status.BAD_MAGIC, 'stays dead');
+});
+
+test('reports command bytes that are not printable ASCII, or non-NUL after NUL, as fatal BAD_COMMAND', () => {
+  for (const name of ['btcd-bad-command-bytes', 'gen-command-nonzero-after-nul']) {
+    const f = byName(name);
+    const dec = new V1Decoder(NETWORKS.mainnet.magic, collector().sink);
+    assert.is(dec.push(fromHex(f.frameHex)), Status.BAD_COMMAND, name);
+  }
+});
+
+test('reports a declared length over 4,000,000 as fatal OVERSIZE before allocating', () => {
+  const f = byName('btcd-oversize-length');
+  const dec = new V1Decoder(NETWORKS.mainnet.magic, collector().sink);
+  assert.is(dec.push(fromHex(f.frameHex)), Status.OVERSIZE);
+  assert.ok(dec.bufferCapacity <= 4096);
+  // Exactly the limit is allowed and waits for data.
+  const hdr = encodeRawFrame(NETWORKS.mainnet.magic, 'block', new Uint8Array(0)).subarray(0, HEADER_SIZE);
+  new DataView(hdr.buffer).setUint32(16, MAX_PROTOCOL_MESSAGE_LENGTH, true);
+  const dec2 = new V1Decoder(NETWORKS.mainnet.magic, collector().sink);
+  assert.is(dec2.push(hdr), 0);
+});
+
+test('delivers an unknown command as id 0 with its name readable from the header', () => {
+  const f = byName('bcoin-regtest-cmd');
+  const { sink, seen } = collector();
+  const dec = new V1Decoder(NETWORKS.regtest.magic, sink);
+  dec.push(fromHex(f.frameHex));
+  assert.is(seen[0]!.cmd, 0);
+  assert.is(seen[0]!.name, 'cmd');
+  assert.is(dec.unknownCommands, 1);
+  const g = byName('btcd-unknown-command');
+  const c2 = collector();
+  const dec2 = new V1Decoder(NETWORKS.mainnet.magic, c2.sink);
+  assert.is(dec2.push(fromHex(g.frameHex)), 0);
+  assert.is(c2.seen[0]!.name, 'bogus');
+  assert.is(c2.seen[0]!.ok, false, 'its checksum field is 00000000');
+});
+
+test('waits for the rest of a frame whose payload has not arrived', () => {
+  const f = byName('btcd-short-payload');
+  const { sink, seen } = collector();
+  const dec = new V1Decoder(NETWORKS.mainnet.magic, sink);
+  assert.is(dec.push(fromHex(f.frameHex)), 0);
+  assert.is(seen.length, 0);
+  assert.is(dec.bufferedBytes, 24);
+});
+
+test('holds no more memory than twice what has arrived of a large straddling frame', () => {
+  const payload = randomBytes(prng(3), 1_000_000);
+  const frame = encodeRawFrame(NETWORKS.mainnet.magic, 'block', payload);
+  const { sink, seen } = collector();
+  const dec = new V1Decoder(NETWORKS.mainnet.magic, sink);
+  let pos = 0;
+  for (const n of [100, 1000, 10_000, 100_000, 300_000]) {
+    dec.push(frame.subarray(pos, pos + n));
+    pos += n;
+    assert.ok(dec.bufferCapacity <= Math.max(4096, 2 * pos), `${dec.bufferCapacity} for ${pos}`);
+  }
+  dec.push(frame.subarray(pos));
+  assert.is(seen.length, 1);
+  assert.ok(seen[0]!.ok);
+  assert.is(dec.bufferCapacity, 0, 'the large buffer is released');
+});
+
+test('delivers thousands of frames from one chunk in order, across checksum batches', () => {
+  const rand = prng(11);
+  const frames: Uint8Array[] = [];
+  const expected: string[] = [];
+  for (let i = 0; i < 3000; i++) {
+    const p = randomBytes(rand, (rand() * 300) | 0);
+    frames.push(encodeRawFrame(NETWORKS.mainnet.magic, 'tx', p));
+    expected.push(toHex(p));
+  }
+  const all = new Uint8Array(frames.reduce((a, f) => a + f.length, 0));
+  let o = 0;
+  for (const f of frames) {
+    all.set(f, o);
+    o += f.length;
+  }
+  for (const sizes of [[all.length], [65536], [1, 7, 300, 5000]]) {
+    const { sink, seen } = collector();
+    const dec = new V1Decoder(NETWORKS.mainnet.magic, sink, { batchSize: 100 });
+    assert.is(feed(dec, all, sizes), 0);
+    assert.is(seen.length, 3000);
+    assert.ok(seen.every((s, i) => s.ok && s.payload === expected[i]));
+  }
+});
+
+test('delivers the frames before a fatal fault in the same chunk', () => {
+  const good = encodeRawFrame(NETWORKS.mainnet.magic, 'verack', new Uint8Array(0));
+  const bad = encodeRawFrame(NETWORKS.testnet3.magic, 'verack', new Uint8Array(0));
+  const { sink, seen } = collector();
+  const dec = new V1Decoder(NETWORKS.mainnet.magic, sink);
+  assert.is(dec.push(new Uint8Array([...good, ...good, ...bad])), Status.BAD_MAGIC);
+  assert.is(seen.length, 2);
+});
+
+test('uses the constant checksum 5df6e0e2 for empty payloads', () => {
+  const f = encodeRawFrame(NETWORKS.mainnet.magic, 'verack', new Uint8Array(0));
+  assert.is(new DataView(f.buffer).getUint32(20, true), EMPTY_CHECKSUM);
+  assert.is(toHex(f.subarray(20)), '5df6e0e2');
+});
+
+test('writes a precomputed checksum as given', () => {
+  const f = encodeRawFrame(NETWORKS.mainnet.magic, 'ping', new Uint8Array(8), 0x01020304);
+  assert.is(toHex(f.subarray(20, 24)), '04030201');
+});
+
+test.run();
