@@ -7,9 +7,11 @@
  * inside one chunk, no exceptions on peer bytes, checksums batched per pushed chunk.
  */
 import { Status } from '../protocol/errors.js';
-import { MAX_PROTOCOL_MESSAGE_LENGTH } from '../protocol/constants.js';
 import { lookupCommand, commandBytes, COMMAND_BYTES, COMMAND_SIZE } from '../protocol/commands.js';
 import { checksum, checksumBatch } from '../protocol/checksum.js';
+import { Command, MAX_PROTOCOL_MESSAGE_LENGTH, type CommandName } from '../protocol/constants.js';
+import { Writer } from '../protocol/writer.js';
+import { encodedSize, encodeMessageInto, type MessageMap } from '../protocol/registry.js';
 
 export const HEADER_SIZE = 24;
 /** SHA256d of the empty string, first four bytes (5d f6 e0 e2) as uint32 LE: every empty payload's checksum. */
@@ -302,4 +304,12 @@ export function encodeRawFrame(
   const frame = allocFrame(magic, command, payload.length);
   frame.set(payload, HEADER_SIZE);
   return sealFrame(frame, precomputedChecksum);
+}
+
+/** A complete frame around an encoded message: header and payload in one allocation. */
+export function encodeFrame<K extends CommandName>(magic: number, command: K, msg: MessageMap[K]): Uint8Array {
+  const frame = allocFrame(magic, Command[command], encodedSize(command, msg));
+  const w = new Writer(frame, HEADER_SIZE);
+  encodeMessageInto(w, command, msg);
+  return sealFrame(frame);
 }

@@ -1,0 +1,82 @@
+#!/usr/bin/env node
+/**
+ * The `invscope` command: dispatches to its subcommands. Every bad option or argument is a
+ * one-line error naming the value, exit status 2, before anything starts.
+ * Main thread, cold path.
+ */
+import { parseArgs } from 'node:util';
+import { decodeStream, readInput, jsonLine, UsageError } from './decode.js';
+import { parseNetwork } from './options.js';
+
+const HELP = `invscope: a Bitcoin P2P stack for measuring the network
+
+usage:
+  invscope decode [HEX | FILE | -] [--network NAME] [--summary]
+      Decode v1 frames (hex argument, file, or stdin; raw bytes or hex text) into one JSON
+      object per message. Bad frames are printed as {"error": CODE, ...} and decoding goes on.
+      Exit status: 0 all frames good, 1 some frames bad, 2 bad usage.
+  invscope help
+
+options:
+  --network NAME   mainnet (default), testnet3, testnet4, signet, regtest
+  --signet-challenge HEX   custom signet: the magic is derived from the challenge (BIP325)
+  --summary        print a final JSON line with counts to stderr
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  switch (cmd) {
+    case 'decode':
+      return decodeCommand(rest);
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(HELP);
+      return 0;
+    default:
+      throw new UsageError(`unknown command ${JSON.stringify(cmd)} (try: invscope help)`);
+  }
+}
+
+function decodeCommand(args: string[]): number {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      network: { type: 'string', default: 'mainnet' },
+      'signet-challenge': { type: 'string' },
+      summary: { type: 'boolean', default: false },
+    },
+  });
+  if (positionals.length > 1) throw new UsageError(`decode takes one input, got ${positionals.length}`);
+  const net = parseNetwork(values.network!, values['signet-challenge']);
+  const bytes = readInput(positionals[0]);
+  const lines: string[] = [];
+  const flush = (): void => {
+    if (lines.length) process.stdout.write(lines.join('\n') + '\n');
+    lines.length = 0;
+  };
+  const summary = decodeStream(bytes, net.magic, (o) => {
+    lines.push(jsonLine(o));
+    if (lines.length >= 1024) flush();
+  });
+  flush();
+  if (values.summary) process.stderr.write(jsonLine({ summary: { bytes: bytes.length, ...summary } }) + '\n');
+  return summary.errors > 0 ? 1 : 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`invscope: ${(err as Error).message}\n`);
+      process.exitCode = 2;
+    } else {
+      process.stderr.write(`invscope: internal error: ${(err as Error).stack ?? String(err)}\n`);
+      process.exitCode = 70;
+    }
+  },
+);
