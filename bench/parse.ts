@@ -1,0 +1,283 @@
+/**
+ * `npm run bench`: parse throughput of the v1 receive path, single thread.
+ * Each suite feeds a deterministic corpus (bench/corpus.ts, cached in bench/corpus/) in 64 KiB
+ * chunks through V1Decoder with every checksum verified, then decodes inv (in place), addr and
+ * headers payloads; the blocks suite also computes the txid of every transaction.
+ * Prints frames/s, MB/s, ns/frame, GCs per million frames, machine and Node version.
+ *
+ *   npm run bench [-- --json] [-- --corpus FILE] [-- --suite small,announce,blocks] [-- --time MS]
+ */
+import { parseArgs } from 'node:util';
+import { readFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { PerformanceObserver } from 'node:perf_hooks';
+import { hash as cryptoHash } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import { Bench } from 'tinybench';
+import { V1Decoder, HEADER_SIZE, type V1FrameSink } from '../src/transport/v1.js';
+import { Command } from '../src/protocol/constants.js';
+import { Reader } from '../src/protocol/reader.js';
+import { scanInv, invEntryOffset, invEntryType } from '../src/protocol/messages/inventory.js';
+import { decodeAddr } from '../src/protocol/messages/address.js';
+import { scanHeaders } from '../src/protocol/messages/headers.js';
+import { blockTxidsInto } from '../src/protocol/messages/block.js';
+import { loadOrMake } from './corpus.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const CORPUS_DIR = join(here, '..', '..', 'bench', 'corpus');
+const CHUNK = 64 * 1024;
+
+/** The receive-path work every suite does per frame, counting what it saw. */
+class Sink implements V1FrameSink {
+  frames = 0;
+  bad = 0;
+  invEntries = 0;
+  invTypes = 0;
+  addrEntries = 0;
+  headers = 0;
+  blockTxs = 0;
+  txidsWanted: boolean;
+  private readonly r = new Reader();
+  private txids = new Uint8Array(32 * 8192);
+
+  constructor(txids: boolean) {
+    this.txidsWanted = txids;
+  }
+
+  onFrame(cmd: number, buf: Uint8Array, off: number, len: number, ok: boolean): void {
+    this.frames++;
+    if (!ok) {
+      this.bad++;
+      return;
+    }
+    switch (cmd) {
+      case Command.inv: {
+        const n = scanInv(buf, off, len);
+        if (n < 0) {
+          this.bad++;
+          return;
+        }
+        this.invEntries += n;
+        // Touch every entry as the observation path does (type + hash offset).
+        for (let i = 0; i < n; i++) this.invTypes += invEntryType(buf, invEntryOffset(off, n, i));
+        return;
+      }
+      case Command.addr: {
+        const r = this.r.reset(buf, off, len);
+        const m = decodeAddr(r);
+        if (!r.finish()) this.bad++;
+        else this.addrEntries += m.addrs.length;
+        return;
+      }
+      case Command.headers: {
+        const n = scanHeaders(buf, off, len);
+        if (n < 0) this.bad++;
+        else this.headers += n;
+        return;
+      }
+      case Command.block: {
+        if (!this.txidsWanted) return;
+        const n = blockTxidsInto(buf, off, off + len, this.txids);
+        if (n > this.txids.length / 32) {
+          this.txids = new Uint8Array(32 * n);
+          blockTxidsInto(buf, off, off + len, this.txids);
+        }
+        if (n < 0) this.bad++;
+        else this.blockTxs += n;
+        return;
+      }
+    }
+  }
+}
+
+function chunksOf(data: Uint8Array): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (let o = 0; o < data.length; o += CHUNK) out.push(data.subarray(o, Math.min(o + CHUNK, data.length)));
+  return out;
+}
+
+function pass(chunks: Uint8Array[], magic: number, sink: Sink): number {
+  const dec = new V1Decoder(magic, sink);
+  for (const c of chunks) if (dec.push(c) !== 0) return dec.fatal;
+  return 0;
+}
+
+/** Payload ranges of every frame in a stream (for the crypto.hash baseline). */
+function payloadRanges(data: Uint8Array): [number, number][] {
+  const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const out: [number, number][] = [];
+  for (let o = 0; o + HEADER_SIZE <= data.length; ) {
+    const len = dv.getUint32(o + 16, true);
+    out.push([o + HEADER_SIZE, len]);
+    o += HEADER_SIZE + len;
+  }
+  return out;
+}
+
+interface SuiteResult {
+  suite: string;
+  frames: number;
+  bytes: number;
+  passes: number;
+  medianMs: number;
+  framesPerSec: number;
+  mbPerSec: number;
+  nsPerFrame: number;
+  gcPerMillionFrames: number;
+  bad: number;
+  invEntries: number;
+  addrEntries: number;
+  headers: number;
+  blockTxs: number;
+  blockTxsPerSec?: number;
+  baseline?: { name: string; mbPerSec: number; ratio: number };
+}
+
+async function countGCs(run: () => void): Promise<number> {
+  let n = 0;
+  const obs = new PerformanceObserver((list) => {
+    n += list.getEntries().length;
+  });
+  obs.observe({ entryTypes: ['gc'] });
+  run();
+  await new Promise((r) => setImmediate(r));
+  await new Promise((r) => setTimeout(r, 20));
+  obs.disconnect();
+  return n;
+}
+
+async function runSuite(name: string, data: Uint8Array, timeMs: number, withTxids: boolean): Promise<SuiteResult> {
+  const magic = new DataView(data.buffer, data.byteOffset, 4).getUint32(0, true);
+  const chunks = chunksOf(data);
+  const check = new Sink(withTxids);
+  const fatal = pass(chunks, magic, check);
+  if (fatal !== 0) throw new Error(`${name}: the stream has a fatal framing fault (status ${fatal})`);
+  const bench = new Bench({ time: timeMs, iterations: 5, warmupTime: Math.min(2000, timeMs), warmupIterations: 2 });
+  let sink = new Sink(withTxids);
+  bench.add(name, () => {
+    sink = new Sink(withTxids);
+    pass(chunks, magic, sink);
+  });
+  await bench.run();
+  const task = bench.tasks[0]!;
+  const res = task.result as unknown as { latency: { p50?: number; mean: number }; totalTime?: number } | undefined;
+  if (!res || !('latency' in res)) throw new Error(`${name}: benchmark failed: ${JSON.stringify(task.result)}`);
+  const ms = res.latency.p50 ?? res.latency.mean;
+  const gcPasses = Math.max(1, Math.ceil(1_000_000 / Math.max(1, check.frames)));
+  const gcs = await countGCs(() => {
+    for (let i = 0; i < gcPasses; i++) pass(chunks, magic, new Sink(withTxids));
+  });
+  const frames = check.frames;
+  const out: SuiteResult = {
+    suite: name,
+    frames,
+    bytes: data.length,
+    passes: (task as unknown as { runs: number }).runs ?? 0,
+    medianMs: +ms.toFixed(3),
+    framesPerSec: Math.round(frames / (ms / 1000)),
+    mbPerSec: +(data.length / 1e6 / (ms / 1000)).toFixed(1),
+    nsPerFrame: +((ms * 1e6) / frames).toFixed(1),
+    gcPerMillionFrames: +((gcs * 1e6) / (frames * gcPasses)).toFixed(2),
+    bad: check.bad,
+    invEntries: check.invEntries,
+    addrEntries: check.addrEntries,
+    headers: check.headers,
+    blockTxs: check.blockTxs,
+  };
+  if (withTxids) out.blockTxsPerSec = Math.round(check.blockTxs / (ms / 1000));
+  return out;
+}
+
+/** crypto.hash double SHA-256 over every payload of the stream: the rate the blocks suite is held to. */
+async function cryptoBaseline(data: Uint8Array, timeMs: number): Promise<number> {
+  const ranges = payloadRanges(data);
+  const bench = new Bench({ time: timeMs, iterations: 5, warmupIterations: 1 });
+  bench.add('crypto.hash', () => {
+    for (const [o, l] of ranges) cryptoHash('sha256', cryptoHash('sha256', data.subarray(o, o + l), 'buffer'), 'buffer');
+  });
+  await bench.run();
+  const res = bench.tasks[0]!.result as unknown as { latency: { p50?: number; mean: number } };
+  const ms = res.latency.p50 ?? res.latency.mean;
+  return data.length / 1e6 / (ms / 1000);
+}
+
+function machine(): Record<string, unknown> {
+  let flags = '';
+  try {
+    flags = /^flags\s*:\s*(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? '';
+  } catch {
+    /* not Linux */
+  }
+  return {
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    shaExtensions: flags.split(' ').includes('sha_ni'),
+    memoryGiB: +(totalmem() / 2 ** 30).toFixed(1),
+    node: process.version,
+    v8: process.versions.v8,
+  };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      json: { type: 'boolean', default: false },
+      corpus: { type: 'string' },
+      suite: { type: 'string', default: 'small,announce,blocks' },
+      time: { type: 'string', default: '3000' },
+      scale: { type: 'string', default: '1' },
+    },
+  });
+  const timeMs = Number(values.time);
+  if (!Number.isFinite(timeMs) || timeMs <= 0) throw new Error(`--time must be a positive number of ms, got ${values.time}`);
+  const scale = Number(values.scale);
+  if (!Number.isFinite(scale) || scale <= 0) throw new Error(`--scale must be positive, got ${values.scale}`);
+  const results: SuiteResult[] = [];
+  const log = (s: string): void => {
+    if (!values.json) process.stdout.write(s + '\n');
+  };
+  const m = machine();
+  log(`invscope parse bench: ${m.cpu} (${m.cores} cores, SHA extensions: ${m.shaExtensions ? 'yes' : 'no'}), Node ${m.node}`);
+  log(`chunks of ${CHUNK} bytes, single thread, median pass time\n`);
+  const row = (r: SuiteResult): void =>
+    log(
+      `${r.suite.padEnd(10)} ${r.framesPerSec.toLocaleString('en-US').padStart(11)} frames/s ${r.mbPerSec.toFixed(1).padStart(7)} MB/s ${r.nsPerFrame.toFixed(0).padStart(8)} ns/frame  GC/1M frames ${r.gcPerMillionFrames}` +
+        (r.blockTxsPerSec ? `  txids ${r.blockTxsPerSec.toLocaleString('en-US')}/s` : '') +
+        (r.baseline ? `  (${(r.baseline.ratio * 100).toFixed(0)}% of ${r.baseline.name} ${r.baseline.mbPerSec.toFixed(1)} MB/s)` : ''),
+    );
+  if (values.corpus) {
+    const data = new Uint8Array(readFileSync(values.corpus));
+    const r = await runSuite(values.corpus, data, timeMs, true);
+    results.push(r);
+    row(r);
+  } else {
+    for (const suite of values.suite!.split(',')) {
+      if (!['small', 'announce', 'blocks', 'announce-legacy', 'blocks-legacy'].includes(suite)) {
+        throw new Error(`unknown suite ${JSON.stringify(suite)}`);
+      }
+      const { data } = loadOrMake(CORPUS_DIR, suite, scale);
+      const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+      if (suite.startsWith('blocks')) {
+        const plain = await runSuite(`${suite}`, bytes, timeMs, false);
+        const base = await cryptoBaseline(bytes, timeMs);
+        plain.baseline = { name: 'crypto.hash sha256d', mbPerSec: +base.toFixed(1), ratio: +(plain.mbPerSec / base).toFixed(3) };
+        results.push(plain);
+        row(plain);
+        const full = await runSuite(`${suite}+txids`, bytes, timeMs, true);
+        results.push(full);
+        row(full);
+      } else {
+        const r = await runSuite(suite, bytes, timeMs, false);
+        results.push(r);
+        row(r);
+      }
+    }
+  }
+  if (values.json) process.stdout.write(JSON.stringify({ machine: m, chunk: CHUNK, results }, null, 2) + '\n');
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`bench: ${(e as Error).message}\n`);
+  process.exitCode = 1;
+});
