@@ -46,6 +46,11 @@ export const MAX_GETCFILTERS_SIZE = 1_000;
 export const MAX_GETCFHEADERS_SIZE = 2_000;
 /** Bitcoin Core consensus.h MAX_BLOCK_WEIGHT / WITNESS_SCALE_FACTOR bounds a block's tx count: a tx is >= 60 bytes (stripped). */
 export const MAX_BLOCK_WEIGHT = 4_000_000;
+/**
+ * Bitcoin Core blockencodings.h: BIP152 transaction indexes are uint16_t (CompactSize read with a
+ * uint16 limit, DifferenceFormatter "differential value overflow", "indexes overflowed 16 bits").
+ */
+export const MAX_BIP152_INDEX = 0xffff;
 
 // ---------------------------------------------------------------------------------------------
 // Networks (Bitcoin Core src/kernel/chainparams.cpp pchMessageStart, nDefaultPort; BIP94 testnet4)
