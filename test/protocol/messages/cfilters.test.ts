@@ -1,0 +1,195 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Reader } from '../../../src/protocol/reader.js';
+import { Writer } from '../../../src/protocol/writer.js';
+import { Status, statusCode } from '../../../src/protocol/errors.js';
+import { fromHex, toHex } from '../../../src/protocol/hex.js';
+import type { MessageCodec } from '../../../src/protocol/message.js';
+import {
+  codecs,
+  getcfiltersCodec,
+  getcfheadersCodec,
+  cfilterCodec,
+  cfheadersCodec,
+  getcfcheckptCodec,
+  cfcheckptCodec,
+  encodedSizeCFCheckpt,
+  MAX_CFCHECKPT_HEADERS,
+  FilterType,
+  type GetCFiltersMessage,
+  type CFilterMessage,
+  type CFHeadersMessage,
+  type GetCFCheckptMessage,
+  type CFCheckptMessage,
+} from '../../../src/protocol/messages/cfilters.js';
+import { fixtureJSON, prng, randomBytes } from '../../helpers.js';
+
+// ---------------------------------------------------------------------------------------------
+// Shared helpers (each suite carries its own copy: suites are independent files)
+
+interface Vector {
+  name: string;
+  command: string;
+  payloadHex: string;
+  fields: Record<string, unknown>;
+}
+
+const byCommand = new Map(codecs.map((c) => [c.command as string, c]));
+const vectors = fixtureJSON<Vector[]>('messages/messages.json').filter((v) => byCommand.has(v.command));
+
+function decode<T>(codec: MessageCodec<T>, bytes: Uint8Array): { m: T; r: Reader } {
+  const r = new Reader(bytes);
+  const m = codec.decode(r);
+  r.finish();
+  return { m, r };
+}
+
+function encode<T>(codec: MessageCodec<T>, m: T): Uint8Array {
+  const size = codec.encodedSize(m);
+  const w = new Writer(size);
+  codec.encode(w, m);
+  assert.is(w.pos, size, 'encodedSize matches the bytes written');
+  return w.buf;
+}
+
+function expectFields(actual: unknown, expected: unknown, path: string): void {
+  if (Array.isArray(expected)) {
+    assert.ok(Array.isArray(actual), `${path} is an array`);
+    const a = actual as unknown[];
+    assert.is(a.length, expected.length, `${path}.length`);
+    expected.forEach((e, i) => expectFields(a[i], e, `${path}[${i}]`));
+  } else if (expected !== null && typeof expected === 'object') {
+    assert.ok(actual !== null && typeof actual === 'object', `${path} is an object`);
+    for (const [k, v] of Object.entries(expected)) expectFields((actual as Record<string, unknown>)[k], v, `${path}.${k}`);
+  } else {
+    assert.is(actual, expected, path);
+  }
+}
+
+function u32(rand: () => number): number {
+  return (rand() * 2 ** 32) >>> 0;
+}
+
+function hashes(rand: () => number, n: number): Uint8Array[] {
+  return Array.from({ length: n }, () => randomBytes(rand, 32));
+}
+
+/** Encodes, decodes, compares the JSON forms and re-encodes to the same bytes. */
+function roundTrip<T>(codec: MessageCodec<T>, m: T): void {
+  const bytes = encode(codec, m);
+  const d = decode(codec, bytes);
+  assert.is(d.r.err, 0, `${codec.command}: ${statusCode(d.r.err)}`);
+  assert.equal(codec.toJSON(d.m), codec.toJSON(m), codec.command);
+  assert.equal(encode(codec, d.m), bytes, codec.command);
+}
+
+test('decodes every BIP157 vector to its stated fields and re-encodes the exact payload', () => {
+  assert.is(vectors.length, 6);
+  for (const v of vectors) {
+    const codec = byCommand.get(v.command)!;
+    const { m, r } = decode(codec, fromHex(v.payloadHex));
+    assert.is(r.err, 0, `${v.name}: ${statusCode(r.err)}`);
+    expectFields(codec.toJSON(m), v.fields, v.name);
+    assert.is(toHex(encode(codec, m)), v.payloadHex, `${v.name} re-encodes`);
+  }
+});
+
+test('gives a coded status, never an exception, for every vector truncated at every offset', () => {
+  for (const v of vectors) {
+    const full = fromHex(v.payloadHex);
+    for (let k = 0; k < full.length; k++) {
+      let err = 0;
+      try {
+        err = decode(byCommand.get(v.command)!, full.subarray(0, k)).r.err;
+      } catch (e) {
+        assert.unreachable(`${v.name} at ${k} threw ${String(e)}`);
+      }
+      assert.ok(err !== 0, `${v.name} truncated at ${k} decodes`);
+      assert.match(statusCode(err), /^ERR_WIRE_/);
+    }
+  }
+});
+
+test('reports a byte after every vector as trailing', () => {
+  for (const v of vectors) {
+    assert.is(decode(byCommand.get(v.command)!, fromHex(`${v.payloadHex}00`)).r.err, Status.TRAILING_BYTES, v.name);
+  }
+});
+
+test('decodes random bytes as every BIP157 message without throwing', () => {
+  const rand = prng(99);
+  for (const codec of codecs) {
+    for (let i = 0; i < 300; i++) {
+      const bytes = randomBytes(rand, (rand() * 120) | 0);
+      if (rand() < 0.3) bytes.fill(0xfd, 0, Math.min(bytes.length, 40));
+      const r = new Reader(bytes);
+      codec.decode(r);
+      r.finish();
+    }
+  }
+});
+
+test('accepts 2,000 filter hashes in a cfheaders and rejects 2,001 as too many', () => {
+  const rand = prng(1);
+  const m: CFHeadersMessage = { filterType: 0, stopHash: randomBytes(rand, 32), previousFilterHeader: randomBytes(rand, 32), filterHashes: hashes(rand, 2000) };
+  assert.is(decode(cfheadersCodec, encode(cfheadersCodec, m)).r.err, 0);
+  m.filterHashes = hashes(rand, 2001);
+  assert.is(decode(cfheadersCodec, encode(cfheadersCodec, m)).r.err, Status.TOO_MANY_ITEMS);
+});
+
+test('bounds cfcheckpt by what a 4,000,000-byte payload holds', () => {
+  assert.is(MAX_CFCHECKPT_HEADERS, 124_998);
+  assert.ok(encodedSizeCFCheckpt({ filterType: 0, stopHash: new Uint8Array(32), filterHeaders: new Array(MAX_CFCHECKPT_HEADERS).fill(new Uint8Array(32)) }) <= 4_000_000);
+  const big = new Uint8Array(33 + 5 + 32 * 1000);
+  big.set(fromHex('fe3fe80100'), 33); // 124,991 headers: within the bound, far more than the bytes present
+  assert.is(decode(cfcheckptCodec, big).r.err, Status.TRUNCATED);
+  big.set(fromHex('fe47e80100'), 33); // 124,999 headers
+  assert.is(decode(cfcheckptCodec, big).r.err, Status.TOO_MANY_ITEMS);
+  const ok = { filterType: 0, stopHash: new Uint8Array(32), filterHeaders: hashes(prng(2), 1000) };
+  assert.is(decode(cfcheckptCodec, encode(cfcheckptCodec, ok)).r.err, 0);
+});
+
+test('rejects non-canonical counts and filter lengths', () => {
+  const stop = '00'.repeat(32);
+  assert.is(decode(cfheadersCodec, fromHex(`00${stop}${stop}fd0100${stop}`)).r.err, Status.NON_CANONICAL);
+  assert.is(decode(cfcheckptCodec, fromHex(`00${stop}fd0100${stop}`)).r.err, Status.NON_CANONICAL);
+  assert.is(decode(cfilterCodec, fromHex(`00${stop}fd0100ab`)).r.err, Status.NON_CANONICAL);
+});
+
+test('returns quickly with a status when a huge count comes with few bytes', () => {
+  const stop = '00'.repeat(32);
+  const t0 = performance.now();
+  assert.is(decode(cfheadersCodec, fromHex(`00${stop}${stop}fe00000002${'00'.repeat(10)}`)).r.err, Status.TOO_MANY_ITEMS);
+  assert.is(decode(cfcheckptCodec, fromHex(`00${stop}fe00000002${'00'.repeat(10)}`)).r.err, Status.TOO_MANY_ITEMS);
+  assert.is(decode(cfilterCodec, fromHex(`00${stop}fe00000002${'00'.repeat(10)}`)).r.err, Status.TOO_LONG);
+  assert.is(decode(cfilterCodec, fromHex(`00${stop}fe00000100${'00'.repeat(10)}`)).r.err, Status.TRUNCATED);
+  assert.ok(performance.now() - t0 < 50);
+});
+
+test('decodes unknown filter types, leaving them to policy', () => {
+  const d = decode(getcfiltersCodec, fromHex(`ff01000000${'11'.repeat(32)}`));
+  assert.is(d.r.err, 0);
+  assert.is(d.m.filterType, 0xff);
+  assert.is(FilterType.BASIC, 0);
+});
+
+test('round-trips a few hundred random messages of every BIP157 kind', () => {
+  const rand = prng(3);
+  const type = () => (rand() < 0.8 ? 0 : (rand() * 256) | 0);
+  for (let i = 0; i < 300; i++) {
+    const g: GetCFiltersMessage = { filterType: type(), startHeight: u32(rand), stopHash: randomBytes(rand, 32) };
+    roundTrip(getcfiltersCodec, g);
+    roundTrip(getcfheadersCodec, g);
+    roundTrip(cfilterCodec, { filterType: type(), blockHash: randomBytes(rand, 32), filter: randomBytes(rand, (rand() * 400) | 0) } satisfies CFilterMessage);
+    roundTrip(cfheadersCodec, {
+      filterType: type(),
+      stopHash: randomBytes(rand, 32),
+      previousFilterHeader: randomBytes(rand, 32),
+      filterHashes: hashes(rand, rand() < 0.02 ? 2000 : (rand() * 300) | 0),
+    } satisfies CFHeadersMessage);
+    roundTrip(getcfcheckptCodec, { filterType: type(), stopHash: randomBytes(rand, 32) } satisfies GetCFCheckptMessage);
+    roundTrip(cfcheckptCodec, { filterType: type(), stopHash: randomBytes(rand, 32), filterHeaders: hashes(rand, (rand() * 300) | 0) } satisfies CFCheckptMessage);
+  }
+});
+
+test.run();
