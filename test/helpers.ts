@@ -41,3 +41,45 @@ export function randomBytes(rand: () => number, n: number): Uint8Array {
   for (let i = 0; i < n; i++) out[i] = (rand() * 256) | 0;
   return out;
 }
+
+import { Duplex } from 'node:stream';
+
+/** Two in-memory Duplex streams wired to each other: what one writes, the other reads. */
+export function duplexPair(): [Duplex, Duplex] {
+  const make = (other: () => Duplex): Duplex =>
+    new Duplex({
+      read() {},
+      write(chunk, _enc, cb) {
+        const o = other();
+        if (!o.destroyed) o.push(chunk);
+        cb();
+      },
+      final(cb) {
+        const o = other();
+        if (!o.destroyed) o.push(null);
+        cb();
+      },
+      destroy(err, cb) {
+        const o = other();
+        if (!o.destroyed) o.push(null);
+        cb(err);
+      },
+    });
+  // eslint-disable-next-line prefer-const
+  let a: Duplex, b: Duplex;
+  a = make(() => b);
+  b = make(() => a);
+  return [a, b];
+}
+
+/** Resolves after `ms` milliseconds. */
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `cond` every 5 ms until it holds or `ms` pass (then rejects naming `what`). */
+export async function until(cond: () => boolean, what: string, ms = 3000): Promise<void> {
+  const t0 = Date.now();
+  while (!cond()) {
+    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
+    await sleep(5);
+  }
+}

@@ -85,6 +85,11 @@ export interface PeerOptions {
   transport?: (sink: import('./transport.js').FrameSink) => PeerTransport;
   /** A label for logs and stats. @default `${host}:${port}` */
   id?: string;
+  /**
+   * Nonces of this node's outbound versions, for self-connection detection. Peers that share a
+   * set are one node. @default one set per thread
+   */
+  localNonces?: Set<bigint>;
 }
 
 /** Why a peer was closed: stable strings, counted by the pool. */
@@ -207,7 +212,7 @@ export interface PeerEvents {
 }
 
 /** Nonces of our own outbound versions, to detect connections to ourselves (Core: CConnman::CheckIncomingNonce). */
-const localNonces = new Set<bigint>();
+const threadNonces = new Set<bigint>();
 
 const EVENT_NAMES = new Set(['ready', 'close', 'handlerError', 'message', 'fault', 'sent']);
 const reader = new Reader();
@@ -229,7 +234,7 @@ const enum Hs {
 
 export class Peer implements Tickable {
   readonly id: string;
-  readonly options: Required<Omit<PeerOptions, 'remoteHost' | 'remotePort' | 'version' | 'transport' | 'id'>>;
+  readonly options: Required<Omit<PeerOptions, 'remoteHost' | 'remotePort' | 'version' | 'transport' | 'id' | 'localNonces'>>;
   readonly network: NetworkParams;
   readonly direction: 'outbound' | 'inbound';
   readonly remoteHost: string;
@@ -256,6 +261,7 @@ export class Peer implements Tickable {
   private pingSentAt = 0;
   private nextPingAt = 0;
   private stallSince = 0;
+  private readonly localNonces: Set<bigint>;
   private readonly handlers: (Handler<any>[] | undefined)[] = new Array(COMMAND_COUNT);
   private readonly events: { [K in keyof PeerEvents]?: PeerEvents[K][] } = {};
   private readonly unknownHandlers: ((msg: RawMessage, peer: Peer) => void)[] = [];
@@ -269,6 +275,7 @@ export class Peer implements Tickable {
     this.remoteHost = options.remoteHost ?? '';
     this.remotePort = options.remotePort ?? 0;
     this.id = options.id ?? `${this.remoteHost}:${this.remotePort}`;
+    this.localNonces = options.localNonces ?? threadNonces;
     this.options = {
       network: options.network,
       direction: options.direction,
@@ -384,7 +391,7 @@ export class Peer implements Tickable {
     this.lastRecvAt = t;
     this.options.timer.add(this);
     if (this.direction === 'outbound') {
-      localNonces.add(this.localVersion.nonce);
+      this.localNonces.add(this.localVersion.nonce);
       this.send('version', this.localVersion);
     }
   }
@@ -396,7 +403,7 @@ export class Peer implements Tickable {
     this.stats.closedAt = now();
     this.stats.closeReason = reason;
     this.stats.closeDetail = detail;
-    localNonces.delete(this.localVersion.nonce);
+    this.localNonces.delete(this.localVersion.nonce);
     this.options.timer.delete(this);
     const io = this.io;
     this.io = null;
@@ -441,9 +448,13 @@ export class Peer implements Tickable {
     if (this.pingNonce !== 0n || !this.isReady) return false;
     let nonce = randomNonce();
     if (nonce === 0n) nonce = 1n; // 0 marks "no ping outstanding"
-    if (!this.send('ping', { nonce })) return false;
+    // Armed before sending: an in-memory pipe may deliver the pong within the write.
     this.pingNonce = nonce;
     this.pingSentAt = now();
+    if (!this.send('ping', { nonce })) {
+      this.pingNonce = 0n;
+      return false;
+    }
     this.stats.pingsSent++;
     return true;
   }
@@ -668,7 +679,7 @@ export class Peer implements Tickable {
       this.close(CloseReason.OBSOLETE_VERSION, String(v.version));
       return false;
     }
-    if (v.nonce === this.localVersion.nonce || (this.direction === 'inbound' && localNonces.has(v.nonce))) {
+    if (v.nonce === this.localVersion.nonce || (this.direction === 'inbound' && this.localNonces.has(v.nonce))) {
       this.close(CloseReason.SELF_CONNECTION);
       return false;
     }

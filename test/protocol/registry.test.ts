@@ -59,6 +59,8 @@ test('gives a coded error, never an exception, for every vector truncated at eve
     // Large payloads are sampled every 97 bytes (their structure repeats); small ones at every offset.
     const step = payload.length > 4000 ? 97 : 1;
     for (let cut = 0; cut < payload.length; cut += step) {
+      // version's relay byte is optional (BIP37): without it the payload is a complete pre-70001 version.
+      if (v.command === 'version' && 'relay' in v.fields && cut === payload.length - 1) continue;
       const msg = decodePayload(id, payload, 0, cut, r);
       assert.is(msg, undefined, `${v.name} cut at ${cut}`);
       assert.ok(r.err !== 0, `${v.name} cut at ${cut}`);
@@ -70,6 +72,8 @@ test('gives a coded error, never an exception, for every vector truncated at eve
 
 test('reports trailing bytes after a complete payload', () => {
   for (const v of vectors) {
+    // One more byte after a version without relay is its relay flag, not trailing bytes.
+    if (v.command === 'version' && !('relay' in v.fields)) continue;
     const payload = fromHex(v.payloadHex + '00');
     assert.throws(
       () => decodeMessage(v.command, payload),
