@@ -20,7 +20,7 @@ import {
   scanTx,
   strippedSizeOf,
   txToJSON,
-  txidAt,
+  txidsBatch,
   type TxMessage,
   encodeTx,
   encodedSizeTx,
@@ -279,7 +279,7 @@ export class BlockMessage {
     const wits = this.wits!;
     const n = this.txCount;
     const o = out ?? new Uint8Array(32 * n);
-    for (let i = 0; i < n; i++) txidAt(this.buf, offs[i]!, wits[i]!, offs[i + 1]!, o, 32 * i);
+    txidsBatch(this.buf, offs, wits, offs, 1, n, o, 0);
     return o;
   }
 
@@ -356,11 +356,16 @@ export class BlockMessage {
 
 const scanLayout = newTxLayout();
 
+/** Offset tables of blockTxidsInto, reused across calls (grown, never shrunk). */
+let hotOffs = new Int32Array(4096);
+let hotWits = new Int32Array(4096);
+
 /**
- * Hot path without objects: scans the block at `buf[off..end)` (header, count, every tx) and
- * writes each txid into `out` (32 bytes each, wire order; `out` must hold 32 x txCount bytes, else
- * the count is returned unhashed). Returns the tx count, or a negated Status (TRAILING_BYTES when
- * bytes follow the last tx).
+ * Hot path without per-call objects: scans the block at `buf[off..end)` (header, count, every
+ * tx) and writes each txid into `out` (32 bytes each, wire order; when `out` is shorter than
+ * 32 x txCount nothing is hashed and only the count is returned). Returns the tx count, or a
+ * negated Status (TRAILING_BYTES when bytes follow the last tx). Scan first, then one batched
+ * hash over all txids (see txidsBatch).
  */
 export function blockTxidsInto(buf: Uint8Array, off: number, end: number, out: Uint8Array): number {
   let p = off + HEADER_SIZE;
@@ -369,15 +374,24 @@ export function blockTxidsInto(buf: Uint8Array, off: number, end: number, out: U
   const n = r.count(MAX_SIZE, MIN_TX_SIZE);
   if (r.err !== 0) return -r.err;
   p = r.pos;
-  const hash = out.length >= 32 * n;
+  if (hotOffs.length < n + 1) {
+    hotOffs = new Int32Array(Math.max(n + 1, hotOffs.length * 2));
+    hotWits = new Int32Array(hotOffs.length);
+  }
+  const offs = hotOffs;
+  const wits = hotWits;
   const lay = scanLayout;
   for (let i = 0; i < n; i++) {
+    offs[i] = p;
     const e = scanTx(buf, p, end, lay);
     if (e < 0) return e;
-    if (hash) txidAt(buf, p, lay.witnessStart, e, out, 32 * i);
+    wits[i] = lay.witnessStart;
     p = e;
   }
-  return p === end ? n : -Status.TRAILING_BYTES;
+  offs[n] = p;
+  if (p !== end) return -Status.TRAILING_BYTES;
+  if (out.length >= 32 * n) txidsBatch(buf, offs, wits, offs, 1, n, out, 0);
+  return n;
 }
 
 const countReader = new Reader();

@@ -9,7 +9,7 @@ import { MAX_HEADERS_RESULTS } from '../constants.js';
 import { Reader } from '../reader.js';
 import { varintSize, type Writer } from '../writer.js';
 import type { MessageCodec } from '../message.js';
-import { sha256dInto } from '../checksum.js';
+import { sha256dBatch } from '../checksum.js';
 import { HEADER_SIZE, decodeHeader, encodeHeader, headerToJSON, type BlockHeader } from './block.js';
 
 /** One entry on the wire: the 80-byte header and its (zero) tx count byte. */
@@ -83,13 +83,20 @@ export function headerOffset(off: number, count: number, i: number): number {
   return off + varintSize(count) + HEADERS_ENTRY_SIZE * i;
 }
 
+/** Ranges of headersHashesInto: header i of a payload is always at 81i past the count. */
+const hashOffs = new Int32Array(MAX_HEADERS_RESULTS);
+const hashLens = new Int32Array(MAX_HEADERS_RESULTS).fill(HEADER_SIZE);
+
 /**
- * The hashes of the `count` headers of a payload at `off` (as accepted by scanHeaders) into
- * `out[outOff..)`, 32 bytes each, wire order.
+ * The block hashes of the `count` headers of a payload at `off` (as accepted by scanHeaders) into
+ * `out[outOff..)`, 32 bytes each, wire order. One sha256dBatch call: 80-byte headers hash four
+ * at a time in SIMD lanes. Allocates nothing.
  */
 export function headersHashesInto(buf: Uint8Array, off: number, count: number, out: Uint8Array, outOff = 0): void {
+  const n = Math.min(count, MAX_HEADERS_RESULTS);
   let p = off + varintSize(count);
-  for (let i = 0; i < count; i++, p += HEADERS_ENTRY_SIZE) sha256dInto(buf, p, HEADER_SIZE, out, outOff + 32 * i);
+  for (let i = 0; i < n; i++, p += HEADERS_ENTRY_SIZE) hashOffs[i] = p;
+  sha256dBatch(buf, hashOffs, hashLens, n, out, outOff);
 }
 
 export function headersToJSON(m: HeadersMessage): Record<string, unknown> {

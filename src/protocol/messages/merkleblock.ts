@@ -128,6 +128,48 @@ export function extractMatches(m: MerkleBlockMessage): PartialMerkleResult {
   return { status: 0, root, matches, indexes };
 }
 
+/**
+ * Core CPartialMerkleTree(vTxid, vMatch): the hashes and flag bytes of a partial merkle tree over
+ * `n` packed txids (wire order) proving the transactions where `match[i]` is true. For servers
+ * (the simulator) and tests.
+ */
+export function buildPartialMerkleTree(
+  txids: Uint8Array,
+  n: number,
+  match: readonly boolean[],
+): { hashes: Uint8Array[]; flags: Uint8Array } {
+  const width = (h: number): number => Math.floor((n + 2 ** h - 1) / 2 ** h);
+  const pair = new Uint8Array(64);
+  const calcHash = (h: number, pos: number): Uint8Array => {
+    if (h === 0) return txids.subarray(32 * pos, 32 * pos + 32);
+    const left = calcHash(h - 1, pos * 2);
+    const right = pos * 2 + 1 < width(h - 1) ? calcHash(h - 1, pos * 2 + 1) : left;
+    pair.set(left, 0);
+    pair.set(right, 32);
+    const out = new Uint8Array(32);
+    sha256dInto(pair, 0, 64, out, 0);
+    return out;
+  };
+  const bits: boolean[] = [];
+  const hashes: Uint8Array[] = [];
+  const build = (h: number, pos: number): void => {
+    let parentOfMatch = false;
+    for (let p = pos * 2 ** h; p < (pos + 1) * 2 ** h && p < n; p++) parentOfMatch ||= match[p] === true;
+    bits.push(parentOfMatch);
+    if (h === 0 || !parentOfMatch) hashes.push(calcHash(h, pos));
+    else {
+      build(h - 1, pos * 2);
+      if (pos * 2 + 1 < width(h - 1)) build(h - 1, pos * 2 + 1);
+    }
+  };
+  let height = 0;
+  while (width(height) > 1) height++;
+  build(height, 0);
+  const flags = new Uint8Array((bits.length + 7) >> 3);
+  for (let i = 0; i < bits.length; i++) if (bits[i]) flags[i >> 3]! |= 1 << (i & 7);
+  return { hashes, flags };
+}
+
 export function merkleBlockToJSON(m: MerkleBlockMessage): Record<string, unknown> {
   return {
     header: headerToJSON(m.header),
