@@ -7,6 +7,7 @@
 import { parseArgs } from 'node:util';
 import { decodeStream, readInput, jsonLine, UsageError } from './decode.js';
 import { parseNetwork } from './options.js';
+import { connectCommand, CONNECT_HELP } from './connect.js';
 
 const HELP = `invscope: a Bitcoin P2P stack for measuring the network
 
@@ -15,6 +16,11 @@ usage:
       Decode v1 frames (hex argument, file, or stdin; raw bytes or hex text) into one JSON
       object per message. Bad frames are printed as {"error": CODE, ...} and decoding goes on.
       Exit status: 0 all frames good, 1 some frames bad, 2 bad usage.
+  invscope connect HOST:PORT [--network NAME] [--user-agent UA] [--announce inv|headers|cmpct]
+  invscope connect --listen HOST:PORT [--network NAME]
+      Talk to one node: prints the handshake and every message in both directions as one JSON
+      line ("dir": "in" or "out", "t": epoch ms), and sends what you type on stdin.
+      The network defaults to the one whose default port is PORT, else mainnet.
   invscope help
 
 options:
@@ -28,6 +34,8 @@ async function main(argv: string[]): Promise<number> {
   switch (cmd) {
     case 'decode':
       return decodeCommand(rest);
+    case 'connect':
+      return connectCmd(rest);
     case undefined:
     case 'help':
     case '--help':
@@ -37,6 +45,37 @@ async function main(argv: string[]): Promise<number> {
     default:
       throw new UsageError(`unknown command ${JSON.stringify(cmd)} (try: invscope help)`);
   }
+}
+
+async function connectCmd(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      network: { type: 'string' },
+      'signet-challenge': { type: 'string' },
+      listen: { type: 'string' },
+      'user-agent': { type: 'string' },
+      'connect-timeout': { type: 'string', default: '5000' },
+      announce: { type: 'string', default: 'inv' },
+    },
+  });
+  if (values.listen === undefined && positionals.length !== 1) throw new UsageError('connect takes one HOST:PORT (or --listen HOST:PORT)');
+  if (values.listen !== undefined && positionals.length !== 0) throw new UsageError('connect --listen takes no HOST:PORT argument');
+  const network = values.network === undefined ? undefined : parseNetwork(values.network, values['signet-challenge']);
+  const connectTimeoutMs = Number(values['connect-timeout']);
+  if (!Number.isFinite(connectTimeoutMs) || connectTimeoutMs <= 0) throw new UsageError(`--connect-timeout must be a positive number of ms, not ${JSON.stringify(values['connect-timeout'])}`);
+  const announce = values.announce!;
+  if (announce !== 'inv' && announce !== 'headers' && announce !== 'cmpct') throw new UsageError(`--announce takes inv, headers or cmpct, not ${JSON.stringify(announce)}`);
+  if (process.stdin.isTTY) process.stderr.write(CONNECT_HELP);
+  return connectCommand({
+    target: positionals[0],
+    listen: values.listen,
+    network,
+    userAgent: values['user-agent'],
+    connectTimeoutMs,
+    blockAnnounce: announce,
+  });
 }
 
 function decodeCommand(args: string[]): number {

@@ -34,6 +34,8 @@ export interface ConnectOptions extends Omit<PeerOptions, 'direction' | 'remoteH
   connectTimeoutMs?: number;
   /** Local address to bind (to choose a loopback source address). */
   localAddress?: string;
+  /** Called with the peer before it sends anything: register handlers here to see every message. */
+  setup?: (peer: Peer) => void;
 }
 
 /** Why an outbound connection did not come up. */
@@ -52,7 +54,7 @@ export class ConnectError extends Error {
  * socket's code such as ECONNREFUSED) when the connection fails.
  */
 export function connectPeer(options: ConnectOptions): Promise<Peer> {
-  const { host, port, connectTimeoutMs = 5_000, localAddress, ...peerOptions } = options;
+  const { host, port, connectTimeoutMs = 5_000, localAddress, setup, ...peerOptions } = options;
   return new Promise((resolve, reject) => {
     const socket = netConnect({ host, port, ...(localAddress ? { localAddress } : {}), noDelay: true });
     const timer = setTimeout(() => {
@@ -68,6 +70,7 @@ export function connectPeer(options: ConnectOptions): Promise<Peer> {
       clearTimeout(timer);
       socket.off('error', onError);
       const peer = new Peer({ ...peerOptions, direction: 'outbound', remoteHost: host, remotePort: port });
+      setup?.(peer);
       attachStream(peer, socket);
       resolve(peer);
     });
@@ -81,7 +84,7 @@ export interface ListenOptions extends Omit<PeerOptions, 'direction' | 'remoteHo
   maxPeers?: number;
 }
 
-/** Listens for inbound peers; each accepted socket becomes a Peer handed to `onPeer`. */
+/** Listens for inbound peers; each accepted socket becomes a Peer handed to `onPeer` before it is attached. */
 export function listenPeers(options: ListenOptions, onPeer: (peer: Peer) => void): Promise<Server> {
   const { host, port, maxPeers = Infinity, ...peerOptions } = options;
   let open = 0;
@@ -98,8 +101,9 @@ export function listenPeers(options: ListenOptions, onPeer: (peer: Peer) => void
       remotePort: socket.remotePort ?? 0,
     });
     peer.closed.then(() => open--);
-    attachStream(peer, socket);
+    // Handlers registered in onPeer see every message: the peer is attached after it.
     onPeer(peer);
+    attachStream(peer, socket);
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);

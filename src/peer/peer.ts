@@ -208,7 +208,7 @@ export interface PeerEvents {
   /** A counted bad-input outcome (code as in PeerStats.faults). */
   fault: (code: string, command: string, peer: Peer) => void;
   /** Bytes handed to the I/O (command name, frame length). */
-  sent: (command: string, bytes: number, peer: Peer) => void;
+  sent: (command: string, bytes: number, peer: Peer, msg: unknown) => void;
 }
 
 /** Nonces of our own outbound versions, to detect connections to ourselves (Core: CConnman::CheckIncomingNonce). */
@@ -472,7 +472,7 @@ export class Peer implements Tickable {
       this.stats.sendRefused++;
       return false;
     }
-    return this.write(Command[command], command, this.transport.encode(command, msg));
+    return this.write(Command[command], command, this.transport.encode(command, msg), msg);
   }
 
   /** Sends a raw payload under any command string (unknown ones too). Same backpressure as `send`. */
@@ -483,15 +483,15 @@ export class Peer implements Tickable {
       return false;
     }
     const id = Object.hasOwn(Command, command) ? (Command as Record<string, number>)[command]! : 0;
-    return this.write(id, command, this.transport.encodeRaw(command, payload));
+    return this.write(id, command, this.transport.encodeRaw(command, payload), { command, payload });
   }
 
-  private write(id: number, command: string, frame: Uint8Array): boolean {
+  private write(id: number, command: string, frame: Uint8Array, msg: unknown): boolean {
     this.stats.bytesOut += frame.length;
     this.stats.msgsOutByCommand[id]!++;
     this.stats.bytesOutByCommand[id]! += frame.length;
     this.io!.write(frame);
-    this.emit('sent', command, frame.length, this);
+    this.emit('sent', command, frame.length, this, msg);
     return true;
   }
 

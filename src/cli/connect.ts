@@ -1,0 +1,224 @@
+/**
+ * `invscope connect HOST:PORT`: one peer driven by hand (the way Bitpy sends what its user picks).
+ * Prints lifecycle events and every message in both directions as one JSON line (the JSON of
+ * `invscope decode` plus `t`, the receive or send time in epoch ms, and `dir`), and sends the
+ * commands typed on stdin, one per line. Main thread, cold path.
+ */
+import { createInterface } from 'node:readline';
+import type { Server } from 'node:net';
+import { connectPeer, listenPeers, type Peer } from '../peer/index.js';
+import { InvType, NETWORKS, type NetworkParams } from '../protocol/constants.js';
+import { messageToJSON } from '../protocol/registry.js';
+import { fromHex, hexToHash } from '../protocol/hex.js';
+import { now } from '../observe/clock.js';
+import { jsonLine, UsageError } from './decode.js';
+
+export const CONNECT_HELP = `commands (one per line):
+  ping                          send a ping (the pong's round trip is recorded)
+  getaddr                       ask for addresses
+  mempool                       ask for the mempool's inventory (BIP35; most nodes ignore it)
+  getdata tx|wtx|block HASH     ask for a transaction (by txid or wtxid) or a block (display-order hash)
+  getheaders HASH               ask for headers after HASH
+  raw COMMAND HEX               send any command with a hex payload
+  stats                         print this peer's counters
+  help                          this text
+  quit                          close the connection (as do Ctrl-C and end of input)
+`;
+
+/** Splits HOST:PORT (IPv6 in brackets); the port defaults to the network's. */
+export function parseHostPort(s: string, defaultPort?: number): { host: string; port: number } {
+  let host: string;
+  let portStr: string | undefined;
+  const m6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(s);
+  if (m6) {
+    host = m6[1]!;
+    portStr = m6[2];
+  } else {
+    const i = s.lastIndexOf(':');
+    if (i >= 0 && s.indexOf(':') === i) {
+      host = s.slice(0, i);
+      portStr = s.slice(i + 1);
+    } else {
+      host = s;
+    }
+  }
+  if (!host) throw new UsageError(`no host in ${JSON.stringify(s)}`);
+  if (portStr === undefined) {
+    if (defaultPort === undefined) throw new UsageError(`no port in ${JSON.stringify(s)}`);
+    return { host, port: defaultPort };
+  }
+  const port = Number(portStr);
+  if (!/^\d+$/.test(portStr) || port < 0 || port > 65535) throw new UsageError(`bad port ${JSON.stringify(portStr)} in ${JSON.stringify(s)}`);
+  return { host, port };
+}
+
+/** The network whose default port this is, else mainnet. */
+export function networkForPort(port: number): NetworkParams {
+  for (const net of Object.values(NETWORKS)) if (net.defaultPort === port) return net;
+  return NETWORKS.mainnet;
+}
+
+/** Executes one typed line against the peer; returns an error message for a bad line. */
+export function runLine(peer: Peer, line: string, print: (o: Record<string, unknown>) => void): string | null {
+  const words = line.trim().split(/\s+/).filter(Boolean);
+  if (words.length === 0) return null;
+  const [cmd, ...args] = words as [string, ...string[]];
+  const want = (n: number, usage: string): void => {
+    if (args.length !== n) throw new UsageError(`usage: ${usage}`);
+  };
+  try {
+    switch (cmd) {
+      case 'help':
+        process.stderr.write(CONNECT_HELP);
+        return null;
+      case 'ping':
+        want(0, 'ping');
+        if (!peer.isReady) throw new UsageError('the handshake is not done yet');
+        if (!peer.ping()) peer.send('ping', { nonce: BigInt(Math.floor(Math.random() * 2 ** 52)) + 1n });
+        return null;
+      case 'getaddr':
+      case 'mempool':
+        want(0, cmd);
+        peer.send(cmd, {});
+        return null;
+      case 'getdata': {
+        want(2, 'getdata tx|wtx|block HASH');
+        const kinds: Record<string, number> = { tx: InvType.MSG_WITNESS_TX, wtx: InvType.MSG_WTX, block: InvType.MSG_WITNESS_BLOCK };
+        const type = kinds[args[0]!];
+        if (type === undefined) throw new UsageError(`getdata takes tx, wtx or block, not ${JSON.stringify(args[0])}`);
+        peer.send('getdata', { inventory: [{ type, hash: parseHash(args[1]!) }] });
+        return null;
+      }
+      case 'getheaders':
+        want(1, 'getheaders HASH');
+        peer.send('getheaders', { version: peer.localVersion.version, locator: [parseHash(args[0]!)], hashStop: new Uint8Array(32) });
+        return null;
+      case 'raw': {
+        want(2, 'raw COMMAND HEX');
+        if (args[0]!.length > 12 || !/^[\x20-\x7e]+$/.test(args[0]!)) throw new UsageError(`a command is 1 to 12 printable ASCII characters: ${JSON.stringify(args[0])}`);
+        let payload: Uint8Array;
+        try {
+          payload = args[1] === '-' ? new Uint8Array(0) : fromHex(args[1]!);
+        } catch (e) {
+          throw new UsageError(`payload is not hex: ${(e as Error).message}`);
+        }
+        peer.sendRaw(args[0]!, payload);
+        return null;
+      }
+      case 'stats':
+        print({ t: now(), event: 'stats', peer: peer.id, stats: peer.stats.toJSON() });
+        return null;
+      case 'quit':
+      case 'exit':
+        peer.close('local-close');
+        return null;
+      default:
+        throw new UsageError(`unknown command ${JSON.stringify(cmd)} (type help)`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) return e.message;
+    throw e;
+  }
+}
+
+function parseHash(s: string): Uint8Array {
+  if (!/^[0-9a-fA-F]{64}$/.test(s)) throw new UsageError(`a hash is 64 hex digits (display order): ${JSON.stringify(s)}`);
+  return hexToHash(s);
+}
+
+export interface ConnectCommandOptions {
+  target?: string;
+  listen?: string;
+  network?: NetworkParams;
+  userAgent?: string;
+  connectTimeoutMs: number;
+  blockAnnounce: 'inv' | 'headers' | 'cmpct';
+}
+
+/** Runs a session; resolves with the exit status (0 closed by the user, 1 closed by the peer or failed). */
+export async function connectCommand(o: ConnectCommandOptions): Promise<number> {
+  const out = (obj: Record<string, unknown>): void => {
+    process.stdout.write(jsonLine(obj) + '\n');
+  };
+  const setup = (p0: Peer): void => {
+    p0.on('sent', (command, bytes, _p, msg) => out({ t: now(), dir: 'out', bytes, ...messageToJSON(command, msg) }));
+    p0.on('message', (command, msg, p) => out({ t: p.rxTime, dir: 'in', ...messageToJSON(command, msg) }));
+    p0.on('fault', (code, command, p) => out({ t: p.rxTime, event: 'fault', code, command }));
+    p0.on('handlerError', (e) => process.stderr.write(`error: ${(e as Error).message}\n`));
+    p0.on('ready', (p) =>
+      out({
+        t: now(),
+        event: 'ready',
+        peer: p.id,
+        remote: {
+          version: p.remote!.version,
+          services: p.remote!.services.toString(),
+          userAgent: p.remote!.userAgent,
+          startHeight: p.remote!.startHeight,
+          relay: p.remote!.relay,
+          wtxidRelay: p.remote!.wtxidRelay,
+          sendAddrV2: p.remote!.sendAddrV2,
+        },
+      }),
+    );
+  };
+  let server: Server | null = null;
+  let peer: Peer;
+  const common = { version: o.userAgent ? { userAgent: o.userAgent } : {}, blockAnnounce: o.blockAnnounce };
+  if (o.listen) {
+    const { host, port } = parseHostPort(o.listen, (o.network ?? NETWORKS.mainnet).defaultPort);
+    const network = o.network ?? networkForPort(port);
+    peer = await new Promise<Peer>((resolve, reject) => {
+      listenPeers({ host, port, network, ...common, maxPeers: 1 }, (p) => {
+        setup(p);
+        resolve(p);
+      }).then((s) => {
+        server = s;
+        const addr = s.address() as { address: string; port: number };
+        out({ t: now(), event: 'listening', host: addr.address, port: addr.port, network: network.name });
+      }, reject);
+    });
+    (server as Server | null)?.close();
+    out({ t: now(), event: 'accepted', peer: peer.id });
+  } else {
+    const { host, port } = parseHostPort(o.target!, o.network?.defaultPort);
+    const network = o.network ?? networkForPort(port);
+    out({ t: now(), event: 'connecting', host, port, network: network.name });
+    try {
+      peer = await connectPeer({ host, port, network, connectTimeoutMs: o.connectTimeoutMs, ...common, setup });
+    } catch (e) {
+      out({ t: now(), event: 'failed', host, port, code: (e as { code?: string }).code, message: (e as Error).message });
+      return 1;
+    }
+    out({ t: now(), event: 'connected', peer: peer.id });
+  }
+
+  let byUser = false;
+  const rl = createInterface({ input: process.stdin, terminal: false });
+  rl.on('line', (line) => {
+    if (!peer.isOpen) return;
+    if (/^\s*(quit|exit)\s*$/.test(line)) byUser = true;
+    const err = runLine(peer, line, out);
+    if (err) process.stderr.write(`error: ${err}\n`);
+  });
+  rl.on('close', () => {
+    byUser = true;
+    peer.close('local-close', 'end of input');
+  });
+  const onSignal = (): void => {
+    byUser = true;
+    peer.close('local-close', 'interrupted');
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  const reason = await peer.closed;
+  const status = byUser ? 0 : 1;
+  out({ t: now(), event: 'closed', reason, detail: peer.stats.closeDetail, stats: peer.stats.toJSON() });
+  rl.removeAllListeners('close');
+  rl.close();
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  process.stdin.destroy();
+  return status;
+}
