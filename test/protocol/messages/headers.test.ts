@@ -1,4 +1,5 @@
 import { test } from 'uvu';
+import { PerformanceObserver } from 'node:perf_hooks';
 import * as assert from 'uvu/assert';
 import { Reader } from '../../../src/protocol/reader.js';
 import { Writer } from '../../../src/protocol/writer.js';
@@ -154,6 +155,25 @@ test('round-trips random headers messages through encode, decode and the scanner
     assert.equal(d.m, m);
     for (let i = 0; i < Math.min(n, 3); i++) assert.is(toHex(b, headerOffset(0, n, i), 80), toHex(serializeHeader(m.headers[i]!)));
   }
+});
+
+test('scans and hashes a million headers announcements without a garbage collection', async () => {
+  const b = payload(1);
+  const out = new Uint8Array(32);
+  // Warm up first: compiling the functions and the hash kernels allocates.
+  for (let k = 0; k < 100_000; k++) scanHeaders(b, 0, b.length);
+  for (let k = 0; k < 1_000; k++) headersHashesInto(b, 0, 1, out);
+  await new Promise((r) => setTimeout(r, 20));
+  let gcs = 0;
+  const obs = new PerformanceObserver((list) => (gcs += list.getEntries().length));
+  obs.observe({ entryTypes: ['gc'] });
+  let total = 0;
+  for (let k = 0; k < 1_000_000; k++) total += scanHeaders(b, 0, b.length);
+  for (let k = 0; k < 20_000; k++) headersHashesInto(b, 0, 1, out);
+  await new Promise((r) => setTimeout(r, 20));
+  obs.disconnect();
+  assert.is(total, 1_000_000);
+  assert.is(gcs, 0);
 });
 
 test('lists the headers codec for the registry', () => {

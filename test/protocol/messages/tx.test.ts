@@ -1,4 +1,5 @@
 import { test } from 'uvu';
+import { PerformanceObserver } from 'node:perf_hooks';
 import * as assert from 'uvu/assert';
 import { Reader, MAX_SIZE } from '../../../src/protocol/reader.js';
 import { Writer } from '../../../src/protocol/writer.js';
@@ -309,6 +310,29 @@ test('round-trips random transactions through encode, decode and the scanner', (
     txidAt(b, 0, lay.witnessStart, lay.end, id, 0);
     assert.is(toHex(id), toHex(txidOf(m)));
   }
+});
+
+test('scans a whole real block of transactions 200 times without a garbage collection', async () => {
+  const b = fixtureBytes('blocks/mainnet-757922.bin');
+  const lay = newTxLayout();
+  for (let k = 0, p = 83; k < 2215; k++) p = scanTx(b, p, b.length, lay); // warm-up (compilation allocates)
+  await new Promise((r) => setTimeout(r, 20));
+  let gcs = 0;
+  const obs = new PerformanceObserver((list) => (gcs += list.getEntries().length));
+  obs.observe({ entryTypes: ['gc'] });
+  let txs = 0;
+  for (let k = 0; k < 200; k++) {
+    let p = 80 + 3; // header, then the 3-byte count 0xfd 0x08a7 (2215)
+    while (p < b.length) {
+      p = scanTx(b, p, b.length, lay);
+      txs++;
+    }
+    assert.is(p, b.length);
+  }
+  await new Promise((r) => setTimeout(r, 20));
+  obs.disconnect();
+  assert.is(txs, 200 * 2215);
+  assert.is(gcs, 0);
 });
 
 test('lists the tx codec for the registry', () => {
