@@ -48,17 +48,27 @@ export function blockCount(len: number): number {
   return ((len + PAD_MIN + 63) / 64) | 0;
 }
 
+// One DataView per input buffer, rebuilt only when the buffer changes (a receive buffer is
+// reused for every read): big-endian getInt32 compiles to a load and a bswap, ~4x faster than
+// assembling the word from four bounds-checked byte reads.
+let viewOf: Uint8Array = new Uint8Array(0);
+let view = new DataView(viewOf.buffer);
+
 /**
  * Writes `buf[off, off+len)` padded as big-endian words into `m` from word `base`, one word
  * every `stride` words (1: contiguous, 4: one SIMD lane). Returns the block count.
  * Assembling words in JS here saves the kernels a byte swap (WebAssembly has no bswap).
  */
 export function packWords(buf: Uint8Array, off: number, len: number, m: Int32Array, base: number, stride: number): number {
+  if (buf !== viewOf) {
+    viewOf = buf;
+    view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
   const full = len >>> 2;
   let p = off;
   let q = base;
   for (let w = 0; w < full; w++) {
-    m[q] = (buf[p]! << 24) | (buf[p + 1]! << 16) | (buf[p + 2]! << 8) | buf[p + 3]!;
+    m[q] = view.getInt32(p);
     p += 4;
     q += stride;
   }
