@@ -20,17 +20,19 @@ import {
 } from './sha256/wasm.js';
 
 /**
- * Payload length from which node:crypto does the first hash (the 32-byte second hash stays in
- * WebAssembly, saving one ~1.4 us node:crypto call). node:crypto costs ~1.4 us per call but then
- * runs OpenSSL at ~1.1 GB/s here; the scalar kernel runs at ~0.24 GB/s with no call cost.
+ * Payload length from which node:crypto does the inner hash (the outer hash of its 32-byte
+ * digest stays in WebAssembly, saving a second call). One node:crypto call costs ~1.5 us, then
+ * OpenSSL runs at ~1.1 GB/s (this CPU has SHA-NI); the scalar kernel costs ~300 ns per 64-byte
+ * block with no call cost: equal near 250 bytes (bench/README.md).
  */
-export const CRYPTO_MIN_LEN = 512;
+export const CRYPTO_MIN_LEN = 256;
 
 /**
- * Longest payload a batch hashes in a SIMD lane (~0.5 GB/s per lane); longer ones go one at a
- * time through `checksum`. Must stay under WASM_X4_MAX_BLOCKS blocks.
+ * Longest payload a batch hashes in a SIMD lane (~120-240 ns per block per lane); longer ones go
+ * one at a time through `checksum` (node:crypto): equal near 500 bytes. Must stay under
+ * WASM_X4_MAX_BLOCKS blocks.
  */
-export const X4_MAX_LEN = 1024;
+export const X4_MAX_LEN = 512;
 
 /**
  * Fewest items worth a SIMD run: one run costs about three scalar double hashes of one block,
