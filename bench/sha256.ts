@@ -7,7 +7,7 @@
  */
 import { hash as cryptoHash } from 'node:crypto';
 import { CRYPTO_MIN_LEN, X4_MAX_LEN, checksum, checksumBatch } from '../src/protocol/checksum.js';
-import { sha256dWordsJs } from '../src/protocol/sha256/js-scalar.js';
+import { sha256dWordsJs } from './sha256-js-scalar.js';
 import {
   WASM_SCALAR_MAX,
   WASM_X4_MAX_BLOCKS,

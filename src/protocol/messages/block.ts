@@ -454,9 +454,27 @@ export function blockToJSON(m: BlockMessage): Record<string, unknown> {
   return out;
 }
 
+/**
+ * decodeBlock plus a structural scan of every transaction (boundaries only: no tx objects, no
+ * hashing; GB/s): the registry's strict entry point, so a truncated or padded block is a coded
+ * error like any other malformed payload. Hot code that wants only the header calls decodeBlock.
+ */
+export function decodeBlockChecked(r: Reader): BlockMessage {
+  const start = r.pos;
+  const m = decodeBlock(r);
+  if (r.err === 0) {
+    const s = m.scan();
+    if (s !== 0) {
+      r.pos = start + m.errAt;
+      r.fail(s);
+    }
+  }
+  return m;
+}
+
 export const blockCodec: MessageCodec<BlockMessage> = {
   command: 'block',
-  decode: decodeBlock,
+  decode: decodeBlockChecked,
   encode: encodeBlock,
   encodedSize: encodedSizeBlock,
   toJSON: blockToJSON,

@@ -280,7 +280,8 @@ export function sha256dWordsJs(m: Int32Array, p: number, n: number, out: Int32Ar
 }
 `;
 }
-writeFileSync(join(here, 'js-scalar.ts'), jsFunc());
+// The plain-JavaScript kernel is only a benchmark baseline: it lives with the benchmarks.
+writeFileSync(join(here, '..', '..', '..', 'bench', 'sha256-js-scalar.ts'), jsFunc());
 
 const wabt = await wabtInit();
 if (OPT.out) { writeFileSync(OPT.out + '.wat', wat); }

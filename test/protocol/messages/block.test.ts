@@ -13,6 +13,7 @@ import {
   blockTxidsInto,
   codecs,
   decodeBlock,
+  decodeBlockChecked,
   decodeHeader,
   encodeBlock,
   encodedSizeBlock,
@@ -340,7 +341,7 @@ test('lists the block codec for the registry', () => {
     codecs.map((c) => c.command),
     ['block'],
   );
-  assert.is(blockCodec.decode, decodeBlock);
+  assert.is(blockCodec.decode, decodeBlockChecked);
   assert.is(hexToHash(manifest[0].hash).length, 32);
 });
 
