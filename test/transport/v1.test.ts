@@ -5,6 +5,7 @@ import { Status } from '../../src/protocol/errors.js';
 import { NETWORKS, Command, MAX_PROTOCOL_MESSAGE_LENGTH } from '../../src/protocol/constants.js';
 import { commandString } from '../../src/protocol/commands.js';
 import { fromHex, toHex } from '../../src/protocol/hex.js';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { fixtureJSON, prng, randomBytes } from '../helpers.js';
 
 interface Frame {
@@ -249,6 +250,44 @@ test('uses the constant checksum 5df6e0e2 for empty payloads', () => {
 test('writes a precomputed checksum as given', () => {
   const f = encodeRawFrame(NETWORKS.mainnet.magic, 'ping', new Uint8Array(8), 0x01020304);
   assert.is(toHex(f.subarray(20, 24)), '04030201');
+});
+
+test('decodes a million one-entry inv frames with every checksum verified and no garbage collection', async () => {
+  // 200,000 distinct frames (12.2 MB) fed five times in 64 KiB chunks, as a socket delivers them.
+  const n = 200_000;
+  const rand = prng(21);
+  const stream = new Uint8Array(61 * n);
+  for (let i = 0; i < n; i++) {
+    const payload = new Uint8Array(37);
+    payload[0] = 1;
+    payload[1] = 5;
+    payload.set(randomBytes(rand, 32), 5);
+    stream.set(encodeRawFrame(NETWORKS.mainnet.magic, 'inv', payload), 61 * i);
+  }
+  const chunks: Uint8Array[] = [];
+  for (let o = 0; o < stream.length; o += 65536) chunks.push(stream.subarray(o, o + 65536));
+  let frames = 0;
+  let bad = 0;
+  const sink: V1FrameSink = {
+    onFrame(_cmd, _buf, _off, _len, ok) {
+      frames++;
+      if (!ok) bad++;
+    },
+  };
+  const dec = new V1Decoder(NETWORKS.mainnet.magic, sink);
+  for (const c of chunks) dec.push(c); // warm-up: compilation allocates
+  frames = 0;
+  (globalThis as { gc?: () => void }).gc?.();
+  await new Promise((r) => setTimeout(r, 20));
+  let gcs = 0;
+  const obs = new PerformanceObserver((list) => (gcs += list.getEntries().length));
+  obs.observe({ entryTypes: ['gc'] });
+  for (let pass = 0; pass < 5; pass++) for (const c of chunks) dec.push(c);
+  await new Promise((r) => setTimeout(r, 20));
+  obs.disconnect();
+  assert.is(frames, 1_000_000);
+  assert.is(bad, 0);
+  assert.is(gcs, 0);
 });
 
 test.run();
