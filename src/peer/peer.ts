@@ -582,12 +582,15 @@ export class Peer implements Tickable {
       }
       return;
     }
-    if (!this.handleInternal(cmd, msg)) return;
     if (this.hs !== Hs.Ready && cmd !== Command.version && cmd !== Command.verack && cmd !== Command.wtxidrelay && cmd !== Command.sendaddrv2 && cmd !== Command.sendtxrcncl) {
       this.faultOn('EARLY_MESSAGE', name);
     }
+    // What the peer said is recorded first, handlers see it next, and our replies (verack, pong,
+    // the ready event) follow: a transcript reads in causal order.
+    if (cmd === Command.version) this.recordVersion(msg as VersionMessage);
     if (userHandlers) for (const fn of userHandlers) this.callHandler(fn, msg, name);
     if (wanted) this.emit('message', name, msg, this);
+    if (!this.isClosed) this.handleInternal(cmd, msg);
   }
 
   private callHandler(fn: (m: any, p: Peer) => void, msg: unknown, command: string): void {
@@ -659,7 +662,7 @@ export class Peer implements Tickable {
     }
   }
 
-  private onVersion(v: VersionMessage): boolean {
+  private recordVersion(v: VersionMessage): void {
     this.stats.versionAt = now();
     this.remote = {
       version: v.version,
@@ -675,6 +678,9 @@ export class Peer implements Tickable {
       cmpct: null,
       feeFilter: 0n,
     };
+  }
+
+  private onVersion(v: VersionMessage): boolean {
     if (v.version < MIN_PEER_PROTO_VERSION) {
       this.close(CloseReason.OBSOLETE_VERSION, String(v.version));
       return false;
