@@ -1,0 +1,116 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Worker } from 'node:worker_threads';
+import { createRing, RingWriter, RingReader, readRecord, Kind, R_HASH, R_SEQ, RECORD_SIZE, HEADER_BYTES } from '../../src/observe/ring.js';
+import { now } from '../../src/observe/clock.js';
+
+function hashOf(i: number): Uint8Array {
+  const h = new Uint8Array(32);
+  new DataView(h.buffer).setUint32(0, i, true);
+  h[31] = i & 0xff;
+  return h;
+}
+
+test('rounds the capacity up to a power of two and lays records after a 64-byte header', () => {
+  const sab = createRing(100);
+  assert.is(sab.byteLength, HEADER_BYTES + 128 * RECORD_SIZE);
+  assert.is(new RingReader(sab).capacity, 128);
+  assert.throws(() => new RingReader(new SharedArrayBuffer(1024)), /not an invscope observation ring/);
+});
+
+test('carries every field of a record from writer to reader', () => {
+  const sab = createRing(4);
+  const w = new RingWriter(sab);
+  const t = now();
+  assert.ok(w.push(t, 4_000_000_000, Kind.HEADERS, 3, 0x40000002, 77, hashOf(9), 0));
+  const r = new RingReader(sab);
+  assert.is(r.drain(() => {}), 0, 'nothing is visible before publish');
+  w.publish();
+  const got: ReturnType<typeof readRecord>[] = [];
+  assert.is(r.drain((v, o) => got.push(readRecord(v, o))), 1);
+  assert.equal(got[0], { time: t, peer: 4_000_000_000, kind: Kind.HEADERS, entry: 3, invType: 0x40000002, seq: 77, hash: hashOf(9) });
+});
+
+test('wraps around many times without losing or reordering records', () => {
+  const sab = createRing(8);
+  const w = new RingWriter(sab);
+  const r = new RingReader(sab);
+  const seen: number[] = [];
+  let next = 0;
+  for (let round = 0; round < 50; round++) {
+    const n = 1 + (round % 8);
+    for (let i = 0; i < n; i++, next++) assert.ok(w.push(next, 0, Kind.INV, 0, 1, next, hashOf(next), 0));
+    w.publish();
+    r.drain((v, o) => seen.push(v.getUint32(o + R_SEQ, true)));
+  }
+  assert.is(seen.length, next);
+  assert.ok(seen.every((s, i) => s === i));
+  assert.is(r.dropped, 0);
+});
+
+test('counts a drop for every record pushed into a full ring and never blocks', () => {
+  const sab = createRing(4);
+  const w = new RingWriter(sab);
+  const r = new RingReader(sab);
+  for (let i = 0; i < 10; i++) w.push(i, 0, Kind.INV, 0, 1, i, hashOf(i), 0);
+  w.publish();
+  assert.is(r.dropped, 6);
+  const seqs: number[] = [];
+  r.drain((v, o) => seqs.push(v.getUint32(o + R_SEQ, true)));
+  assert.equal(seqs, [0, 1, 2, 3], 'the oldest records are kept; nothing recorded is overwritten');
+  assert.ok(w.push(10, 0, Kind.INV, 0, 1, 10, hashOf(10), 0), 'room again after the reader released');
+});
+
+test('drains at most the number asked for and leaves the rest', () => {
+  const sab = createRing(16);
+  const w = new RingWriter(sab);
+  for (let i = 0; i < 10; i++) w.push(i, 0, Kind.INV, 0, 1, i, hashOf(i), 0);
+  w.publish();
+  const r = new RingReader(sab);
+  assert.is(r.drain(() => {}, 4), 4);
+  assert.is(r.available, 6);
+  assert.is(r.drain(() => {}), 6);
+});
+
+test('a real second thread writes a million records that all arrive in order while the main thread drains', async () => {
+  const count = 1_000_000;
+  const sab = createRing(1 << 16);
+  const r = new RingReader(sab);
+  const worker = new Worker(new URL('./ring-worker.js', import.meta.url), { workerData: { sab, count, batch: 64 } });
+  let expect = 0;
+  let bad = 0;
+  const check = (v: DataView, o: number): void => {
+    const seq = v.getUint32(o + R_SEQ, true);
+    // Drops may skip numbers; order must hold and the hash must belong to its record.
+    if (seq < expect || v.getUint32(o + R_HASH, true) !== seq || v.getUint32(o + R_HASH + 28, true) !== (seq ^ 0xa5a5a5a5) >>> 0) bad++;
+    expect = seq + 1;
+  };
+  let done = false;
+  let accepted = -1;
+  worker.on('message', (m: { accepted: number }) => {
+    accepted = m.accepted;
+    done = true;
+  });
+  while (!done) {
+    r.drain(check);
+    await new Promise((res) => setImmediate(res));
+  }
+  r.drain(check);
+  await worker.terminate();
+  assert.is(bad, 0);
+  assert.is(r.taken, accepted);
+  assert.is(r.taken + r.dropped, count, 'every record is either delivered or counted as dropped');
+});
+
+test('what reached the ring survives its writer thread being terminated', async () => {
+  const sab = createRing(1 << 12);
+  const worker = new Worker(new URL('./ring-worker.js', import.meta.url), { workerData: { sab, count: 3000, batch: 100 } });
+  await new Promise((res) => worker.on('message', res));
+  await worker.terminate();
+  const r = new RingReader(sab);
+  let n = 0;
+  r.drain(() => n++);
+  assert.is(n, 3000);
+});
+
+test.run();
