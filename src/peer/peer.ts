@@ -86,6 +86,13 @@ export interface PeerOptions {
   /** A label for logs and stats. @default `${host}:${port}` */
   id?: string;
   /**
+   * Sees every checksum-valid frame of a known command before it is decoded, with the read's
+   * receive time; returning true consumes the frame (counted in the stats, not decoded, no
+   * handlers). The shard uses it to write inv entries to its ring straight from the bytes. The
+   * view is valid only during the call. Only called once the handshake is done.
+   */
+  rawTap?: (command: number, buf: Uint8Array, off: number, len: number, peer: Peer) => boolean;
+  /**
    * Nonces of this node's outbound versions, for self-connection detection. Peers that share a
    * set are one node. @default one set per thread
    */
@@ -234,7 +241,8 @@ const enum Hs {
 
 export class Peer implements Tickable {
   readonly id: string;
-  readonly options: Required<Omit<PeerOptions, 'remoteHost' | 'remotePort' | 'version' | 'transport' | 'id' | 'localNonces'>>;
+  readonly options: Required<Omit<PeerOptions, 'remoteHost' | 'remotePort' | 'version' | 'transport' | 'id' | 'localNonces' | 'rawTap'>>;
+  private readonly rawTap: PeerOptions['rawTap'];
   readonly network: NetworkParams;
   readonly direction: 'outbound' | 'inbound';
   readonly remoteHost: string;
@@ -276,6 +284,7 @@ export class Peer implements Tickable {
     this.remotePort = options.remotePort ?? 0;
     this.id = options.id ?? `${this.remoteHost}:${this.remotePort}`;
     this.localNonces = options.localNonces ?? threadNonces;
+    this.rawTap = options.rawTap;
     this.options = {
       network: options.network,
       direction: options.direction,
@@ -564,6 +573,7 @@ export class Peer implements Tickable {
       return this.close(CloseReason.HANDSHAKE_OUT_OF_ORDER, `${name} after verack`);
     }
 
+    if (this.rawTap !== undefined && this.hs === Hs.Ready && this.rawTap(cmd, buf, off, len, this)) return;
     const userHandlers = this.handlers[cmd];
     const wanted = (userHandlers !== undefined && userHandlers.length > 0) || (this.events.message?.length ?? 0) > 0;
     // Handlers may keep what they get, so they get a decode of a copy; internal handling reads in place.

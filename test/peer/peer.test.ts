@@ -258,6 +258,26 @@ test('hands handlers decoded messages they may keep after the read', async () =>
   peer.close();
 });
 
+test('hands frames to the raw tap before decoding, after the handshake, and skips decoding what it consumes', async () => {
+  const tapped: string[] = [];
+  const { peer, remote } = await handshaken({
+    rawTap: (cmd, buf, off, len) => {
+      tapped.push(`${COMMAND_NAMES[cmd]}:${len}:${buf[off]}`);
+      return cmd === Command.inv;
+    },
+  });
+  const decoded: string[] = [];
+  peer.on('inv', () => decoded.push('inv'));
+  peer.on('ping', () => decoded.push('ping'));
+  remote.send('inv', { inventory: [{ type: 5, hash: new Uint8Array(32) }] });
+  remote.send('ping', { nonce: 3n });
+  await until(() => decoded.length === 1, 'ping decoded');
+  assert.equal(tapped, ['inv:37:1', 'ping:8:3']);
+  assert.equal(decoded, ['ping']);
+  assert.is(peer.stats.msgsInByCommand[Command.inv], 1);
+  peer.close();
+});
+
 test('rejects handler registration for something that is neither a command nor an event', () => {
   const p = new Peer(peerOpts('outbound'));
   assert.throws(() => p.on('nosuch' as any, () => {}), /nosuch/);
