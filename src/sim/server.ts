@@ -106,7 +106,11 @@ class Conn {
   readonly node: number;
   readonly socket: Socket;
   peer: Peer | null = null;
+  /** Their version arrived: from here on items are queued for them (Core sets up tx relay at version). */
+  versioned = false;
   ready = false;
+  /** Blocks learned between their version and the end of the handshake, announced at its end. */
+  earlyBlocks: SimItem[] | null = null;
   /** Relay flag and feature choices, copied from the remote's version at ready. */
   relay = true;
   /** Tx item ids learned since the last trickle, FIFO from `head`. */
@@ -224,8 +228,8 @@ interface BlockCache {
 }
 
 export class SimServer {
-  readonly model: SimModelView;
-  readonly truth: SimTruthSink | null;
+  model!: SimModelView;
+  truth: SimTruthSink | null = null;
   readonly network: NetworkParams;
   readonly stats: SimServerStats = {
     accepted: 0,
@@ -241,7 +245,7 @@ export class SimServer {
     misbehaviours: 0,
   };
   port: number;
-  readonly trickleMeanMs: number;
+  trickleMeanMs = 5000;
 
   private readonly host: string;
   private readonly feeFilter: bigint;
@@ -252,9 +256,9 @@ export class SimServer {
   /** Loopback address string -> node index. */
   private readonly byAddress = new Map<string, number>();
   /** Observer connections per node (undefined: none yet). */
-  private readonly observers: (Conn[] | undefined)[];
-  private readonly scheduled: Uint8Array;
-  private readonly heap: TrickleHeap;
+  private observers: (Conn[] | undefined)[] = [];
+  private scheduled = new Uint8Array(0);
+  private readonly heap = new TrickleHeap(64);
   private heapTimer: ReturnType<typeof setTimeout> | null = null;
   private heapTimerAt = Infinity;
   private readonly sockets = new Set<Socket>();
@@ -264,29 +268,36 @@ export class SimServer {
   private readonly blockCache = new Map<number, BlockCache>();
   /** Nonces of sim nodes' versions: they never dial out, so none; kept apart from the process's own peers. */
   private readonly nonces = new Set<bigint>();
-  private readonly rand: () => number;
+  private rand: () => number = prng(0x5e17e5);
+  private readonly trickleOption: number | undefined;
   private server: Server | null = null;
   private stopped = false;
 
-  constructor(model: SimModelView, truth: SimTruthSink | null, options: SimServerOptions) {
-    this.model = model;
-    this.truth = truth;
+  /** Listen first (`listen`), then `attach` the model: the model's nodes need the bound port. */
+  constructor(options: SimServerOptions) {
     this.network = options.network;
     this.port = options.port ?? options.network.defaultPort;
     this.host = options.host ?? '0.0.0.0';
-    const scale = model.options.timeScale > 0 ? model.options.timeScale : 1;
-    this.trickleMeanMs = options.trickleMeanMs ?? model.options.inboundTrickleMs / scale;
+    this.trickleOption = options.trickleMeanMs;
     this.feeFilter = options.feeFilter ?? 1000n;
     this.misbehaveAfterMs = options.misbehaveAfterMs ?? 1000;
     this.badChecksumIntervalMs = options.badChecksumIntervalMs ?? MISBEHAVE.BAD_CHECKSUM_INTERVAL_MS;
     this.dripIntervalMs = options.dripIntervalMs ?? MISBEHAVE.DRIP_INTERVAL_MS;
     // Deadlines of seconds to minutes: a 1 s tick keeps 10,000 peers at 10,000 ticks/s.
     this.timer = options.timer ?? new CoarseTimer(1000);
+  }
+
+  /** Serves `model`'s nodes from now on (sockets accepted before this are dropped). Once. */
+  attach(model: SimModelView, truth: SimTruthSink | null): void {
+    if (this.model) throw new Error('SimServer.attach: already attached');
+    this.model = model;
+    this.truth = truth;
+    const scale = model.options.timeScale > 0 ? model.options.timeScale : 1;
+    this.trickleMeanMs = this.trickleOption ?? model.options.inboundTrickleMs / scale;
     const n = model.nodes.length;
     for (const info of model.nodes) this.byAddress.set(info.host, info.index);
     this.observers = new Array(n);
     this.scheduled = new Uint8Array(n);
-    this.heap = new TrickleHeap(64);
     this.rand = prng((model.options.seed ^ 0x5e17e5) >>> 0);
     model.on('learn', (node, item, t) => this.onLearn(node, item, t));
     model.on('churn', (node, online) => {
@@ -376,6 +387,10 @@ export class SimServer {
       localNonces: this.nonces,
     });
     conn.peer = peer;
+    peer.on('version', (v) => {
+      conn.versioned = true;
+      conn.relay = v.relay ?? true;
+    });
     peer.on('ready', () => this.onReady(conn));
     peer.on('close', () => this.forget(conn));
     peer.on('getaddr', () => this.onGetAddr(conn));
@@ -394,7 +409,6 @@ export class SimServer {
   private onReady(conn: Conn): void {
     const peer = conn.peer!;
     conn.ready = true;
-    conn.relay = peer.remote?.relay ?? true;
     this.stats.ready++;
     // Core v28 after the verack of a 70014+ peer: sendcmpct(0, 2) (low-bandwidth, version 2),
     // then a ping at once, then feefilter (70013+).
@@ -402,6 +416,8 @@ export class SimServer {
     if (v >= 70014) peer.send('sendcmpct', { announce: false, version: 2n });
     peer.ping();
     if (v >= 70013) peer.send('feefilter', { feerate: this.feeFilter });
+    if (conn.earlyBlocks) for (const b of conn.earlyBlocks) this.announceBlock(conn, b);
+    conn.earlyBlocks = null;
     this.schedule(conn.node);
     const mode = this.model.nodes[conn.node]!.misbehaviour;
     if (mode !== null && AFTER_HANDSHAKE.has(mode)) {
@@ -450,12 +466,16 @@ export class SimServer {
     if (list === undefined || list.length === 0) return;
     for (let i = 0; i < list.length; i++) {
       const c = list[i]!;
-      if (!c.ready) continue;
+      // Core queues for a peer from its version on (RelayTransaction, UpdatedBlockTip) and sends
+      // once the handshake is done (SendMessages skips peers that are not fully connected).
+      if (!c.versioned) continue;
       if (item.kind === 'tx') {
         // Core: a peer whose version said relay=0 gets no tx inv at all.
         if (c.relay) c.pending.push(item.id);
-      } else {
+      } else if (c.ready) {
         this.announceBlock(c, item);
+      } else {
+        (c.earlyBlocks ??= []).push(item);
       }
     }
   }
