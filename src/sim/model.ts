@@ -1,0 +1,805 @@
+/**
+ * The simulated network's model: topology, Bitcoin Core-like gossip (per-link outbound and
+ * per-node inbound Poisson trickling, blocks at once, inv/getdata/tx round trips, validation
+ * delay), tx and block origination, churn; a discrete-event simulation run in real time against
+ * the observer's clock. Semantics and the ground truth in src/sim/README.md. Simulator process,
+ * hot path (the drain loop): typed arrays per node, link and event, no closure per event.
+ */
+import { performance } from 'node:perf_hooks';
+import { now as epochNow } from '../observe/clock.js';
+import { sha256d } from '../protocol/hash.js';
+import { EventQueue } from './queue.js';
+import { makeIdentities, BASE_HEIGHT } from './identity.js';
+import { makeRawBlock, makeTx, MAX_BLOCK_WEIGHT, type RawTx } from './items.js';
+import { Rng } from './rng.js';
+import { buildTopology, type Topology } from './topology.js';
+import type { TruthWriter } from './truth.js';
+import type { ItemKind, SimItem, SimModelEvents, SimNodeInfo } from './types.js';
+
+export interface SimOptions {
+  /** Simulated nodes. @default 1000 (tested up to 10,000) */
+  nodes: number;
+  /** Seed of every random choice (topology, identities, timings, item bytes). @default 1 */
+  seed: number;
+  /** Every interval of the model is divided by it (10: ten times faster). @default 1 */
+  timeScale: number;
+  /** Transactions originated per second of model time (Poisson); 0 = none. @default 7 (mainnet-like) */
+  txRate: number;
+  /** Mean block interval in model ms (Poisson); 0 = no blocks. @default 600_000 */
+  blockIntervalMs: number;
+  /** Outbound links each node opens. @default 8 (Core MAX_OUTBOUND_FULL_RELAY_CONNECTIONS) */
+  outbound: number;
+  /** Inbound links a node accepts. @default 117 (Core DEFAULT_MAX_PEER_CONNECTIONS 125 minus 8 outbound) */
+  maxInbound: number;
+  /** Median one-way link latency, model ms (lognormal, one draw per link). @default 50 */
+  latencyMedianMs: number;
+  /** Lognormal shape of link latency. @default 0.5 */
+  latencySigma: number;
+  /** Median per-node validation delay of a tx, model ms (lognormal per node; blocks x10). @default 5 */
+  validationMs: number;
+  /** Mean of the per-link trickle towards outbound peers, model ms. @default 2000 (Core OUTBOUND_INVENTORY_BROADCAST_INTERVAL) */
+  outboundTrickleMs: number;
+  /** Mean of the per-node trickle towards inbound peers, model ms. @default 5000 (Core INBOUND_INVENTORY_BROADCAST_INTERVAL) */
+  inboundTrickleMs: number;
+  /** Fraction of nodes leaving per hour of model time. @default 0 */
+  churnPerHour: number;
+  /** Mean time a leaving node stays offline, model ms (exponential). @default 600_000 */
+  churnDowntimeMs: number;
+  /** Fraction of nodes with a Misbehaviour label (towards observers). @default 0 */
+  misbehaving: number;
+  /** First loopback address; node i gets the i-th address from it, skipping .0 and .255. @default '127.1.0.0' */
+  addressBase: string;
+  /** Port every node listens on. @default 18444 (regtest) */
+  port: number;
+  /**
+   * Transactions whose per-node learn times stay in memory (learnedAt exact); older completed
+   * ones keep only the nodes that never learned them (knows stays exact). Blocks are kept whole.
+   * @default 1024 (80 MB at 10,000 nodes)
+   */
+  retainItems: number;
+  /** The clock, epoch ms. @default now() of src/observe/clock.ts (the observer's receive clock) */
+  clock?: () => number;
+}
+
+export const SIM_DEFAULTS: Readonly<SimOptions> = Object.freeze({
+  nodes: 1000,
+  seed: 1,
+  timeScale: 1,
+  txRate: 7,
+  blockIntervalMs: 600_000,
+  outbound: 8,
+  maxInbound: 117,
+  latencyMedianMs: 50,
+  latencySigma: 0.5,
+  validationMs: 5,
+  outboundTrickleMs: 2_000,
+  inboundTrickleMs: 5_000,
+  churnPerHour: 0,
+  churnDowntimeMs: 600_000,
+  misbehaving: 0,
+  addressBase: '127.1.0.0',
+  port: 18444,
+  retainItems: 1024,
+});
+
+/** Every event the model emits: the contract's two plus two for tests, benches and reports. */
+export interface SimModelAllEvents extends SimModelEvents {
+  /** An item originated (emitted before its origin's `learn`). */
+  item(item: SimItem): void;
+  /**
+   * `from` (which learned the item at `learnedAt`) will announce it to `to` at `announceAt`,
+   * which would learn it at `arriveAt` unless it learns it earlier. Emitted per relay offer, on
+   * the hot path: only listen in tests and measurements.
+   */
+  offer(from: number, to: number, itemId: number, learnedAt: number, announceAt: number, arriveAt: number): void;
+}
+
+/** Counters of a run. */
+export interface SimStats {
+  /** Events popped from the queue. */
+  events: number;
+  learns: number;
+  /** Relay offers computed (one per link per item, towards nodes that had not learned it yet). */
+  offers: number;
+  /** Offers that did not arrive because an end left the network in between. */
+  dropped: number;
+  /** Largest delay between an event's time and its processing (real-time mode), ms. */
+  maxLagMs: number;
+  queued: number;
+  items: number;
+  compacted: number;
+}
+
+// Event kinds in the queue.
+const EV_LEARN = 0;
+const EV_TX = 1;
+const EV_BLOCK = 2;
+const EV_LEAVE = 3;
+const EV_REJOIN = 4;
+
+const KIND_TX = 0;
+const KIND_BLOCK = 1;
+
+/** inv -> getdata -> tx (or block): three one-way trips between announcement and arrival. */
+const RELAY_TRIPS = 3;
+/**
+ * A rejoining node syncs blocks it missed from one peer: version/verack (2 trips),
+ * getheaders/headers (2), getdata/block (2).
+ */
+const SYNC_TRIPS = 6;
+/** Block validation costs this many times a node's tx validation delay. */
+const BLOCK_VALIDATION_FACTOR = 10;
+/** Lognormal shape of the per-node validation delay (fast and slow machines). */
+const VALIDATION_SIGMA = 0.5;
+/** Weight kept free in a block for the coinbase (Core's default -blockreservedweight 8000 in spirit). */
+const COINBASE_WEIGHT_RESERVE = 8_000;
+/** The drain loop yields to I/O after this much work (ms) even when behind. */
+const DRAIN_SLICE_MS = 20;
+/** setTimeout's ceiling (2^31 - 1 ms). */
+const MAX_TIMER_MS = 2_147_483_647;
+
+// Salts of the independent PRNG streams (Rng.stream).
+const S_TOPOLOGY = 1;
+const S_IDENTITY = 2;
+const S_TRICKLE = 3;
+const S_CONTENT = 4;
+const S_ORIGIN = 5;
+const S_CHURN = 6;
+const S_VALIDATION = 7;
+
+function check(ok: boolean, what: string, value: unknown, rule: string): void {
+  if (!ok) throw new RangeError(`${what} must be ${rule}, got ${String(value)}`);
+}
+
+/** Merges `options` over the defaults and checks every value (a clear error naming it). */
+export function simOptions(options: Partial<SimOptions> = {}): SimOptions {
+  const o: SimOptions = { ...SIM_DEFAULTS };
+  for (const [k, v] of Object.entries(options)) if (v !== undefined) (o as unknown as Record<string, unknown>)[k] = v;
+  const int = (x: number): boolean => Number.isInteger(x);
+  check(int(o.nodes) && o.nodes >= 1 && o.nodes <= 100_000, 'nodes', o.nodes, 'an integer in 1..100000');
+  check(int(o.seed), 'seed', o.seed, 'an integer');
+  check(Number.isFinite(o.timeScale) && o.timeScale > 0, 'timeScale', o.timeScale, 'a positive number');
+  check(Number.isFinite(o.txRate) && o.txRate >= 0, 'txRate', o.txRate, 'a number >= 0');
+  check(Number.isFinite(o.blockIntervalMs) && o.blockIntervalMs >= 0, 'blockIntervalMs', o.blockIntervalMs, 'a number >= 0');
+  check(int(o.outbound) && o.outbound >= 0, 'outbound', o.outbound, 'an integer >= 0');
+  check(int(o.maxInbound) && o.maxInbound >= 0, 'maxInbound', o.maxInbound, 'an integer >= 0');
+  check(Number.isFinite(o.latencyMedianMs) && o.latencyMedianMs >= 0, 'latencyMedianMs', o.latencyMedianMs, 'a number >= 0');
+  check(Number.isFinite(o.latencySigma) && o.latencySigma >= 0, 'latencySigma', o.latencySigma, 'a number >= 0');
+  check(Number.isFinite(o.validationMs) && o.validationMs >= 0, 'validationMs', o.validationMs, 'a number >= 0');
+  check(Number.isFinite(o.outboundTrickleMs) && o.outboundTrickleMs >= 0, 'outboundTrickleMs', o.outboundTrickleMs, 'a number >= 0');
+  check(Number.isFinite(o.inboundTrickleMs) && o.inboundTrickleMs >= 0, 'inboundTrickleMs', o.inboundTrickleMs, 'a number >= 0');
+  check(Number.isFinite(o.churnPerHour) && o.churnPerHour >= 0, 'churnPerHour', o.churnPerHour, 'a number >= 0');
+  check(Number.isFinite(o.churnDowntimeMs) && o.churnDowntimeMs > 0, 'churnDowntimeMs', o.churnDowntimeMs, 'a positive number');
+  check(Number.isFinite(o.misbehaving) && o.misbehaving >= 0 && o.misbehaving <= 1, 'misbehaving', o.misbehaving, 'a fraction in 0..1');
+  check(int(o.port) && o.port >= 0 && o.port <= 65535, 'port', o.port, 'an integer in 0..65535');
+  check(int(o.retainItems) && o.retainItems >= 0, 'retainItems', o.retainItems, 'an integer >= 0');
+  check(o.clock === undefined || typeof o.clock === 'function', 'clock', o.clock, 'a function');
+  return o;
+}
+
+function hashKey(h: Uint8Array): string {
+  return Buffer.from(h.buffer, h.byteOffset, 32).toString('latin1');
+}
+
+export class SimModel {
+  readonly options: SimOptions;
+  readonly nodes: readonly SimNodeInfo[];
+  /** The graph (CSR typed arrays; read only). */
+  readonly topology: Topology;
+  readonly truth: TruthWriter | null;
+  /** When the model's run started (first start() or runUntil()), epoch ms; NaN before. */
+  startedAt = NaN;
+
+  private readonly clock: () => number;
+  private readonly n: number;
+  // Topology, per adjacency slot (see Topology): neighbour, outbound flag, scaled latency, the
+  // slot of the same link seen from the other end, and the per-link outbound trickle's next firing.
+  private readonly adjStart: Int32Array;
+  private readonly adjNode: Int32Array;
+  private readonly adjOut: Uint8Array;
+  private readonly latS: Float64Array;
+  private readonly revSlot: Int32Array;
+  private readonly outNext: Float64Array;
+  /** Per node: next firing of its trickle towards inbound peers (one timer per node, as Core). */
+  private readonly inNext: Float64Array;
+  private readonly outMean: number;
+  private readonly inMean: number;
+  /** Per node validation delays, real ms (scaled). */
+  private readonly valTx: Float64Array;
+  private readonly valBlock: Float64Array;
+  private readonly onlineArr: Uint8Array;
+  /** Per node: time of its last leave or rejoin (-Infinity: never). */
+  private readonly lastChurn: Float64Array;
+  /** Per node: height of the best simulated block it knows (or its start height). */
+  private readonly bestHeight: Int32Array;
+
+  private readonly rTrickle: Rng;
+  private readonly rContent: Rng;
+  private readonly rOrigin: Rng;
+  private readonly rChurn: Rng;
+
+  private readonly items: SimItem[] = [];
+  private readonly kinds: number[] = [];
+  /**
+   * Per item and node: the learn time (> 0), a tentative arrival stored negated (< 0) while an
+   * offer is queued, or +Infinity. Epoch ms are > 0, so the sign is free to mark tentatives.
+   * null once compacted.
+   */
+  private readonly at: (Float64Array | null)[] = [];
+  /** Compacted items: the sorted nodes that never learned it. */
+  private readonly missing: (Int32Array | null)[] = [];
+  private pending = new Int32Array(1024);
+  private readonly byHash = new Map<string, number>();
+  private readonly completedTx: number[] = [];
+  private completedHead = 0;
+  private readonly pool: Float64Array[] = [];
+  private readonly blockIds: number[] = [];
+  /** Unconfirmed transactions in origination order (the mempool a miner draws from). */
+  private mempool: number[] = [];
+  private readonly txWeight: number[] = [];
+  private tip: Uint8Array;
+  private height = BASE_HEIGHT;
+
+  private readonly queue = new EventQueue(4096);
+  private readonly learnFns: SimModelAllEvents['learn'][] = [];
+  private readonly churnFns: SimModelAllEvents['churn'][] = [];
+  private readonly itemFns: SimModelAllEvents['item'][] = [];
+  private readonly offerFns: SimModelAllEvents['offer'][] = [];
+
+  private running = false;
+  private initialized = false;
+  private draining = false;
+  private timer: NodeJS.Timeout | null = null;
+  private immediate: NodeJS.Immediate | null = null;
+  private readonly st: SimStats = { events: 0, learns: 0, offers: 0, dropped: 0, maxLagMs: 0, queued: 0, items: 0, compacted: 0 };
+
+  constructor(options?: Partial<SimOptions>, truth?: TruthWriter) {
+    const o = simOptions(options);
+    this.options = o;
+    this.truth = truth ?? null;
+    this.clock = o.clock ?? epochNow;
+    const n = (this.n = o.nodes);
+    const ts = o.timeScale;
+
+    this.nodes = makeIdentities(n, o.addressBase, o.port, o.misbehaving, Rng.stream(o.seed, S_IDENTITY));
+    const topo = (this.topology = buildTopology(n, o.outbound, o.maxInbound, o.latencyMedianMs, o.latencySigma, Rng.stream(o.seed, S_TOPOLOGY)));
+    this.adjStart = topo.adjStart;
+    this.adjNode = topo.adjNode;
+    this.adjOut = topo.adjOut;
+    const slots = topo.adjNode.length;
+    this.latS = new Float64Array(slots);
+    this.revSlot = new Int32Array(slots);
+    const firstSlot = new Int32Array(topo.linkA.length).fill(-1);
+    for (let s = 0; s < slots; s++) {
+      const l = topo.adjLink[s]!;
+      this.latS[s] = topo.latencyMs[l]! / ts;
+      if (firstSlot[l]! < 0) firstSlot[l] = s;
+      else {
+        this.revSlot[s] = firstSlot[l]!;
+        this.revSlot[firstSlot[l]!] = s;
+      }
+    }
+    // -Infinity: the first query draws a fresh exponential from the query time.
+    this.outNext = new Float64Array(slots).fill(-Infinity);
+    this.inNext = new Float64Array(n).fill(-Infinity);
+    this.outMean = o.outboundTrickleMs / ts;
+    this.inMean = o.inboundTrickleMs / ts;
+    this.valTx = new Float64Array(n);
+    this.valBlock = new Float64Array(n);
+    const rv = Rng.stream(o.seed, S_VALIDATION);
+    for (let u = 0; u < n; u++) {
+      const v = o.validationMs > 0 ? rv.lognormal(o.validationMs, VALIDATION_SIGMA) / ts : 0;
+      this.valTx[u] = v;
+      this.valBlock[u] = v * BLOCK_VALIDATION_FACTOR;
+    }
+    this.onlineArr = new Uint8Array(n).fill(1);
+    this.lastChurn = new Float64Array(n).fill(-Infinity);
+    this.bestHeight = new Int32Array(n);
+    for (let u = 0; u < n; u++) this.bestHeight[u] = this.nodes[u]!.startHeight;
+
+    this.rTrickle = Rng.stream(o.seed, S_TRICKLE);
+    this.rContent = Rng.stream(o.seed, S_CONTENT);
+    this.rOrigin = Rng.stream(o.seed, S_ORIGIN);
+    this.rChurn = Rng.stream(o.seed, S_CHURN);
+    // The block the simulated chain builds on: a stand-in hash derived from the seed.
+    this.tip = sha256d(new TextEncoder().encode(`invscope-sim tip ${o.seed}`));
+
+    if (this.truth) {
+      const { clock: _clock, ...recorded } = o;
+      this.truth.meta({ seed: o.seed, options: recorded, outbound: topo.outbound, links: topo.linkA.length, repairs: topo.repairs, baseHeight: BASE_HEIGHT });
+      for (const info of this.nodes) this.truth.node(info);
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Public API
+
+  on<K extends keyof SimModelAllEvents>(event: K, fn: SimModelAllEvents[K]): void {
+    switch (event) {
+      case 'learn':
+        this.learnFns.push(fn as SimModelAllEvents['learn']);
+        break;
+      case 'churn':
+        this.churnFns.push(fn as SimModelAllEvents['churn']);
+        break;
+      case 'item':
+        this.itemFns.push(fn as SimModelAllEvents['item']);
+        break;
+      case 'offer':
+        this.offerFns.push(fn as SimModelAllEvents['offer']);
+        break;
+      default:
+        throw new TypeError(`SimModel has no event ${String(event)}`);
+    }
+  }
+
+  /** Starts originating items and running the event queue in real time. Idempotent. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.init();
+    this.arm();
+  }
+
+  /** Stops every timer (the process can exit afterwards) and flushes the truth. Idempotent; start() resumes. */
+  stop(): void {
+    this.running = false;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.immediate) clearImmediate(this.immediate);
+    this.timer = null;
+    this.immediate = null;
+    this.truth?.flush();
+  }
+
+  /**
+   * Processes every event due at or before `t` synchronously, with no timer: for tests and
+   * batch runs on a manual clock. Starts origination (as start() does) on the first call.
+   */
+  runUntil(t: number): void {
+    this.init();
+    this.drain(t, Infinity);
+  }
+
+  /** Originates an item now at `origin` (a random online node by default). */
+  inject(kind: ItemKind, origin?: number): SimItem {
+    const t = this.clock();
+    if (!(t > 0)) throw new RangeError(`clock must return positive epoch milliseconds, got ${t}`);
+    // Everything due before now happens first, so trickle timers are queried in time order.
+    if (!this.draining) this.drain(t, Infinity);
+    let o = origin ?? this.randomOnline(this.rOrigin);
+    if (o < 0) throw new RangeError('inject: every node is offline');
+    if (!Number.isInteger(o) || o < 0 || o >= this.n) throw new RangeError(`inject: origin must be a node index in 0..${this.n - 1}, got ${o}`);
+    if (!this.onlineArr[o]) throw new RangeError(`inject: origin node ${o} is offline`);
+    const item = this.originate(kind === 'block' ? KIND_BLOCK : KIND_TX, o, t);
+    if (this.running) this.arm();
+    return item;
+  }
+
+  item(id: number): SimItem | undefined {
+    return this.items[id];
+  }
+
+  /** By txid, wtxid or block hash (wire order). */
+  itemByHash(hash: Uint8Array): SimItem | undefined {
+    if (hash.length < 32) return undefined;
+    const id = this.byHash.get(hashKey(hash));
+    return id === undefined ? undefined : this.items[id];
+  }
+
+  knows(node: number, itemId: number): boolean {
+    const at = this.at[itemId];
+    if (at) {
+      const v = at[node];
+      return v !== undefined && v > 0 && v !== Infinity;
+    }
+    const m = this.missing[itemId];
+    if (!m || node < 0 || node >= this.n) return false;
+    let lo = 0;
+    let hi = m.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (m[mid]! < node) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo >= m.length || m[lo] !== node;
+  }
+
+  /** When `node` learned the item (epoch ms), or NaN (not learned, or compacted: see retainItems). */
+  learnedAt(node: number, itemId: number): number {
+    const at = this.at[itemId];
+    if (!at) return NaN;
+    const v = at[node];
+    return v !== undefined && v > 0 && v !== Infinity ? v : NaN;
+  }
+
+  /** Every neighbour (outbound and inbound) of `node`. */
+  neighbors(node: number): readonly number[] {
+    return Array.from(this.adjNode.subarray(this.adjStart[node]!, this.adjStart[node + 1]!));
+  }
+
+  /** The peers `node` opened links to. */
+  outboundPeers(node: number): number[] {
+    const out: number[] = [];
+    for (let s = this.adjStart[node]!; s < this.adjStart[node + 1]!; s++) if (this.adjOut[s]) out.push(this.adjNode[s]!);
+    return out;
+  }
+
+  /** The peers that opened links to `node`. */
+  inboundPeers(node: number): number[] {
+    const out: number[] = [];
+    for (let s = this.adjStart[node]!; s < this.adjStart[node + 1]!; s++) if (!this.adjOut[s]) out.push(this.adjNode[s]!);
+    return out;
+  }
+
+  /** One-way latency of the u-v link as the model uses it (real ms, scaled), NaN when unlinked. */
+  latency(u: number, v: number): number {
+    for (let s = this.adjStart[u]!; s < this.adjStart[u + 1]!; s++) if (this.adjNode[s] === v) return this.latS[s]!;
+    return NaN;
+  }
+
+  /** Validation delay of `node` for an item of `kind` (real ms, scaled). */
+  validation(node: number, kind: ItemKind): number {
+    return kind === 'block' ? this.valBlock[node]! : this.valTx[node]!;
+  }
+
+  online(node: number): boolean {
+    return this.onlineArr[node] === 1;
+  }
+
+  /** Height of the best simulated block `node` knows, or its start height. */
+  nodeHeight(node: number): number {
+    return this.bestHeight[node]!;
+  }
+
+  /** Height of the newest simulated block (BASE_HEIGHT before the first). */
+  get tipHeight(): number {
+    return this.height;
+  }
+
+  /** Ids of the simulated blocks, in chain order. */
+  get blocks(): readonly number[] {
+    return this.blockIds;
+  }
+
+  get itemCount(): number {
+    return this.items.length;
+  }
+
+  get stats(): SimStats {
+    return { ...this.st, queued: this.queue.size, items: this.items.length };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Scheduling
+
+  private init(): void {
+    if (this.initialized) return;
+    this.initialized = true;
+    const t0 = this.clock();
+    // Learn times double as flags (their sign marks tentatives), so the clock must be positive.
+    if (!(t0 > 0)) throw new RangeError(`clock must return positive epoch milliseconds, got ${t0}`);
+    this.startedAt = t0;
+    const o = this.options;
+    if (o.txRate > 0) this.queue.push(t0 + this.rOrigin.exp(1000 / o.txRate / o.timeScale), EV_TX, -1, -1, -1, t0);
+    if (o.blockIntervalMs > 0) this.queue.push(t0 + this.rOrigin.exp(o.blockIntervalMs / o.timeScale), EV_BLOCK, -1, -1, -1, t0);
+    if (o.churnPerHour > 0) this.queue.push(t0 + this.rChurn.exp(this.leaveMean()), EV_LEAVE, -1, -1, -1, t0);
+  }
+
+  /** Mean real ms between two departures: churnPerHour x nodes per model hour. */
+  private leaveMean(): number {
+    return 3_600_000 / (this.options.churnPerHour * this.n) / this.options.timeScale;
+  }
+
+  private arm(): void {
+    if (!this.running || this.immediate) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const next = this.queue.peekTime();
+    if (next === Infinity) return;
+    const delay = Math.min(Math.max(0, next - this.clock()), MAX_TIMER_MS);
+    // Not unref'd: a started model keeps the process alive, as a server would.
+    this.timer = setTimeout(this.onTimer, delay);
+  }
+
+  private readonly onTimer = (): void => {
+    this.timer = null;
+    this.immediate = null;
+    if (!this.running) return;
+    const t = this.clock();
+    const done = this.drain(t, DRAIN_SLICE_MS);
+    if (!done && this.running) this.immediate = setImmediate(this.onTimer);
+    else this.arm();
+  };
+
+  /**
+   * Pops and processes events due at or before `until`. Stops early (returning false) after
+   * `sliceMs` of work so a backlog does not starve the server's sockets.
+   */
+  private drain(until: number, sliceMs: number): boolean {
+    if (this.draining) return true;
+    this.draining = true;
+    const q = this.queue;
+    const started = sliceMs === Infinity ? 0 : performance.now();
+    let k = 0;
+    try {
+      while (q.size > 0 && q.peekTime() <= until) {
+        q.pop();
+        this.st.events++;
+        if (sliceMs !== Infinity) {
+          const lag = until - q.t;
+          if (lag > this.st.maxLagMs) this.st.maxLagMs = lag;
+        }
+        switch (q.kind) {
+          case EV_LEARN:
+            this.arrive(q.node, q.item, q.t, q.from, q.offer);
+            break;
+          case EV_TX:
+            this.onOriginate(KIND_TX, q.t);
+            break;
+          case EV_BLOCK:
+            this.onOriginate(KIND_BLOCK, q.t);
+            break;
+          case EV_LEAVE:
+            this.onLeave(q.t);
+            break;
+          case EV_REJOIN:
+            this.onRejoin(q.node, q.t);
+            break;
+        }
+        if ((++k & 1023) === 0 && sliceMs !== Infinity && performance.now() - started > sliceMs) return false;
+      }
+      return true;
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private onOriginate(kind: number, t: number): void {
+    const o = this.options;
+    const origin = this.randomOnline(this.rOrigin);
+    if (origin >= 0) this.originate(kind, origin, t);
+    if (kind === KIND_TX) this.queue.push(t + this.rOrigin.exp(1000 / o.txRate / o.timeScale), EV_TX, -1, -1, -1, t);
+    else this.queue.push(t + this.rOrigin.exp(o.blockIntervalMs / o.timeScale), EV_BLOCK, -1, -1, -1, t);
+  }
+
+  /** A uniformly random online node, or -1 when none is. */
+  private randomOnline(r: Rng): number {
+    for (let i = 0; i < 64; i++) {
+      const u = r.int(this.n);
+      if (this.onlineArr[u]) return u;
+    }
+    const s = r.int(this.n);
+    for (let i = 0; i < this.n; i++) if (this.onlineArr[(s + i) % this.n]) return (s + i) % this.n;
+    return -1;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Items
+
+  private originate(kind: number, origin: number, t: number): SimItem {
+    const id = this.items.length;
+    let item: SimItem;
+    if (kind === KIND_TX) {
+      const r = makeTx(this.rContent);
+      item = { id, kind: 'tx', hash: r.txid, wtxid: r.wtxid, raw: r.raw, origin, createdAt: t };
+      this.txWeight[id] = r.weight;
+      this.mempool.push(id);
+    } else {
+      item = this.makeBlockItem(id, origin, t);
+    }
+    this.items.push(item);
+    this.kinds.push(kind);
+    this.byHash.set(hashKey(item.hash), id);
+    if (kind === KIND_TX) this.byHash.set(hashKey(item.wtxid), id);
+    const at = this.pool.pop() ?? new Float64Array(this.n);
+    at.fill(Infinity);
+    this.at.push(at);
+    this.missing.push(null);
+    if (id >= this.pending.length) {
+      const p = new Int32Array(this.pending.length * 2);
+      p.set(this.pending);
+      this.pending = p;
+    }
+    this.pending[id] = 0;
+    this.truth?.item(item);
+    for (let i = 0; i < this.itemFns.length; i++) this.itemFns[i]!(item);
+    this.learn(origin, id, t, -1);
+    if (this.pending[id] === 0) this.complete(id);
+    return item;
+  }
+
+  /** The next block: mempool txs the miner knows, oldest first, up to the block weight. */
+  private makeBlockItem(id: number, miner: number, t: number): SimItem {
+    const txs: RawTx[] = [];
+    const keep: number[] = [];
+    let weight = COINBASE_WEIGHT_RESERVE;
+    for (const tid of this.mempool) {
+      const w = this.txWeight[tid]!;
+      if (weight + w <= MAX_BLOCK_WEIGHT && this.knows(miner, tid)) {
+        const it = this.items[tid]!;
+        txs.push({ raw: it.raw, txid: it.hash, wtxid: it.wtxid, weight: w });
+        weight += w;
+      } else keep.push(tid);
+    }
+    this.mempool = keep;
+    const height = this.height + 1;
+    const b = makeRawBlock(this.tip, height, Math.floor(t / 1000), txs, this.rContent);
+    this.tip = b.hash;
+    this.height = height;
+    this.blockIds.push(id);
+    return { id, kind: 'block', hash: b.hash, wtxid: b.hash, raw: b.raw, header: b.header, origin: miner, createdAt: t, height };
+  }
+
+  /** Node `v` learns item `id` at `t` from `from`: record, emit, offer it to every neighbour. */
+  private learn(v: number, id: number, t: number, from: number): void {
+    const at = this.at[id]!;
+    at[v] = t;
+    this.st.learns++;
+    const item = this.items[id]!;
+    const fns = this.learnFns;
+    for (let i = 0; i < fns.length; i++) fns[i]!(v, item, t);
+    this.truth?.learn(v, id, t, from);
+    const isBlock = this.kinds[id] === KIND_BLOCK;
+    if (isBlock && item.height! > this.bestHeight[v]!) this.bestHeight[v] = item.height!;
+
+    const adjNode = this.adjNode;
+    const online = this.onlineArr;
+    const val = isBlock ? this.valBlock : this.valTx;
+    const s1 = this.adjStart[v + 1]!;
+    let pushed = 0;
+    for (let s = this.adjStart[v]!; s < s1; s++) {
+      const w = adjNode[s]!;
+      const cur = at[w]!;
+      if ((cur > 0 && cur !== Infinity) || online[w] === 0) continue;
+      // Core net_processing.cpp SendMessages: blocks go out at once; txs wait for the next firing
+      // of the peer's trickle: per outbound peer (m_next_inv_send_time, 2 s mean) or the node's
+      // one timer for all inbound peers (m_next_inv_to_inbounds, 5 s mean). Both are advanced as
+      // Core does: when the stored firing has passed, the next is now + Exp(mean) (memoryless,
+      // so this is the Poisson process sampled lazily); items learned before it leave together.
+      let a = t;
+      if (!isBlock) {
+        if (this.adjOut[s]) {
+          a = this.outNext[s]!;
+          if (a < t) this.outNext[s] = a = t + this.rTrickle.exp(this.outMean);
+        } else {
+          a = this.inNext[v]!;
+          if (a < t) this.inNext[v] = a = t + this.rTrickle.exp(this.inMean);
+        }
+      }
+      const arrive = a + RELAY_TRIPS * this.latS[s]! + val[w]!;
+      this.st.offers++;
+      if (this.offerFns.length !== 0) for (const fn of this.offerFns) fn(v, w, id, t, a, arrive);
+      if (cur === Infinity || arrive < -cur) {
+        at[w] = -arrive;
+        this.queue.push(arrive, EV_LEARN, w, id, v, t);
+        pushed++;
+      }
+    }
+    this.pending[id]! += pushed;
+  }
+
+  /** An offer's arrival: learn, unless either end left or rejoined since it was made. */
+  private arrive(v: number, id: number, t: number, from: number, offer: number): void {
+    this.pending[id]!--;
+    const at = this.at[id]!;
+    const cur = at[v]!;
+    if (!(cur > 0 && cur !== Infinity)) {
+      if (this.onlineArr[v] && this.lastChurn[v]! <= offer && (from < 0 || this.lastChurn[from]! <= offer)) {
+        this.learn(v, id, t, from);
+      } else {
+        this.st.dropped++;
+        if (cur === -t) at[v] = Infinity;
+        if (this.onlineArr[v]) this.reoffer(v, id, t);
+      }
+    }
+    if (this.pending[id] === 0) this.complete(id);
+  }
+
+  /**
+   * The offer `v` was waiting for fell through (its sender left): every online neighbour that
+   * knows the item announces it again at its next trickle firing from `t`. An approximation (the
+   * neighbours' own earlier announcements, slower than the lost one, were not kept); it only
+   * happens under churn and never makes a learn time earlier than a real path allows.
+   */
+  private reoffer(v: number, id: number, t: number): void {
+    const at = this.at[id]!;
+    const isBlock = this.kinds[id] === KIND_BLOCK;
+    const val = isBlock ? this.valBlock[v]! : this.valTx[v]!;
+    for (let s = this.adjStart[v]!; s < this.adjStart[v + 1]!; s++) {
+      const u = this.adjNode[s]!;
+      const lu = at[u]!;
+      if (!(lu > 0 && lu !== Infinity) || !this.onlineArr[u] || this.lastChurn[u]! > lu) continue;
+      const r = this.revSlot[s]!; // u's slot for v
+      let a = t;
+      if (isBlock) a = lu;
+      else if (this.adjOut[r]) {
+        a = this.outNext[r]!;
+        if (a < t) this.outNext[r] = a = t + this.rTrickle.exp(this.outMean);
+      } else {
+        a = this.inNext[u]!;
+        if (a < t) this.inNext[u] = a = t + this.rTrickle.exp(this.inMean);
+      }
+      const arrive = Math.max(t, a + RELAY_TRIPS * this.latS[s]! + val);
+      const cur = at[v]!;
+      if (cur === Infinity || arrive < -cur) {
+        at[v] = -arrive;
+        this.queue.push(arrive, EV_LEARN, v, id, u, t);
+        this.pending[id]!++;
+      }
+    }
+  }
+
+  /** No offer of item `id` is queued any more: it reached everyone it will reach. */
+  private complete(id: number): void {
+    const at = this.at[id]!;
+    for (let i = 0; i < at.length; i++) if (at[i]! < 0) at[i] = Infinity; // defensive: no stale tentatives
+    if (this.kinds[id] !== KIND_TX) return; // blocks stay whole (few; rejoining nodes sync them)
+    this.completedTx.push(id);
+    while (this.completedTx.length - this.completedHead > this.options.retainItems) {
+      this.compact(this.completedTx[this.completedHead++]!);
+    }
+    if (this.completedHead > 4096) {
+      this.completedTx.splice(0, this.completedHead);
+      this.completedHead = 0;
+    }
+  }
+
+  /** Keeps only who never learned the item; the learn times are in the truth. */
+  private compact(id: number): void {
+    const at = this.at[id];
+    if (!at) return;
+    let k = 0;
+    for (let i = 0; i < at.length; i++) if (!(at[i]! > 0 && at[i] !== Infinity)) k++;
+    const m = new Int32Array(k);
+    k = 0;
+    for (let i = 0; i < at.length; i++) if (!(at[i]! > 0 && at[i] !== Infinity)) m[k++] = i;
+    this.missing[id] = m;
+    this.at[id] = null;
+    this.pool.push(at);
+    this.st.compacted++;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Churn
+
+  private onLeave(t: number): void {
+    const u = this.randomOnline(this.rChurn);
+    if (u >= 0) {
+      this.onlineArr[u] = 0;
+      this.lastChurn[u] = t;
+      this.truth?.churn(u, false, t);
+      for (let i = 0; i < this.churnFns.length; i++) this.churnFns[i]!(u, false, t);
+      this.queue.push(t + this.rChurn.exp(this.options.churnDowntimeMs / this.options.timeScale), EV_REJOIN, u, -1, -1, t);
+    }
+    this.queue.push(t + this.rChurn.exp(this.leaveMean()), EV_LEAVE, -1, -1, -1, t);
+  }
+
+  /**
+   * Back online with the same links. Transactions announced while it was away are not announced
+   * again (Core announces a tx once, when it enters the mempool), so it never learns them; blocks
+   * it missed it syncs at once from an online neighbour that has them (getheaders on connect).
+   */
+  private onRejoin(u: number, t: number): void {
+    this.onlineArr[u] = 1;
+    this.lastChurn[u] = t;
+    this.truth?.churn(u, true, t);
+    for (let i = 0; i < this.churnFns.length; i++) this.churnFns[i]!(u, true, t);
+    for (const id of this.blockIds) {
+      const at = this.at[id]!;
+      const cur = at[u]!;
+      if (cur > 0 && cur !== Infinity) continue;
+      for (let s = this.adjStart[u]!; s < this.adjStart[u + 1]!; s++) {
+        const w = this.adjNode[s]!;
+        const lw = at[w]!;
+        if (!(lw > 0 && lw !== Infinity && lw <= t) || !this.onlineArr[w]) continue;
+        const arrive = t + SYNC_TRIPS * this.latS[s]! + this.valBlock[u]!;
+        if (cur === Infinity || arrive < -cur) {
+          at[u] = -arrive;
+          this.queue.push(arrive, EV_LEARN, u, id, w, t);
+          this.pending[id]!++;
+        }
+        break;
+      }
+    }
+  }
+}
