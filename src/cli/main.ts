@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { decodeStream, readInput, jsonLine, UsageError } from './decode.js';
 import { parseNetwork } from './options.js';
 import { connectCommand, CONNECT_HELP } from './connect.js';
+import { simulateCommand } from './simulate.js';
 
 const HELP = `invscope: a Bitcoin P2P stack for measuring the network
 
@@ -21,6 +22,9 @@ usage:
       Talk to one node: prints the handshake and every message in both directions as one JSON
       line ("dir": "in" or "out", "t": epoch ms), and sends what you type on stdin.
       The network defaults to the one whose default port is PORT, else mainnet.
+  invscope simulate [--nodes N] [--seed N] [--time-scale X] [--out DIR] [--duration S] ...
+      Run a simulated network on loopback (every node at its own 127.x.y.z, one port) with the
+      ground truth of every propagation; invscope simulate --help lists every option.
   invscope help
 
 options:
@@ -36,6 +40,8 @@ async function main(argv: string[]): Promise<number> {
       return decodeCommand(rest);
     case 'connect':
       return connectCmd(rest);
+    case 'simulate':
+      return simulateCommand(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -42,6 +42,8 @@ export interface SimModelView {
   knows(node: number, itemId: number): boolean;
   neighbors(node: number): readonly number[];
   online(node: number): boolean;
+  /** Height of the best block the node knows (its version's start height), when the model tracks it. */
+  nodeHeight?(node: number): number;
 }
 
 /** What the server writes to the ground truth (src/sim/truth.ts TruthWriter satisfies it). */
@@ -399,8 +401,9 @@ export class SimServer {
     attachStream(peer, socket);
   }
 
-  /** The node's height: its identity's start height plus the simulated blocks it knows. */
+  /** The node's height: the model's, else its identity's start height plus the simulated blocks it knows. */
   private heightOf(node: number, info: SimNodeInfo): number {
+    if (this.model.nodeHeight) return this.model.nodeHeight(node);
     let h = info.startHeight;
     for (const b of this.chain) if (this.model.knows(node, b.id)) h++;
     return h;
