@@ -22,62 +22,13 @@ import {
   decodeReject,
   type VersionMessage,
 } from '../../../src/protocol/messages/control.js';
-import { fixtureJSON, prng, randomBytes } from '../../helpers.js';
+import { prng, randomBytes } from '../../helpers.js';
+import { vectorsFor, decode, encode, expectFields, u64, u32, latin1 } from './harness.js';
 
 // ---------------------------------------------------------------------------------------------
-// Shared helpers (each suite carries its own copy: suites are independent files)
+// Helpers (the shared ones come from ./harness.ts)
 
-interface Vector {
-  name: string;
-  command: string;
-  payloadHex: string;
-  fields: Record<string, unknown>;
-}
-
-const byCommand = new Map(codecs.map((c) => [c.command as string, c]));
-const vectors = fixtureJSON<Vector[]>('messages/messages.json').filter((v) => byCommand.has(v.command));
-
-function decode<T>(codec: MessageCodec<T>, bytes: Uint8Array): { m: T; r: Reader } {
-  const r = new Reader(bytes);
-  const m = codec.decode(r);
-  r.finish();
-  return { m, r };
-}
-
-function encode<T>(codec: MessageCodec<T>, m: T): Uint8Array {
-  const size = codec.encodedSize(m);
-  const w = new Writer(size);
-  codec.encode(w, m);
-  assert.is(w.pos, size, 'encodedSize matches the bytes written');
-  return w.buf;
-}
-
-/** Every field of `expected` (recursively) equals the same field of `actual`; extra fields are fine. */
-function expectFields(actual: unknown, expected: unknown, path: string): void {
-  if (Array.isArray(expected)) {
-    assert.ok(Array.isArray(actual), `${path} is an array`);
-    const a = actual as unknown[];
-    assert.is(a.length, expected.length, `${path}.length`);
-    expected.forEach((e, i) => expectFields(a[i], e, `${path}[${i}]`));
-  } else if (expected !== null && typeof expected === 'object') {
-    assert.ok(actual !== null && typeof actual === 'object', `${path} is an object`);
-    for (const [k, v] of Object.entries(expected)) expectFields((actual as Record<string, unknown>)[k], v, `${path}.${k}`);
-  } else {
-    assert.is(actual, expected, path);
-  }
-}
-
-function u64(rand: () => number): bigint {
-  return (BigInt((rand() * 2 ** 32) >>> 0) << 32n) | BigInt((rand() * 2 ** 32) >>> 0);
-}
-function u32(rand: () => number): number {
-  return (rand() * 2 ** 32) >>> 0;
-}
-function latin1(rand: () => number, n: number): string {
-  let s = '';
-  for (let i = 0; i < n; i++) s += String.fromCharCode((rand() * 256) | 0);
-  return s;
-}
+const { byCommand, vectors } = vectorsFor(codecs);
 
 // ---------------------------------------------------------------------------------------------
 // Vectors

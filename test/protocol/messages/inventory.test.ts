@@ -1,11 +1,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Reader } from '../../../src/protocol/reader.js';
-import { Writer } from '../../../src/protocol/writer.js';
 import { Status, statusCode } from '../../../src/protocol/errors.js';
 import { fromHex, toHex, hashToHex } from '../../../src/protocol/hex.js';
 import { InvType } from '../../../src/protocol/constants.js';
-import type { MessageCodec } from '../../../src/protocol/message.js';
 import {
   codecs,
   invCodec,
@@ -19,49 +17,13 @@ import {
   INV_ENTRY_SIZE,
   type InvMessage,
 } from '../../../src/protocol/messages/inventory.js';
-import { fixtureJSON, prng, randomBytes } from '../../helpers.js';
+import { prng, randomBytes } from '../../helpers.js';
+import { vectorsFor, decode, encode, expectFields } from './harness.js';
 
 // ---------------------------------------------------------------------------------------------
-// Shared helpers (each suite carries its own copy: suites are independent files)
+// Helpers (the shared ones come from ./harness.ts)
 
-interface Vector {
-  name: string;
-  command: string;
-  payloadHex: string;
-  fields: Record<string, unknown>;
-}
-
-const byCommand = new Map(codecs.map((c) => [c.command as string, c]));
-const vectors = fixtureJSON<Vector[]>('messages/messages.json').filter((v) => byCommand.has(v.command));
-
-function decode<T>(codec: MessageCodec<T>, bytes: Uint8Array): { m: T; r: Reader } {
-  const r = new Reader(bytes);
-  const m = codec.decode(r);
-  r.finish();
-  return { m, r };
-}
-
-function encode<T>(codec: MessageCodec<T>, m: T): Uint8Array {
-  const size = codec.encodedSize(m);
-  const w = new Writer(size);
-  codec.encode(w, m);
-  assert.is(w.pos, size, 'encodedSize matches the bytes written');
-  return w.buf;
-}
-
-function expectFields(actual: unknown, expected: unknown, path: string): void {
-  if (Array.isArray(expected)) {
-    assert.ok(Array.isArray(actual), `${path} is an array`);
-    const a = actual as unknown[];
-    assert.is(a.length, expected.length, `${path}.length`);
-    expected.forEach((e, i) => expectFields(a[i], e, `${path}[${i}]`));
-  } else if (expected !== null && typeof expected === 'object') {
-    assert.ok(actual !== null && typeof actual === 'object', `${path} is an object`);
-    for (const [k, v] of Object.entries(expected)) expectFields((actual as Record<string, unknown>)[k], v, `${path}.${k}`);
-  } else {
-    assert.is(actual, expected, path);
-  }
-}
+const { byCommand, vectors } = vectorsFor(codecs);
 
 /** The status decodeInv + r.finish() gives, negated, or the count: what scanInv must return. */
 function referenceScan(buf: Uint8Array, off: number, len: number): number {
