@@ -1,0 +1,201 @@
+/**
+ * The pool's address book: every address known (from the list, later DNS and addr), its state
+ * (idle / pending / connected), its last outcome, and per-address exponential backoff with jitter.
+ * Main thread (the coordinator), not a hot path: a few calls per connection attempt.
+ * Must not import worker or socket code.
+ */
+import { netAddrNetwork, parseNetAddr } from '../protocol/messages/address.js';
+
+export interface AddressBookOptions {
+  /** First retry delay after a failure; doubles per consecutive failure. @default 1_000 */
+  backoffBaseMs?: number;
+  /** Cap of the retry delay. @default 600_000 (10 min) */
+  backoffMaxMs?: number;
+  /** Delay before reconnecting an address whose handshaken peer went away (not a failure). @default 1_000 */
+  retryAfterDropMs?: number;
+  /** Jitter fraction: a delay d becomes uniform in [d(1-jitter), d]. @default 0.5 */
+  jitter?: number;
+  /** @default Math.random */
+  random?: () => number;
+}
+
+export type AddressState = 'idle' | 'pending' | 'connected';
+
+export interface AddressRecord {
+  /** host:port (IPv6 in brackets). */
+  readonly address: string;
+  readonly host: string;
+  readonly port: number;
+  /** ipv4, ipv6, torv3, i2p, cjdns ..., or 'name' for a DNS name. */
+  readonly network: string;
+  /** Where it was learned first: 'list', 'addr', ... */
+  readonly source: string;
+  state: AddressState;
+  attempts: number;
+  /** Consecutive failures (reset by a completed handshake). */
+  failures: number;
+  /** Not tried again before this time (epoch ms). */
+  nextAttemptAt: number;
+  lastAttemptAt: number;
+  /** 'ready', a connect error code (ECONNREFUSED, ERR_CONNECT_TIMEOUT), or a close reason. */
+  lastOutcome: string | null;
+  lastOutcomeAt: number;
+}
+
+/** Networks reachable without a proxy (phase 1: no SOCKS5 yet). */
+const DIRECT = new Set(['ipv4', 'ipv6', 'name']);
+
+/** Splits host:port ([v6]:port for IPv6). Returns null for anything else. */
+export function parseHostPort(s: string, defaultPort?: number): { host: string; port: number } | null {
+  const t = s.trim();
+  let host: string;
+  let portStr: string | undefined;
+  if (t.startsWith('[')) {
+    const end = t.indexOf(']');
+    if (end < 0) return null;
+    host = t.slice(1, end);
+    const rest = t.slice(end + 1);
+    if (rest !== '' && !rest.startsWith(':')) return null;
+    portStr = rest === '' ? undefined : rest.slice(1);
+  } else {
+    const i = t.lastIndexOf(':');
+    // More than one colon without brackets: a bare IPv6 address, no port.
+    if (i >= 0 && t.indexOf(':') === i) {
+      host = t.slice(0, i);
+      portStr = t.slice(i + 1);
+    } else {
+      host = t;
+    }
+  }
+  const port = portStr === undefined ? defaultPort : /^\d{1,5}$/.test(portStr) ? Number(portStr) : NaN;
+  if (!host || port === undefined || !(port > 0 && port < 65536)) return null;
+  return { host, port };
+}
+
+export class AddressBook {
+  private readonly list: AddressRecord[] = [];
+  private readonly byAddress = new Map<string, AddressRecord>();
+  private cursor = 0;
+  private readonly base: number;
+  private readonly max: number;
+  private readonly afterDrop: number;
+  private readonly jitter: number;
+  private readonly random: () => number;
+
+  constructor(options: AddressBookOptions = {}) {
+    this.base = options.backoffBaseMs ?? 1_000;
+    this.max = options.backoffMaxMs ?? 600_000;
+    this.afterDrop = options.retryAfterDropMs ?? 1_000;
+    this.jitter = options.jitter ?? 0.5;
+    this.random = options.random ?? Math.random;
+  }
+
+  get size(): number {
+    return this.list.length;
+  }
+
+  /** Adds an address (host:port); returns its record (the existing one if known), or null if unparsable. */
+  add(address: string, source = 'list', defaultPort?: number): AddressRecord | null {
+    const hp = parseHostPort(address, defaultPort);
+    if (!hp) return null;
+    const net = parseNetAddr(hp.host);
+    const network = net ? netAddrNetwork(net) : /^[a-z0-9.-]+$/i.test(hp.host) ? 'name' : 'unknown';
+    const key = hp.host.includes(':') ? `[${hp.host}]:${hp.port}` : `${hp.host}:${hp.port}`;
+    const known = this.byAddress.get(key);
+    if (known) return known;
+    const rec: AddressRecord = {
+      address: key,
+      host: hp.host,
+      port: hp.port,
+      network,
+      source,
+      state: 'idle',
+      attempts: 0,
+      failures: 0,
+      nextAttemptAt: 0,
+      lastAttemptAt: 0,
+      lastOutcome: null,
+      lastOutcomeAt: 0,
+    };
+    this.list.push(rec);
+    this.byAddress.set(key, rec);
+    return rec;
+  }
+
+  get(address: string): AddressRecord | undefined {
+    return this.byAddress.get(address);
+  }
+
+  all(): readonly AddressRecord[] {
+    return this.list;
+  }
+
+  /** Whether an address can be dialled directly (no proxy support yet). */
+  static connectable(rec: AddressRecord): boolean {
+    return DIRECT.has(rec.network);
+  }
+
+  /**
+   * The next idle, directly reachable address whose backoff has expired, round robin over the
+   * book (a cursor, so that one slow address does not starve the rest); undefined if none.
+   * `accept` filters (e.g. only listed sources).
+   */
+  next(now: number, accept?: (r: AddressRecord) => boolean): AddressRecord | undefined {
+    const n = this.list.length;
+    for (let k = 0; k < n; k++) {
+      if (this.cursor >= n) this.cursor = 0;
+      const r = this.list[this.cursor++]!;
+      if (r.state === 'idle' && r.nextAttemptAt <= now && DIRECT.has(r.network) && (!accept || accept(r))) return r;
+    }
+    return undefined;
+  }
+
+  /** The earliest time an idle address becomes eligible (Infinity if none is waiting). */
+  nextEligibleAt(): number {
+    let t = Infinity;
+    for (const r of this.list) if (r.state === 'idle' && DIRECT.has(r.network) && r.nextAttemptAt < t) t = r.nextAttemptAt;
+    return t;
+  }
+
+  markPending(r: AddressRecord, now: number): void {
+    r.state = 'pending';
+    r.attempts++;
+    r.lastAttemptAt = now;
+  }
+
+  markConnected(r: AddressRecord, now: number): void {
+    r.state = 'connected';
+    r.lastOutcome = 'connected';
+    r.lastOutcomeAt = now;
+  }
+
+  /** The handshake completed: the address is good, its failures are forgiven. */
+  markReady(r: AddressRecord, now: number): void {
+    r.failures = 0;
+    r.lastOutcome = 'ready';
+    r.lastOutcomeAt = now;
+  }
+
+  /** A connect failed or a peer closed before its handshake: back off exponentially, with jitter. */
+  markFailed(r: AddressRecord, outcome: string, now: number): void {
+    r.state = 'idle';
+    r.failures++;
+    r.lastOutcome = outcome;
+    r.lastOutcomeAt = now;
+    r.nextAttemptAt = now + this.backoff(r.failures);
+  }
+
+  /** A handshaken peer went away (remote close, timeout...): retry after a short fixed delay. */
+  markDropped(r: AddressRecord, outcome: string, now: number, delayMs = this.afterDrop): void {
+    r.state = 'idle';
+    r.lastOutcome = outcome;
+    r.lastOutcomeAt = now;
+    r.nextAttemptAt = now + delayMs;
+  }
+
+  /** The delay after `failures` consecutive failures: min(max, base * 2^(failures-1)), jittered down. */
+  backoff(failures: number): number {
+    const d = Math.min(this.max, this.base * 2 ** Math.min(failures - 1, 30));
+    return d * (1 - this.jitter * this.random());
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * The typed port protocol between the coordinator (main thread) and its shards (piscina workers):
+ * the task a shard is started with, the messages each side posts, and nothing else (README.md here
+ * documents the order guarantees). Types only plus a few constants: any thread, not a hot path.
+ * Must not import anything with side effects (no sockets, no piscina): both threads load it.
+ */
+import type { MessagePort } from 'node:worker_threads';
+import type { NetworkParams } from '../protocol/constants.js';
+import type { VersionOptions } from '../peer/peer.js';
+
+/** Shard settings, fixed for the life of a task (structured-clone safe: BigInt is fine, functions are not). */
+export interface ShardOptions {
+  network: NetworkParams;
+  version?: VersionOptions;
+  /** @default 'inv' (see PeerOptions.blockAnnounce) */
+  blockAnnounce?: 'inv' | 'headers' | 'cmpct';
+  /** @default 5_000 (Bitcoin Core DEFAULT_CONNECT_TIMEOUT) */
+  connectTimeoutMs?: number;
+  /** @default 60_000 (Bitcoin Core DEFAULT_PEER_CONNECT_TIMEOUT) */
+  handshakeTimeoutMs?: number;
+  /** @default 120_000 (Bitcoin Core PING_INTERVAL) */
+  pingIntervalMs?: number;
+  /** How often the shard posts a 'stats' summary. @default 5_000 */
+  statsIntervalMs?: number;
+  /** Decoded commands forwarded as 'message' from the start (more with a 'tap' message). @default [] */
+  forward?: string[];
+}
+
+/** What piscina hands the shard's task function. The port is transferred (transferList). */
+export interface ShardTask {
+  port: MessagePort;
+  ring: SharedArrayBuffer;
+  shard: number;
+  options: ShardOptions;
+}
+
+// -------------------------------------------------------------------------------------------------
+// Coordinator -> shard
+
+export type ToShard =
+  /** Connect outbound to host:port as peer `peer` (a coordinator-wide index, written in ring records). */
+  | { type: 'connect'; peer: number; host: string; port: number }
+  /** Close one peer (or cancel its pending connect). */
+  | { type: 'close'; peer: number }
+  /** Replace the set of forwarded decoded commands. inv/headers/cmpctblock never are: the ring has them. */
+  | { type: 'tap'; commands: string[] }
+  /** Close every peer, publish the ring, post 'stopped', resolve the task. */
+  | { type: 'stop' }
+  /** Test-only: kill this shard ('throw': an uncaught exception; 'exit': process.exit in the worker). */
+  | { type: 'crash'; how: 'throw' | 'exit' };
+
+// -------------------------------------------------------------------------------------------------
+// Shard -> coordinator (plain objects; errors travel as codes)
+
+/** The remote's version, clone-safe (services as a decimal string, addrRecv as host:port). */
+export interface RemoteVersion {
+  version: number;
+  services: string;
+  userAgent: string;
+  startHeight: number;
+  relay: boolean;
+  addrRecv: string;
+  wtxidRelay: boolean;
+  sendAddrV2: boolean;
+}
+
+/** An address learned from addr/addrv2. */
+export interface LearnedAddress {
+  /** host:port, IPv6 in brackets. */
+  address: string;
+  network: string;
+  services: string;
+  time: number;
+}
+
+/** A shard's counters (since its task started). */
+export interface ShardCounters {
+  shard: number;
+  peers: number;
+  ready: number;
+  pending: number;
+  /** Records pushed into the ring (accepted). */
+  records: number;
+  /** Records refused because the ring was full. */
+  drops: number;
+  /** Ring publishes (one per socket read that carried records). */
+  publishes: number;
+  /** Frames consumed by the tap (inv + headers + cmpctblock messages). */
+  frames: number;
+  /** Malformed inv/headers/cmpctblock payloads (counted, not disconnected). */
+  malformed: number;
+  bytesIn: number;
+}
+
+export type FromShard =
+  | { type: 'started'; shard: number }
+  | { type: 'connected'; peer: number }
+  | { type: 'failed'; peer: number; code: string }
+  | { type: 'ready'; peer: number; remote: RemoteVersion }
+  | { type: 'addr'; peer: number; command: 'addr' | 'addrv2'; addrs: LearnedAddress[] }
+  | { type: 'message'; peer: number; command: string; msg: unknown }
+  | { type: 'closed'; peer: number; reason: string; detail: string; wasReady: boolean; stats: Record<string, unknown> }
+  | { type: 'stats'; counters: ShardCounters }
+  | { type: 'stopped'; counters: ShardCounters };
+
+/** The reason given for peers whose shard died. */
+export const SHARD_DIED = 'shard-died';
+/** The reason given for connects that failed (the code is the detail). */
+export const CONNECT_FAILED = 'connect-failed';

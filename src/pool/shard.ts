@@ -1,0 +1,303 @@
+/**
+ * A shard: the worker-thread side of the pool. Owns its sockets from connect to close, runs a Peer
+ * per socket and writes every inv entry, headers header and cmpctblock straight from the frame
+ * bytes into its observation ring (the `rawTap`, a hot path: no decode, no allocation per entry).
+ * Runs inside a piscina worker (workers/shard.ts); must not import piscina or the coordinator.
+ */
+import type { MessagePort } from 'node:worker_threads';
+import { connectPeer, type ConnectError } from '../peer/net.js';
+import { CloseReason, type Peer } from '../peer/peer.js';
+import { Command } from '../protocol/constants.js';
+import { statusCode } from '../protocol/errors.js';
+import { scanInv, invEntryOffset, invEntryType } from '../protocol/messages/inventory.js';
+import { scanHeaders, headersHashesInto } from '../protocol/messages/headers.js';
+import { sha256dInto } from '../protocol/checksum.js';
+import { Status } from '../protocol/errors.js';
+import { ipV1ToString, netAddrFromV1, netAddrNetwork, netAddrToString } from '../protocol/messages/address.js';
+import { MAX_HEADERS_RESULTS } from '../protocol/constants.js';
+import { RingWriter, Kind } from '../observe/ring.js';
+import type { FromShard, LearnedAddress, ShardCounters, ShardTask, ToShard } from './messages.js';
+
+/** Block header size: a cmpctblock starts with one (BIP152). */
+const HEADER_SIZE = 80;
+/** inv type written for block announcements by headers/cmpctblock (MSG_BLOCK). */
+const MSG_BLOCK = 2;
+/** Hashes of one headers message (at most MAX_HEADERS_RESULTS); one buffer per thread. */
+const hashScratch = new Uint8Array(MAX_HEADERS_RESULTS * 32);
+
+/** Never-decoded commands: the ring carries them; forwarding them would defeat the tap. */
+const RING_COMMANDS = new Set(['inv', 'headers', 'cmpctblock']);
+
+function hostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+interface Slot {
+  index: number;
+  peer: Peer | null;
+  /** close requested while the connect was pending */
+  cancelled: boolean;
+  ready: boolean;
+}
+
+export class Shard {
+  readonly shard: number;
+  private readonly port: MessagePort;
+  private readonly writer: RingWriter;
+  private readonly options: ShardTask['options'];
+  private readonly slots = new Map<number, Slot>();
+  private readonly pending = new Set<Promise<unknown>>();
+  private forward = new Set<string>();
+  private msgSeq = 0;
+  private dirty = false;
+  private stopping = false;
+  private statsTimer: ReturnType<typeof setInterval> | null = null;
+  private resolveDone!: (c: ShardCounters) => void;
+  readonly done: Promise<ShardCounters>;
+  private readonly c: ShardCounters;
+  /** Bound once: queued as a microtask after the first record of a read. */
+  private readonly flush = (): void => {
+    this.dirty = false;
+    this.publish();
+  };
+
+  constructor(task: ShardTask) {
+    this.shard = task.shard;
+    this.port = task.port;
+    this.options = task.options;
+    this.writer = new RingWriter(task.ring);
+    this.c = { shard: task.shard, peers: 0, ready: 0, pending: 0, records: 0, drops: 0, publishes: 0, frames: 0, malformed: 0, bytesIn: 0 };
+    for (const cmd of task.options.forward ?? []) if (!RING_COMMANDS.has(cmd)) this.forward.add(cmd);
+    this.done = new Promise((res) => (this.resolveDone = res));
+    this.port.on('message', (m: ToShard) => this.onMessage(m));
+    const every = task.options.statsIntervalMs ?? 5_000;
+    this.statsTimer = setInterval(() => this.post({ type: 'stats', counters: this.counters() }), every);
+    this.post({ type: 'started', shard: this.shard });
+  }
+
+  /**
+   * Posts an event, publishing the ring first: a record of a peer is then always visible to the
+   * coordinator before any later event of that peer (the port message happens-after the store).
+   */
+  private post(m: FromShard): void {
+    this.publish();
+    this.port.postMessage(m);
+  }
+
+  private publish(): void {
+    this.writer.publish();
+    this.c.publishes++;
+  }
+
+  counters(): ShardCounters {
+    let ready = 0;
+    let open = 0;
+    let pending = 0;
+    for (const s of this.slots.values()) {
+      if (s.peer === null) pending++;
+      else {
+        open++;
+        if (s.ready) ready++;
+      }
+    }
+    return { ...this.c, peers: open, ready, pending };
+  }
+
+  private onMessage(m: ToShard): void {
+    switch (m.type) {
+      case 'connect':
+        if (!this.stopping) this.connect(m.peer, m.host, m.port);
+        return;
+      case 'close': {
+        const s = this.slots.get(m.peer);
+        if (!s) return;
+        if (s.peer) s.peer.close(CloseReason.LOCAL, 'coordinator');
+        else s.cancelled = true;
+        return;
+      }
+      case 'tap':
+        this.forward = new Set(m.commands.filter((c) => !RING_COMMANDS.has(c)));
+        return;
+      case 'stop':
+        void this.stop();
+        return;
+      case 'crash':
+        // Test-only. Published records stay in the shared ring; everything else of this thread dies.
+        if (m.how === 'exit') process.exit(70);
+        throw new Error(`shard ${this.shard}: crash requested`);
+    }
+  }
+
+  private connect(index: number, host: string, port: number): void {
+    const slot: Slot = { index, peer: null, cancelled: false, ready: false };
+    this.slots.set(index, slot);
+    const o = this.options;
+    const p = connectPeer({
+      network: o.network,
+      host,
+      port,
+      ...(o.version ? { version: o.version } : {}),
+      ...(o.blockAnnounce ? { blockAnnounce: o.blockAnnounce } : {}),
+      ...(o.connectTimeoutMs !== undefined ? { connectTimeoutMs: o.connectTimeoutMs } : {}),
+      ...(o.handshakeTimeoutMs !== undefined ? { handshakeTimeoutMs: o.handshakeTimeoutMs } : {}),
+      ...(o.pingIntervalMs !== undefined ? { pingIntervalMs: o.pingIntervalMs } : {}),
+      // One small closure per peer carries its index into the shared tap.
+      rawTap: (cmd, buf, off, len, peer) => this.tap(index, cmd, buf, off, len, peer),
+      setup: (peer) => this.setup(slot, peer),
+    }).then(
+      (peer) => {
+        this.pending.delete(p);
+        if (slot.cancelled || this.stopping) peer.close(CloseReason.LOCAL, 'coordinator');
+      },
+      (e: ConnectError) => {
+        this.pending.delete(p);
+        this.slots.delete(index);
+        this.post({ type: 'failed', peer: index, code: e.code ?? 'ERR_CONNECT' });
+      },
+    );
+    this.pending.add(p);
+  }
+
+  /** Handlers for one peer, registered before it sends anything. */
+  private setup(slot: Slot, peer: Peer): void {
+    slot.peer = peer;
+    const index = slot.index;
+    this.post({ type: 'connected', peer: index });
+    peer.on('ready', () => {
+      slot.ready = true;
+      const r = peer.remote!;
+      this.post({
+        type: 'ready',
+        peer: index,
+        remote: {
+          version: r.version,
+          services: r.services.toString(),
+          userAgent: r.userAgent,
+          startHeight: r.startHeight,
+          relay: r.relay,
+          addrRecv: hostPort(ipV1ToString(r.addrRecv.ip), r.addrRecv.port),
+          wtxidRelay: r.wtxidRelay,
+          sendAddrV2: r.sendAddrV2,
+        },
+      });
+    });
+    peer.on('addr', (m) => {
+      const addrs: LearnedAddress[] = m.addrs.map((a) => ({
+        address: hostPort(ipV1ToString(a.ip), a.port),
+        network: netAddrNetwork(netAddrFromV1(a.ip)),
+        services: a.services.toString(),
+        time: a.time,
+      }));
+      this.post({ type: 'addr', peer: index, command: 'addr', addrs });
+    });
+    peer.on('addrv2', (m) => {
+      const addrs: LearnedAddress[] = m.addrs.map((a) => ({
+        address: hostPort(netAddrToString(a), a.port),
+        network: netAddrNetwork(a),
+        services: a.services.toString(),
+        time: a.time,
+      }));
+      this.post({ type: 'addr', peer: index, command: 'addrv2', addrs });
+    });
+    peer.on('message', (command, msg) => {
+      // Only what the coordinator asked for; addr/addrv2 already went out above.
+      if (this.forward.has(command) && command !== 'addr' && command !== 'addrv2') {
+        try {
+          this.post({ type: 'message', peer: index, command, msg });
+        } catch {
+          /* not clonable (should not happen for decoded messages): dropped */
+        }
+      }
+    });
+    peer.on('close', (reason) => {
+      this.slots.delete(index);
+      this.c.bytesIn += peer.stats.bytesIn;
+      this.post({ type: 'closed', peer: index, reason, detail: peer.stats.closeDetail, wasReady: slot.ready, stats: peer.stats.toJSON() });
+    });
+  }
+
+  /**
+   * The raw tap (hot path): inv entries, headers and cmpctblock go to the ring from the frame's
+   * bytes, with the read's receive time. Returns true for those three (never decoded).
+   */
+  private tap(index: number, cmd: number, buf: Uint8Array, off: number, len: number, peer: Peer): boolean {
+    const w = this.writer;
+    if (cmd === Command.inv) {
+      this.c.frames++;
+      const n = scanInv(buf, off, len);
+      if (n < 0) return this.malformed(peer, -n, 'inv');
+      const seq = this.msgSeq++;
+      const t = peer.rxTime;
+      let accepted = 0;
+      for (let i = 0; i < n; i++) {
+        const e = invEntryOffset(off, n, i);
+        if (w.push(t, index, Kind.INV, i, invEntryType(buf, e), seq, buf, e + 4)) accepted++;
+      }
+      this.counted(accepted, n);
+      return true;
+    }
+    if (cmd === Command.headers) {
+      this.c.frames++;
+      const n = scanHeaders(buf, off, len);
+      if (n < 0) return this.malformed(peer, -n, 'headers');
+      if (n === 0) return true; // an empty headers (an answer to getheaders) announces nothing
+      headersHashesInto(buf, off, n, hashScratch, 0);
+      const seq = this.msgSeq++;
+      const t = peer.rxTime;
+      let accepted = 0;
+      for (let i = 0; i < n; i++) if (w.push(t, index, Kind.HEADERS, i, MSG_BLOCK, seq, hashScratch, i * 32)) accepted++;
+      this.counted(accepted, n);
+      return true;
+    }
+    if (cmd === Command.cmpctblock) {
+      this.c.frames++;
+      // Only the header is read: the short ids and prefilled txs are not needed to know the block.
+      if (len < HEADER_SIZE) return this.malformed(peer, Status.TRUNCATED, 'cmpctblock');
+      sha256dInto(buf, off, HEADER_SIZE, hashScratch, 0);
+      const ok = w.push(peer.rxTime, index, Kind.CMPCTBLOCK, 0, MSG_BLOCK, this.msgSeq++, hashScratch, 0);
+      this.counted(ok ? 1 : 0, 1);
+      return true;
+    }
+    return false;
+  }
+
+  private counted(accepted: number, n: number): void {
+    this.c.records += accepted;
+    this.c.drops += n - accepted;
+    // One publish per socket read: microtasks run once the read's data callback returns, so every
+    // frame of the read is in before the single Atomics.store.
+    if (!this.dirty) {
+      this.dirty = true;
+      queueMicrotask(this.flush);
+    }
+  }
+
+  private malformed(peer: Peer, status: number, _what: string): boolean {
+    // Counted, not disconnected: consumed so the decoder does not count it a second time.
+    this.c.malformed++;
+    peer.stats.fault(statusCode(status));
+    return true;
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    if (this.statsTimer) clearInterval(this.statsTimer);
+    for (const s of [...this.slots.values()]) {
+      if (s.peer) s.peer.close(CloseReason.LOCAL, 'stop');
+      else s.cancelled = true;
+    }
+    // Pending connects close their peer as soon as they resolve; loopback ones do at once. Bounded
+    // by the connect timeout; the coordinator destroys the thread after the task in any case.
+    if (this.pending.size > 0) await Promise.race([Promise.allSettled([...this.pending]), new Promise((r) => setTimeout(r, 1_000))]);
+    const counters = this.counters();
+    this.post({ type: 'stopped', counters });
+    this.port.close();
+    this.resolveDone(counters);
+  }
+}
+
+/** The piscina task: runs a shard until it is told to stop. */
+export function runShard(task: ShardTask): Promise<ShardCounters> {
+  return new Shard(task).done;
+}
