@@ -46,7 +46,7 @@ options (defaults in brackets):
                          garbage, truncated, slow drip, inv flood, tiny flood, no handshake) [${SIMULATE_DEFAULTS.misbehaving}]
   --churn PER_HOUR       departures per node per hour of model time (each rejoins later) [${SIMULATE_DEFAULTS.churn}]
   --network NAME         mainnet, testnet3, testnet4, signet, regtest: magic and default port [${SIMULATE_DEFAULTS.network}]
-  --port N               the one port of every node, 1..65535 [the network's default port]
+  --port N               the one port of every node; 0 picks a free one [the network's default port]
   --address-base IP      first node address inside 127.0.0.0/8 (.0 and .255 are skipped) [${SIMULATE_DEFAULTS.addressBase}]
   --out DIR              write DIR/truth.jsonl (the ground truth), DIR/nodes.txt (one host:port a
                          line) and DIR/nodes.json (identities) [no files]
@@ -133,7 +133,7 @@ export function parseSimulateArgs(args: string[]) {
       blockIntervalMs: num('block-interval', values['block-interval']!, { min: 0, minExclusive: true }) * 1000,
       misbehaving: num('misbehaving', values.misbehaving!, { min: 0, max: 1 }),
       churnPerHour: num('churn', values.churn!, { min: 0 }),
-      port: values.port === undefined ? network.defaultPort : num('port', values.port, { int: true, min: 1, max: 65535 }),
+      port: values.port === undefined ? network.defaultPort : num('port', values.port, { int: true, min: 0, max: 65535 }),
       addressBase,
       ...(values.out !== undefined ? { out: values.out } : {}),
     },
