@@ -135,6 +135,8 @@ const VALIDATION_SIGMA = 0.5;
 const COINBASE_WEIGHT_RESERVE = 8_000;
 /** The drain loop yields to I/O after this much work (ms) even when behind. */
 const DRAIN_SLICE_MS = 20;
+/** Header time of a block mined at the start of a run (2025-06-15T16:26:40Z), seconds. */
+const BLOCK_TIME_BASE = 1_750_004_800;
 /** setTimeout's ceiling (2^31 - 1 ms). */
 const MAX_TIMER_MS = 2_147_483_647;
 
@@ -187,7 +189,7 @@ export class SimModel {
   /** The graph (CSR typed arrays; read only). */
   readonly topology: Topology;
   readonly truth: TruthWriter | null;
-  /** When the model's run started (first start() or runUntil()), epoch ms; NaN before. */
+  /** When the model's run started (first start(), runUntil() or inject()), epoch ms; NaN before. */
   startedAt = NaN;
 
   private readonly clock: () => number;
@@ -210,6 +212,8 @@ export class SimModel {
   private readonly onlineArr: Uint8Array;
   /** Per node: time of its last leave or rejoin (-Infinity: never). */
   private readonly lastChurn: Float64Array;
+  /** Per node: how many times it left (matches rejoin events to departures). */
+  private readonly departures: Int32Array;
   /** Per node: height of the best simulated block it knows (or its start height). */
   private readonly bestHeight: Int32Array;
 
@@ -247,6 +251,8 @@ export class SimModel {
   private readonly offerFns: SimModelAllEvents['offer'][] = [];
 
   private running = false;
+  /** stop() was called (and no start() since): inject and setOnline leave the backlog alone. */
+  private stopped = false;
   private initialized = false;
   private draining = false;
   private timer: NodeJS.Timeout | null = null;
@@ -295,6 +301,7 @@ export class SimModel {
     this.onlineArr = new Uint8Array(n).fill(1);
     this.lastChurn = new Float64Array(n).fill(-Infinity);
     this.bestHeight = new Int32Array(n);
+    this.departures = new Int32Array(n);
     for (let u = 0; u < n; u++) this.bestHeight[u] = this.nodes[u]!.startHeight;
 
     this.rTrickle = Rng.stream(o.seed, S_TRICKLE);
@@ -337,12 +344,14 @@ export class SimModel {
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.stopped = false;
     this.init();
     this.arm();
   }
 
   /** Stops every timer (the process can exit afterwards) and flushes the truth. Idempotent; start() resumes. */
   stop(): void {
+    if (this.running) this.stopped = true;
     this.running = false;
     if (this.timer) clearTimeout(this.timer);
     if (this.immediate) clearImmediate(this.immediate);
@@ -364,8 +373,10 @@ export class SimModel {
   inject(kind: ItemKind, origin?: number): SimItem {
     const t = this.clock();
     if (!(t > 0)) throw new RangeError(`clock must return positive epoch milliseconds, got ${t}`);
-    // Everything due before now happens first, so trickle timers are queried in time order.
-    if (!this.draining) this.drain(t, Infinity);
+    if (Number.isNaN(this.startedAt)) this.startedAt = t;
+    // Everything due before now happens first, so trickle timers are queried in time order
+    // (not after stop(): a stopped model is paused, its backlog waits for start()).
+    if (!this.draining && !this.stopped) this.drain(t, Infinity);
     let o = origin ?? this.randomOnline(this.rOrigin);
     if (o < 0) throw new RangeError('inject: every node is offline');
     if (!Number.isInteger(o) || o < 0 || o >= this.n) throw new RangeError(`inject: origin must be a node index in 0..${this.n - 1}, got ${o}`);
@@ -373,6 +384,20 @@ export class SimModel {
     const item = this.originate(kind === 'block' ? KIND_BLOCK : KIND_TX, o, t);
     if (this.running) this.arm();
     return item;
+  }
+
+  /**
+   * Takes `node` offline or back online now, as churn does (for tests, demos and a server that
+   * wants a node gone). No-op when it already is.
+   */
+  setOnline(node: number, online: boolean): void {
+    if (!Number.isInteger(node) || node < 0 || node >= this.n) throw new RangeError(`setOnline: node must be in 0..${this.n - 1}, got ${node}`);
+    const t = this.clock();
+    if (!this.draining && !this.stopped) this.drain(t, Infinity);
+    if (online === (this.onlineArr[node] === 1)) return;
+    if (online) this.onRejoin(node, t);
+    else this.goOffline(node, t);
+    if (this.running) this.arm();
   }
 
   item(id: number): SimItem | undefined {
@@ -478,7 +503,7 @@ export class SimModel {
     const t0 = this.clock();
     // Learn times double as flags (their sign marks tentatives), so the clock must be positive.
     if (!(t0 > 0)) throw new RangeError(`clock must return positive epoch milliseconds, got ${t0}`);
-    this.startedAt = t0;
+    if (Number.isNaN(this.startedAt)) this.startedAt = t0;
     const o = this.options;
     if (o.txRate > 0) this.queue.push(t0 + this.rOrigin.exp(1000 / o.txRate / o.timeScale), EV_TX, -1, -1, -1, t0);
     if (o.blockIntervalMs > 0) this.queue.push(t0 + this.rOrigin.exp(o.blockIntervalMs / o.timeScale), EV_BLOCK, -1, -1, -1, t0);
@@ -543,7 +568,7 @@ export class SimModel {
             this.onLeave(q.t);
             break;
           case EV_REJOIN:
-            this.onRejoin(q.node, q.t);
+            if (q.item === this.departures[q.node]) this.onRejoin(q.node, q.t);
             break;
         }
         if ((++k & 1023) === 0 && sliceMs !== Infinity && performance.now() - started > sliceMs) return false;
@@ -623,7 +648,10 @@ export class SimModel {
     }
     this.mempool = keep;
     const height = this.height + 1;
-    const b = makeRawBlock(this.tip, height, Math.floor(t / 1000), txs, this.rContent);
+    // Header time in model seconds from a fixed epoch, not the wall clock: the same seed gives the
+    // same block hashes whenever the run starts (nothing in the simulation checks header times).
+    const timeSec = BLOCK_TIME_BASE + Math.floor(((t - this.startedAt) * this.options.timeScale) / 1000);
+    const b = makeRawBlock(this.tip, height, timeSec, txs, this.rContent);
     this.tip = b.hash;
     this.height = height;
     this.blockIds.push(id);
@@ -765,13 +793,21 @@ export class SimModel {
   private onLeave(t: number): void {
     const u = this.randomOnline(this.rChurn);
     if (u >= 0) {
-      this.onlineArr[u] = 0;
-      this.lastChurn[u] = t;
-      this.truth?.churn(u, false, t);
-      for (let i = 0; i < this.churnFns.length; i++) this.churnFns[i]!(u, false, t);
-      this.queue.push(t + this.rChurn.exp(this.options.churnDowntimeMs / this.options.timeScale), EV_REJOIN, u, -1, -1, t);
+      this.goOffline(u, t);
+      // The departure's number rides in the item field: a rejoin for an older departure (the node
+      // was brought back by setOnline and left again since) is ignored.
+      this.queue.push(t + this.rChurn.exp(this.options.churnDowntimeMs / this.options.timeScale), EV_REJOIN, u, this.departures[u]!, -1, t);
     }
     this.queue.push(t + this.rChurn.exp(this.leaveMean()), EV_LEAVE, -1, -1, -1, t);
+  }
+
+  /** Offline: its queued offers (both ways) fall through when they come due (see arrive). */
+  private goOffline(u: number, t: number): void {
+    this.onlineArr[u] = 0;
+    this.lastChurn[u] = t;
+    this.departures[u]!++;
+    this.truth?.churn(u, false, t);
+    for (let i = 0; i < this.churnFns.length; i++) this.churnFns[i]!(u, false, t);
   }
 
   /**
@@ -780,6 +816,7 @@ export class SimModel {
    * it missed it syncs at once from an online neighbour that has them (getheaders on connect).
    */
   private onRejoin(u: number, t: number): void {
+    if (this.onlineArr[u]) return; // brought back early by setOnline
     this.onlineArr[u] = 1;
     this.lastChurn[u] = t;
     this.truth?.churn(u, true, t);
