@@ -9,6 +9,7 @@ import { decodeStream, readInput, jsonLine, UsageError } from './decode.js';
 import { parseNetwork } from './options.js';
 import { connectCommand, CONNECT_HELP } from './connect.js';
 import { simulateCommand } from './simulate.js';
+import { demoCommand } from './demo.js';
 
 const HELP = `invscope: a Bitcoin P2P stack for measuring the network
 
@@ -25,6 +26,10 @@ usage:
   invscope simulate [--nodes N] [--seed N] [--time-scale X] [--out DIR] [--duration S] ...
       Run a simulated network on loopback (every node at its own 127.x.y.z, one port) with the
       ground truth of every propagation; invscope simulate --help lists every option.
+  invscope demo [--nodes 200] [--seconds 20] [--time-scale 10] [--shards 2] [--seed 1] [--misbehaving 0.05] [--json]
+      A propagation experiment on the built-in simulated network (what npm start runs): the
+      sharded pool observes every node, and the measurement is checked against the ground truth.
+      Exit status 0 when every announcement in the truth was measured, 1 otherwise.
   invscope help
 
 options:
@@ -42,6 +47,8 @@ async function main(argv: string[]): Promise<number> {
       return connectCmd(rest);
     case 'simulate':
       return simulateCommand(rest);
+    case 'demo':
+      return demoCmd(rest);
     case undefined:
     case 'help':
     case '--help':
@@ -51,6 +58,40 @@ async function main(argv: string[]): Promise<number> {
     default:
       throw new UsageError(`unknown command ${JSON.stringify(cmd)} (try: invscope help)`);
   }
+}
+
+function positiveNumber(name: string, value: string, integer = false, max = Infinity): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0 || n > max || (integer && !Number.isInteger(n))) {
+    throw new UsageError(`--${name} must be a positive ${integer ? 'integer' : 'number'}${max < Infinity ? ` up to ${max}` : ''}, not ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
+async function demoCmd(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      nodes: { type: 'string', default: '200' },
+      seconds: { type: 'string', default: '20' },
+      'time-scale': { type: 'string', default: '10' },
+      shards: { type: 'string', default: '2' },
+      seed: { type: 'string', default: '1' },
+      misbehaving: { type: 'string', default: '0.05' },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  const misbehaving = Number(values.misbehaving);
+  if (!(misbehaving >= 0 && misbehaving < 1)) throw new UsageError(`--misbehaving must be a fraction in [0, 1), not ${JSON.stringify(values.misbehaving)}`);
+  return demoCommand({
+    nodes: positiveNumber('nodes', values.nodes!, true, 5000),
+    seconds: positiveNumber('seconds', values.seconds!),
+    timeScale: positiveNumber('time-scale', values['time-scale']!),
+    shards: positiveNumber('shards', values.shards!, true, 64),
+    seed: positiveNumber('seed', values.seed!, true),
+    misbehaving,
+    json: values.json!,
+  });
 }
 
 async function connectCmd(args: string[]): Promise<number> {
