@@ -10,46 +10,21 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Rng as SimRng } from '../src/sim/rng.js';
 
 export const MAGIC_MAIN = 0xd9b4bef9;
 
-function rotl(x: number, k: number): number {
-  return ((x << k) | (x >>> (32 - k))) >>> 0;
-}
-
+/**
+ * The corpus draws from the simulator's generator (xoshiro128** through splitmix32, the same
+ * as anchor-bench's) with anchor-bench's 32-bit derived draws, so the streams stay byte-identical.
+ */
 export class Rng {
-  private a: number;
-  private b: number;
-  private c: number;
-  private d: number;
+  private readonly core: SimRng;
   constructor(seed: number) {
-    let s = seed >>> 0;
-    const sm = (): number => {
-      s = (s + 0x9e3779b9) >>> 0;
-      let z = s;
-      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-      return (z ^ (z >>> 16)) >>> 0;
-    };
-    this.a = sm();
-    this.b = sm();
-    this.c = sm();
-    this.d = sm();
+    this.core = new SimRng(seed);
   }
   u32(): number {
-    const r = Math.imul(rotl(Math.imul(this.b, 5) >>> 0, 7), 9) >>> 0;
-    const t = (this.b << 9) >>> 0;
-    this.c ^= this.a;
-    this.d ^= this.b;
-    this.b ^= this.c;
-    this.a ^= this.d;
-    this.c ^= t;
-    this.d = rotl(this.d, 11);
-    this.a >>>= 0;
-    this.b >>>= 0;
-    this.c >>>= 0;
-    this.d >>>= 0;
-    return r;
+    return this.core.u32();
   }
   float(): number {
     return this.u32() / 4294967296;
