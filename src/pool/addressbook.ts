@@ -1,5 +1,5 @@
 /**
- * The pool's address book: every address known (from the list, later DNS and addr), its state
+ * The pool's address book: every address known (from the list, DNS seeds and addr/addrv2), its state
  * (idle / pending / connected), its last outcome, and per-address exponential backoff with jitter.
  * Main thread (the coordinator), not a hot path: a few calls per connection attempt.
  * Must not import worker or socket code.
@@ -17,6 +17,10 @@ export interface AddressBookOptions {
   jitter?: number;
   /** @default Math.random */
   random?: () => number;
+  /** Networks dialled: the direct ones, plus torv3/i2p/cjdns when a proxy is configured. @default ['ipv4','ipv6','name'] */
+  reachable?: readonly string[];
+  /** Addresses kept from source 'addr' at most; more are refused and counted (`learnedDropped`). @default 100_000 */
+  maxLearned?: number;
 }
 
 export type AddressState = 'idle' | 'pending' | 'connected';
@@ -28,8 +32,10 @@ export interface AddressRecord {
   readonly port: number;
   /** ipv4, ipv6, torv3, i2p, cjdns ..., or 'name' for a DNS name. */
   readonly network: string;
-  /** Where it was learned first: 'list', 'addr', ... */
+  /** Where it was learned first: 'list', 'dns', 'addr'. */
   readonly source: string;
+  /** Services advertised with it in addr/addrv2 (decimal string), if learned there. */
+  services?: string;
   state: AddressState;
   attempts: number;
   /** Consecutive failures (reset by a completed handshake). */
@@ -42,8 +48,10 @@ export interface AddressRecord {
   lastOutcomeAt: number;
 }
 
-/** Networks reachable without a proxy (phase 1: no SOCKS5 yet). */
+/** Networks reachable without a proxy. */
 const DIRECT = new Set(['ipv4', 'ipv6', 'name']);
+/** Networks kept in the book but dialled only through a SOCKS5 proxy. */
+export const PROXIED_NETWORKS: readonly string[] = ['torv3', 'i2p', 'cjdns'];
 
 /** Splits host:port ([v6]:port for IPv6). Returns null for anything else. */
 export function parseHostPort(s: string, defaultPort?: number): { host: string; port: number } | null {
@@ -81,6 +89,11 @@ export class AddressBook {
   private readonly afterDrop: number;
   private readonly jitter: number;
   private readonly random: () => number;
+  private readonly reachable: Set<string>;
+  private readonly maxLearned: number;
+  private learned = 0;
+  /** Learned addresses refused because the book held maxLearned of them already. */
+  learnedDropped = 0;
 
   constructor(options: AddressBookOptions = {}) {
     this.base = options.backoffBaseMs ?? 1_000;
@@ -88,21 +101,44 @@ export class AddressBook {
     this.afterDrop = options.retryAfterDropMs ?? 1_000;
     this.jitter = options.jitter ?? 0.5;
     this.random = options.random ?? Math.random;
+    this.reachable = new Set(options.reachable ?? DIRECT);
+    this.maxLearned = options.maxLearned ?? 100_000;
+  }
+
+  /** Addresses kept from source 'addr'. */
+  get learnedCount(): number {
+    return this.learned;
+  }
+
+  /** Whether this book dials the record's network (direct, or through the proxy). */
+  isReachable(rec: AddressRecord): boolean {
+    return this.reachable.has(rec.network);
   }
 
   get size(): number {
     return this.list.length;
   }
 
-  /** Adds an address (host:port); returns its record (the existing one if known), or null if unparsable. */
-  add(address: string, source = 'list', defaultPort?: number): AddressRecord | null {
+  /**
+   * Adds an address (host:port); returns its record (the existing one if known), or null if
+   * unparsable or, for source 'addr', beyond maxLearned. `network` overrides the one parsed from
+   * the text (CJDNS is IPv6 text: only addrv2 tells them apart).
+   */
+  add(address: string, source = 'list', defaultPort?: number, network?: string): AddressRecord | null {
     const hp = parseHostPort(address, defaultPort);
     if (!hp) return null;
-    const net = parseNetAddr(hp.host);
-    const network = net ? netAddrNetwork(net) : /^[a-z0-9.-]+$/i.test(hp.host) ? 'name' : 'unknown';
     const key = hp.host.includes(':') ? `[${hp.host}]:${hp.port}` : `${hp.host}:${hp.port}`;
     const known = this.byAddress.get(key);
     if (known) return known;
+    if (source === 'addr' && this.learned >= this.maxLearned) {
+      this.learnedDropped++;
+      return null;
+    }
+    if (network === undefined) {
+      const net = parseNetAddr(hp.host);
+      network = net ? netAddrNetwork(net) : /^[a-z0-9.-]+$/i.test(hp.host) ? 'name' : 'unknown';
+    }
+    if (source === 'addr') this.learned++;
     const rec: AddressRecord = {
       address: key,
       host: hp.host,
@@ -130,7 +166,7 @@ export class AddressBook {
     return this.list;
   }
 
-  /** Whether an address can be dialled directly (no proxy support yet). */
+  /** Whether an address can be dialled without a proxy. */
   static connectable(rec: AddressRecord): boolean {
     return DIRECT.has(rec.network);
   }
@@ -145,7 +181,7 @@ export class AddressBook {
     for (let k = 0; k < n; k++) {
       if (this.cursor >= n) this.cursor = 0;
       const r = this.list[this.cursor++]!;
-      if (r.state === 'idle' && r.nextAttemptAt <= now && DIRECT.has(r.network) && (!accept || accept(r))) return r;
+      if (r.state === 'idle' && r.nextAttemptAt <= now && this.reachable.has(r.network) && (!accept || accept(r))) return r;
     }
     return undefined;
   }
@@ -153,7 +189,7 @@ export class AddressBook {
   /** The earliest time an idle address becomes eligible (Infinity if none is waiting). */
   nextEligibleAt(): number {
     let t = Infinity;
-    for (const r of this.list) if (r.state === 'idle' && DIRECT.has(r.network) && r.nextAttemptAt < t) t = r.nextAttemptAt;
+    for (const r of this.list) if (r.state === 'idle' && this.reachable.has(r.network) && r.nextAttemptAt < t) t = r.nextAttemptAt;
     return t;
   }
 

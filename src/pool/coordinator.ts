@@ -6,6 +6,7 @@
  * Must not import the shard or peer socket code: the shards own the sockets (README.md here).
  */
 import { EventEmitter } from 'node:events';
+import { promises as dnsPromises } from 'node:dns';
 import { availableParallelism } from 'node:os';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
@@ -13,8 +14,8 @@ import { NETWORKS, type NetworkName, type NetworkParams } from '../protocol/cons
 import { hashToHex } from '../protocol/hex.js';
 import { createRing, RingReader, R_TIME, R_PEER, R_KIND, R_ENTRY, R_INV_TYPE, R_HASH, Kind } from '../observe/ring.js';
 import type { VersionOptions } from '../peer/peer.js';
-import { AddressBook, type AddressRecord } from './addressbook.js';
-import { CONNECT_FAILED, SHARD_DIED, type FromShard, type LearnedAddress, type RemoteVersion, type ShardCounters, type ShardOptions, type ToShard } from './messages.js';
+import { AddressBook, parseHostPort, PROXIED_NETWORKS, type AddressRecord } from './addressbook.js';
+import { CONNECT_FAILED, INBOUND_PEER_BASE, SHARD_DIED, type FromShard, type LearnedAddress, type RemoteVersion, type ShardCounters, type ShardOptions, type ToShard } from './messages.js';
 
 export interface CoordinatorOptions {
   /** @default 'mainnet' */
@@ -41,8 +42,25 @@ export interface CoordinatorOptions {
   retryAfterDropMs?: number;
   /** How often the target is checked (besides on every event). @default 250 */
   maintainIntervalMs?: number;
-  /** Connect to addresses learned from addr/addrv2 too (crawling is a later phase). @default false */
+  /** Connect to addresses learned from addr/addrv2 too (implied by `crawl`). @default false */
   connectLearned?: boolean;
+  /**
+   * Resolve DNS seeds into the book (source 'dns', the network's default port): true for the
+   * network's seeds, or a list of names. @default true when no `addresses` are given, else false
+   */
+  dnsSeeds?: boolean | readonly string[];
+  /** The resolver for DNS seeds (tests inject a fake one). @default node:dns promises */
+  resolver?: SeedResolver;
+  /** Ask every peer that completes its handshake once for addresses (getaddr) and dial what it learns. @default false */
+  crawl?: boolean;
+  /** Learned (addr/addrv2) addresses kept at most; beyond, refused and counted. @default 100_000 */
+  maxLearnedAddresses?: number;
+  /** SOCKS5 proxy 'host:port' through which torv3, i2p and cjdns addresses are dialled (never without one). */
+  proxy?: string;
+  /** Accept inbound peers on 'host:port' in shard 0, the listening shard (port 0: any; see listenAddress). */
+  listen?: string;
+  /** Inbound peers at most (separate from the outbound target `peers`). @default 117 (Core's 125 minus 8 outbound) */
+  maxInbound?: number;
   /** Per-shard settings passed to every shard. */
   version?: VersionOptions;
   blockAnnounce?: 'inv' | 'headers' | 'cmpct';
@@ -54,6 +72,38 @@ export interface CoordinatorOptions {
   stopTimeoutMs?: number;
   /** @default the compiled workers/shard.js next to this package's dist */
   workerFilename?: string | URL;
+}
+
+/** What DNS seeding needs of node:dns (its `promises` object fits). */
+export interface SeedResolver {
+  resolve4(hostname: string): Promise<string[]>;
+  resolve6(hostname: string): Promise<string[]>;
+}
+
+/** A seed lookup's result: one per seed and family, also emitted as a 'seed' event. */
+export interface SeedResult {
+  seed: string;
+  family: 4 | 6;
+  /** Addresses the lookup returned (0 on failure). */
+  addresses: number;
+  /** Of those, new to the book. */
+  added: number;
+  /** The resolver's error code (ENOTFOUND, ETIMEOUT, ENODATA...) when it failed. */
+  error?: string;
+}
+
+/** One book entry as pool.addresses() returns it (a copy). */
+export interface AddressInfo {
+  address: string;
+  network: string;
+  source: string;
+  services?: string;
+  state: 'idle' | 'pending' | 'connected';
+  attempts: number;
+  failures: number;
+  lastOutcome: string | null;
+  lastOutcomeAt: number;
+  nextAttemptAt: number;
 }
 
 export type ObservationKind = 'inv' | 'headers' | 'cmpctblock' | 'notfound';
@@ -74,12 +124,13 @@ export interface Observation {
 }
 
 export type PeerEvent =
-  | { type: 'connected'; peer: number; address: string; shard: number }
+  | { type: 'connected'; peer: number; address: string; shard: number; inbound?: boolean }
   | { type: 'ready'; peer: number; address: string; shard: number; remote: RemoteVersion }
   | { type: 'gone'; peer: number; address: string; shard: number; reason: string; detail: string; wasReady: boolean; stats?: Record<string, unknown> };
 
 export interface PoolStats {
-  peers: { pending: number; connected: number; ready: number; target: number };
+  /** connected and ready count outbound and inbound; `inbound` is the inbound part of connected. */
+  peers: { pending: number; connected: number; ready: number; target: number; inbound: number; maxInbound: number };
   observations: number;
   consumerDrops: number;
   queued: number;
@@ -95,12 +146,20 @@ export interface PoolStats {
   }[];
   disconnectReasons: Record<string, number>;
   connectFailures: Record<string, number>;
-  addresses: { known: number };
+  addresses: { known: number; learned: number; learnedDropped: number; byNetwork: Record<string, number>; bySource: Record<string, number> };
+  seeds: { lookups: number; failed: number; addresses: number; errors: Record<string, number> };
+  crawl: { getaddrSent: number; addrMessages: number; addressesReceived: number };
+  /** The listening shard's bound address (null when not listening, or if the listen failed: see listenError). */
+  listening: string | null;
+  listenError: string | null;
 }
 
 interface PeerSlot {
   index: number;
-  rec: AddressRecord;
+  /** The book's record; null for an inbound peer (its ephemeral port is not an address to dial). */
+  rec: AddressRecord | null;
+  address: string;
+  inbound: boolean;
   shard: number;
   state: 'pending' | 'connected' | 'ready';
 }
@@ -125,7 +184,23 @@ const DEFAULT_WORKER = new URL('../../workers/shard.js', import.meta.url);
 export class Coordinator extends EventEmitter {
   readonly network: NetworkParams;
   readonly book: AddressBook;
-  private readonly o: Required<Omit<CoordinatorOptions, 'network' | 'addresses' | 'version' | 'blockAnnounce' | 'connectTimeoutMs' | 'handshakeTimeoutMs' | 'pingIntervalMs' | 'statsIntervalMs' | 'workerFilename'>>;
+  private readonly o: Required<
+    Omit<
+      CoordinatorOptions,
+      | 'network' | 'addresses' | 'version' | 'blockAnnounce' | 'connectTimeoutMs' | 'handshakeTimeoutMs' | 'pingIntervalMs' | 'statsIntervalMs' | 'workerFilename'
+      | 'dnsSeeds' | 'resolver' | 'proxy' | 'listen' | 'maxLearnedAddresses'
+    >
+  >;
+  private readonly seedNames: readonly string[];
+  private readonly resolver: SeedResolver;
+  private readonly listenAt: { host: string; port: number } | null;
+  private inboundCount = 0;
+  private listening: string | null = null;
+  private listenError: string | null = null;
+  private readonly seedStats = { lookups: 0, failed: 0, addresses: 0, errors: {} as Record<string, number> };
+  private readonly crawlStats = { getaddrSent: 0, addrMessages: 0, addressesReceived: 0 };
+  /** The pending seed resolution started by start() (see resolveSeeds). */
+  seeding: Promise<SeedResult[]> = Promise.resolve([]);
   private readonly shardOptions: ShardOptions;
   private readonly workerFilename: string;
   private pool: Piscina | null = null;
@@ -167,7 +242,9 @@ export class Coordinator extends EventEmitter {
       backoffMaxMs: options.backoffMaxMs ?? 600_000,
       retryAfterDropMs: options.retryAfterDropMs ?? 1_000,
       maintainIntervalMs: options.maintainIntervalMs ?? 250,
-      connectLearned: options.connectLearned ?? false,
+      connectLearned: options.connectLearned ?? options.crawl ?? false,
+      crawl: options.crawl ?? false,
+      maxInbound: options.maxInbound ?? 117,
       stopTimeoutMs: options.stopTimeoutMs ?? 10_000,
     };
     this.shardOptions = {
@@ -179,9 +256,33 @@ export class Coordinator extends EventEmitter {
       ...(options.pingIntervalMs !== undefined ? { pingIntervalMs: options.pingIntervalMs } : {}),
       ...(options.statsIntervalMs !== undefined ? { statsIntervalMs: options.statsIntervalMs } : {}),
     };
+    let proxy: { host: string; port: number } | undefined;
+    if (options.proxy !== undefined) {
+      const hp = parseHostPort(options.proxy);
+      if (!hp) throw new TypeError(`Coordinator: proxy must be host:port, got ${options.proxy}`);
+      proxy = hp;
+      this.shardOptions.proxy = hp;
+    }
+    this.listenAt = null;
+    if (options.listen !== undefined) {
+      // Port 0 is allowed here (any free port), which parseHostPort refuses.
+      const hp = parseHostPort(options.listen.replace(/:0$/, ':1'));
+      if (!hp) throw new TypeError(`Coordinator: listen must be host:port, got ${options.listen}`);
+      this.listenAt = { host: hp.host, port: /:0$/.test(options.listen) ? 0 : hp.port };
+    }
+    const seeds = options.dnsSeeds ?? (options.addresses === undefined || options.addresses.length === 0);
+    this.seedNames = seeds === true ? this.network.dnsSeeds : seeds === false ? [] : [...seeds];
+    this.resolver = options.resolver ?? dnsPromises;
     const wf = options.workerFilename ?? DEFAULT_WORKER;
     this.workerFilename = typeof wf === 'string' ? wf : wf.href;
-    this.book = new AddressBook({ backoffBaseMs: this.o.backoffBaseMs, backoffMaxMs: this.o.backoffMaxMs, retryAfterDropMs: this.o.retryAfterDropMs });
+    this.book = new AddressBook({
+      backoffBaseMs: this.o.backoffBaseMs,
+      backoffMaxMs: this.o.backoffMaxMs,
+      retryAfterDropMs: this.o.retryAfterDropMs,
+      maxLearned: options.maxLearnedAddresses ?? 100_000,
+      // Tor, I2P and CJDNS stay in the book either way; they are dialled only through the proxy.
+      reachable: proxy ? ['ipv4', 'ipv6', 'name', ...PROXIED_NETWORKS] : ['ipv4', 'ipv6', 'name'],
+    });
     for (const a of options.addresses ?? []) this.book.add(a, 'list', this.network.defaultPort);
   }
 
@@ -222,6 +323,52 @@ export class Coordinator extends EventEmitter {
     this.drainTimer = setInterval(() => this.drainAll(), this.o.drainIntervalMs);
     this.maintainTimer = setInterval(() => this.maintain(), this.o.maintainIntervalMs);
     this.maintain();
+    // Not awaited: seeds feed the book as they answer; a failing seed is counted, never fatal.
+    if (this.seedNames.length > 0) this.seeding = this.resolveSeeds();
+  }
+
+  /** The listening shard's bound host:port once start() resolved (null if not listening or failed). */
+  get listenAddress(): string | null {
+    return this.listening;
+  }
+
+  /**
+   * Resolves every seed (A and AAAA, all at once) into the book with source 'dns' and the
+   * network's default port. Failures are counted in stats().seeds and emitted as 'seed' events
+   * with their code; they never throw. Callable again later (e.g. when the book runs dry).
+   */
+  async resolveSeeds(seeds: readonly string[] = this.seedNames): Promise<SeedResult[]> {
+    const lookups: Promise<SeedResult>[] = [];
+    for (const seed of seeds) {
+      for (const family of [4, 6] as const) {
+        lookups.push(
+          (family === 4 ? this.resolver.resolve4(seed) : this.resolver.resolve6(seed)).then(
+            (ips) => {
+              let added = 0;
+              for (const ip of ips) {
+                const before = this.book.size;
+                this.book.add(family === 6 ? `[${ip}]:${this.network.defaultPort}` : `${ip}:${this.network.defaultPort}`, 'dns');
+                if (this.book.size > before) added++;
+              }
+              return { seed, family, addresses: ips.length, added };
+            },
+            (e: unknown) => ({ seed, family, addresses: 0, added: 0, error: (e as NodeJS.ErrnoException)?.code ?? String((e as Error)?.message ?? e) }),
+          ),
+        );
+      }
+    }
+    const results = await Promise.all(lookups);
+    for (const r of results) {
+      this.seedStats.lookups++;
+      this.seedStats.addresses += r.addresses;
+      if (r.error !== undefined) {
+        this.seedStats.failed++;
+        this.seedStats.errors[r.error] = (this.seedStats.errors[r.error] ?? 0) + 1;
+      }
+      this.emit('seed', r);
+    }
+    if (this.running) this.maintain();
+    return results;
   }
 
   /** Starts (or restarts) a shard's task on the same ring; resolves when the shard says 'started'. */
@@ -234,12 +381,19 @@ export class Coordinator extends EventEmitter {
     port1.on('message', (m: FromShard) => {
       if (m.type === 'started') {
         s.alive = true;
+        if (m.listening !== undefined) this.listening = m.listening;
+        if (m.listenError !== undefined) {
+          this.listenError = m.listenError;
+          this.emit('listenError', { shard: s.index, code: m.listenError });
+        }
         onStarted();
         return;
       }
       this.onShardMessage(s, m);
     });
-    const task = this.pool!.run({ port: port2, ring: s.ring, shard: s.index, options: { ...this.shardOptions, forward } }, { transferList: [port2] as any });
+    // Shard 0 is the listening shard: inbound sockets stay on the thread that accepted them.
+    const listen = s.index === 0 && this.listenAt ? { listen: this.listenAt, maxInbound: this.o.maxInbound } : {};
+    const task = this.pool!.run({ port: port2, ring: s.ring, shard: s.index, options: { ...this.shardOptions, forward, ...listen } }, { transferList: [port2] as any });
     s.task = task;
     task.then(
       () => {},
@@ -298,25 +452,38 @@ export class Coordinator extends EventEmitter {
         if (!slot) return;
         slot.state = 'connected';
         this.pendingCount--;
-        this.book.markConnected(slot.rec, Date.now());
-        this.emit('peer', { type: 'connected', peer: slot.index, address: slot.rec.address, shard: s.index } satisfies PeerEvent);
+        if (slot.rec) this.book.markConnected(slot.rec, Date.now());
+        this.emit('peer', { type: 'connected', peer: slot.index, address: slot.address, shard: s.index } satisfies PeerEvent);
+        return;
+      }
+      case 'inbound': {
+        const slot: PeerSlot = { index: m.peer, rec: null, address: m.address, inbound: true, shard: s.index, state: 'connected' };
+        this.slots.set(m.peer, slot);
+        s.peers.add(m.peer);
+        this.inboundCount++;
+        this.emit('peer', { type: 'connected', peer: m.peer, address: m.address, shard: s.index, inbound: true } satisfies PeerEvent);
         return;
       }
       case 'ready': {
         const slot = this.slots.get(m.peer);
         if (!slot) return;
         slot.state = 'ready';
-        this.book.markReady(slot.rec, Date.now());
-        this.emit('peer', { type: 'ready', peer: slot.index, address: slot.rec.address, shard: s.index, remote: m.remote } satisfies PeerEvent);
+        if (slot.rec) this.book.markReady(slot.rec, Date.now());
+        if (this.o.crawl) {
+          // Once per connection: Core answers only the first getaddr of a connection anyway.
+          s.port?.postMessage({ type: 'send', peer: slot.index, command: 'getaddr', payload: {} } satisfies ToShard);
+          this.crawlStats.getaddrSent++;
+        }
+        this.emit('peer', { type: 'ready', peer: slot.index, address: slot.address, shard: s.index, remote: m.remote } satisfies PeerEvent);
         return;
       }
       case 'failed': {
         const slot = this.slots.get(m.peer);
         if (!slot) return;
         this.connectFailures[m.code] = (this.connectFailures[m.code] ?? 0) + 1;
-        this.book.markFailed(slot.rec, m.code, Date.now());
+        if (slot.rec) this.book.markFailed(slot.rec, m.code, Date.now());
         this.removeSlot(slot);
-        this.emit('peer', { type: 'gone', peer: slot.index, address: slot.rec.address, shard: s.index, reason: CONNECT_FAILED, detail: m.code, wasReady: false } satisfies PeerEvent);
+        this.emit('peer', { type: 'gone', peer: slot.index, address: slot.address, shard: s.index, reason: CONNECT_FAILED, detail: m.code, wasReady: false } satisfies PeerEvent);
         this.maintain();
         return;
       }
@@ -331,7 +498,11 @@ export class Coordinator extends EventEmitter {
         return;
       }
       case 'addr': {
-        for (const a of m.addrs) this.learn(a);
+        this.crawlStats.addrMessages++;
+        this.crawlStats.addressesReceived += m.addrs.length;
+        let added = false;
+        for (const a of m.addrs) added = this.learn(a) || added;
+        if (added && this.o.connectLearned) this.maintain();
         this.callTaps('addr', m.peer, m);
         if (m.command === 'addrv2') this.callTaps('addrv2', m.peer, m);
         return;
@@ -350,8 +521,33 @@ export class Coordinator extends EventEmitter {
     }
   }
 
-  private learn(a: LearnedAddress): void {
-    this.book.add(a.address, 'addr');
+  /** Networks worth keeping from addr/addrv2 (torv2 is dead, internal and unknown are not addresses). */
+  private static readonly LEARNABLE = new Set(['ipv4', 'ipv6', 'torv3', 'i2p', 'cjdns']);
+
+  /** Adds a learned address (bounded by maxLearnedAddresses); true if it is new to the book. */
+  private learn(a: LearnedAddress): boolean {
+    if (!Coordinator.LEARNABLE.has(a.network)) return false;
+    const before = this.book.size;
+    const rec = this.book.add(a.address, 'addr', undefined, a.network);
+    if (!rec || this.book.size === before) return false;
+    rec.services = a.services;
+    return true;
+  }
+
+  /** A snapshot of the address book: every address with its network, source, state and last outcome. */
+  addresses(): AddressInfo[] {
+    return this.book.all().map((r) => ({
+      address: r.address,
+      network: r.network,
+      source: r.source,
+      ...(r.services !== undefined ? { services: r.services } : {}),
+      state: r.state,
+      attempts: r.attempts,
+      failures: r.failures,
+      lastOutcome: r.lastOutcome,
+      lastOutcomeAt: r.lastOutcomeAt,
+      nextAttemptAt: r.nextAttemptAt,
+    }));
   }
 
   private callTaps(command: string, peer: number, msg: unknown): void {
@@ -369,15 +565,19 @@ export class Coordinator extends EventEmitter {
   private slotGone(slot: PeerSlot, reason: string, detail: string, wasReady: boolean, stats?: Record<string, unknown>): void {
     const now = Date.now();
     this.disconnectReasons[reason] = (this.disconnectReasons[reason] ?? 0) + 1;
-    if (reason === SHARD_DIED || reason === 'stop') this.book.markDropped(slot.rec, reason, now, 0);
-    else if (wasReady) this.book.markDropped(slot.rec, reason, now);
-    else this.book.markFailed(slot.rec, reason, now);
+    const rec = slot.rec;
+    if (!rec) {
+      // inbound: nothing to retry
+    } else if (reason === SHARD_DIED || reason === 'stop') this.book.markDropped(rec, reason, now, 0);
+    else if (wasReady) this.book.markDropped(rec, reason, now);
+    else this.book.markFailed(rec, reason, now);
     this.removeSlot(slot);
-    this.emit('peer', { type: 'gone', peer: slot.index, address: slot.rec.address, shard: slot.shard, reason, detail, wasReady, ...(stats ? { stats } : {}) } satisfies PeerEvent);
+    this.emit('peer', { type: 'gone', peer: slot.index, address: slot.address, shard: slot.shard, reason, detail, wasReady, ...(stats ? { stats } : {}) } satisfies PeerEvent);
   }
 
   private removeSlot(slot: PeerSlot): void {
     if (slot.state === 'pending') this.pendingCount--;
+    if (slot.inbound) this.inboundCount--;
     this.slots.delete(slot.index);
     this.shardStates[slot.shard]?.peers.delete(slot.index);
   }
@@ -412,8 +612,9 @@ export class Coordinator extends EventEmitter {
   private maintain(): void {
     if (!this.running || this.stopping) return;
     const now = Date.now();
-    const accept = this.o.connectLearned ? undefined : (r: AddressRecord) => r.source === 'list';
-    while (this.slots.size < this.o.peers && this.pendingCount < this.o.maxPendingConnects) {
+    const accept = this.o.connectLearned ? undefined : (r: AddressRecord) => r.source !== 'addr';
+    // The target counts outbound peers only: inbound ones have their own bound (maxInbound).
+    while (this.slots.size - this.inboundCount < this.o.peers && this.pendingCount < this.o.maxPendingConnects) {
       const shard = this.pickShard();
       if (!shard) return;
       const rec = this.book.next(now, accept);
@@ -422,13 +623,15 @@ export class Coordinator extends EventEmitter {
         rec.nextAttemptAt = Infinity;
         continue;
       }
-      const index = this.nextPeer++ >>> 0;
-      const slot: PeerSlot = { index, rec, shard: shard.index, state: 'pending' };
+      // Outbound indices stay below INBOUND_PEER_BASE (the listening shard numbers inbound ones).
+      const index = this.nextPeer++ % INBOUND_PEER_BASE;
+      const slot: PeerSlot = { index, rec, address: rec.address, inbound: false, shard: shard.index, state: 'pending' };
       this.slots.set(index, slot);
       shard.peers.add(index);
       this.pendingCount++;
       this.book.markPending(rec, now);
-      shard.port!.postMessage({ type: 'connect', peer: index, host: rec.host, port: rec.port } satisfies ToShard);
+      const proxy = !AddressBook.connectable(rec);
+      shard.port!.postMessage({ type: 'connect', peer: index, host: rec.host, port: rec.port, ...(proxy ? { proxy } : {}) } satisfies ToShard);
     }
   }
 
@@ -479,7 +682,7 @@ export class Coordinator extends EventEmitter {
     const obs: Observation = {
       time: view.getFloat64(off + R_TIME, true),
       peer,
-      address: this.slots.get(peer)?.rec.address ?? '',
+      address: this.slots.get(peer)?.address ?? '',
       kind: KIND_NAMES[view.getUint8(off + R_KIND)] ?? 'inv',
       invType: view.getUint32(off + R_INV_TYPE, true),
       entry: view.getUint16(off + R_ENTRY, true),
@@ -559,6 +762,16 @@ export class Coordinator extends EventEmitter {
   // -----------------------------------------------------------------------------------------------
   // Stats
 
+  private addressCounts(): PoolStats['addresses'] {
+    const byNetwork: Record<string, number> = {};
+    const bySource: Record<string, number> = {};
+    for (const r of this.book.all()) {
+      byNetwork[r.network] = (byNetwork[r.network] ?? 0) + 1;
+      bySource[r.source] = (bySource[r.source] ?? 0) + 1;
+    }
+    return { known: this.book.size, learned: this.book.learnedCount, learnedDropped: this.book.learnedDropped, byNetwork, bySource };
+  }
+
   stats(): PoolStats {
     let pending = 0;
     let connected = 0;
@@ -571,7 +784,7 @@ export class Coordinator extends EventEmitter {
       }
     }
     return {
-      peers: { pending, connected, ready, target: this.o.peers },
+      peers: { pending, connected, ready, target: this.o.peers, inbound: this.inboundCount, maxInbound: this.o.maxInbound },
       observations: this.observationCount,
       consumerDrops: this.consumerDrops,
       queued: this.queued,
@@ -587,7 +800,11 @@ export class Coordinator extends EventEmitter {
       })),
       disconnectReasons: { ...this.disconnectReasons },
       connectFailures: { ...this.connectFailures },
-      addresses: { known: this.book.size },
+      addresses: this.addressCounts(),
+      seeds: { ...this.seedStats, errors: { ...this.seedStats.errors } },
+      crawl: { ...this.crawlStats },
+      listening: this.listening,
+      listenError: this.listenError,
     };
   }
 }

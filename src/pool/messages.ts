@@ -24,7 +24,16 @@ export interface ShardOptions {
   statsIntervalMs?: number;
   /** Decoded commands forwarded as 'message' from the start (more with a 'tap' message). @default [] */
   forward?: string[];
+  /** SOCKS5 proxy for connects that carry `proxy: true` (Tor v3, I2P, CJDNS). */
+  proxy?: { host: string; port: number };
+  /** Listen for inbound peers here (only in the listening shard's task; port 0 picks one). */
+  listen?: { host: string; port: number };
+  /** Inbound peers beyond this are refused at accept. @default 117 */
+  maxInbound?: number;
 }
+
+/** Inbound peer indices have the top bit set, so they never collide with the coordinator's outbound ones. */
+export const INBOUND_PEER_BASE = 0x8000_0000;
 
 /** What piscina hands the shard's task function. The port is transferred (transferList). */
 export interface ShardTask {
@@ -39,7 +48,9 @@ export interface ShardTask {
 
 export type ToShard =
   /** Connect outbound to host:port as peer `peer` (a coordinator-wide index, written in ring records). */
-  | { type: 'connect'; peer: number; host: string; port: number }
+  | { type: 'connect'; peer: number; host: string; port: number; proxy?: boolean }
+  /** Send one message to a peer once it is ready (e.g. getaddr when crawling); dropped if it is not. */
+  | { type: 'send'; peer: number; command: string; payload: unknown }
   /** Close one peer (or cancel its pending connect). */
   | { type: 'close'; peer: number }
   /** Replace the set of forwarded decoded commands. inv/headers/cmpctblock never are: the ring has them. */
@@ -93,7 +104,10 @@ export interface ShardCounters {
 }
 
 export type FromShard =
-  | { type: 'started'; shard: number }
+  /** `listening` is the bound host:port of a listening shard; `listenError` a failed listen's code (not fatal). */
+  | { type: 'started'; shard: number; listening?: string; listenError?: string }
+  /** An inbound peer was accepted (index >= INBOUND_PEER_BASE); then ready/closed as for outbound. */
+  | { type: 'inbound'; peer: number; address: string }
   | { type: 'connected'; peer: number }
   | { type: 'failed'; peer: number; code: string }
   | { type: 'ready'; peer: number; remote: RemoteVersion }

@@ -5,7 +5,9 @@
  * Runs inside a piscina worker (workers/shard.ts); must not import piscina or the coordinator.
  */
 import type { MessagePort } from 'node:worker_threads';
-import { connectPeer, type ConnectError } from '../peer/net.js';
+import type { Server } from 'node:net';
+import { connectPeer, listenPeers, type ConnectError } from '../peer/net.js';
+import { connectPeerViaProxy } from './socks.js';
 import { CloseReason, type Peer } from '../peer/peer.js';
 import { Command } from '../protocol/constants.js';
 import { statusCode } from '../protocol/errors.js';
@@ -16,7 +18,7 @@ import { Status } from '../protocol/errors.js';
 import { ipV1ToString, netAddrFromV1, netAddrNetwork, netAddrToString } from '../protocol/messages/address.js';
 import { MAX_HEADERS_RESULTS } from '../protocol/constants.js';
 import { RingWriter, Kind } from '../observe/ring.js';
-import type { FromShard, LearnedAddress, ShardCounters, ShardTask, ToShard } from './messages.js';
+import { INBOUND_PEER_BASE, type FromShard, type LearnedAddress, type ShardCounters, type ShardTask, type ToShard } from './messages.js';
 
 /** Block header size: a cmpctblock starts with one (BIP152). */
 const HEADER_SIZE = 80;
@@ -52,6 +54,10 @@ export class Shard {
   private dirty = false;
   private stopping = false;
   private statsTimer: ReturnType<typeof setInterval> | null = null;
+  private server: Server | null = null;
+  private nextInbound = 0;
+  /** Inbound peers share one rawTap (listenPeers takes one option set): their index is looked up here. */
+  private readonly inboundIndex = new WeakMap<Peer, number>();
   private resolveDone!: (c: ShardCounters) => void;
   readonly done: Promise<ShardCounters>;
   private readonly c: ShardCounters;
@@ -72,7 +78,49 @@ export class Shard {
     this.port.on('message', (m: ToShard) => this.onMessage(m));
     const every = task.options.statsIntervalMs ?? 5_000;
     this.statsTimer = setInterval(() => this.post({ type: 'stats', counters: this.counters() }), every);
-    this.post({ type: 'started', shard: this.shard });
+    if (task.options.listen) void this.listen(task.options.listen);
+    else this.post({ type: 'started', shard: this.shard });
+  }
+
+  /**
+   * The listening shard: inbound sockets are accepted on this thread (Node 20 cannot hand a socket
+   * to another thread) and run like outbound peers. A failed listen is reported, not fatal.
+   */
+  private async listen(at: { host: string; port: number }): Promise<void> {
+    const o = this.options;
+    try {
+      this.server = await listenPeers(
+        {
+          network: o.network,
+          host: at.host,
+          port: at.port,
+          maxPeers: o.maxInbound ?? 117,
+          ...(o.version ? { version: o.version } : {}),
+          ...(o.blockAnnounce ? { blockAnnounce: o.blockAnnounce } : {}),
+          ...(o.handshakeTimeoutMs !== undefined ? { handshakeTimeoutMs: o.handshakeTimeoutMs } : {}),
+          ...(o.pingIntervalMs !== undefined ? { pingIntervalMs: o.pingIntervalMs } : {}),
+          rawTap: (cmd, buf, off, len, peer) => this.tap(this.inboundIndex.get(peer) ?? 0, cmd, buf, off, len, peer),
+        },
+        (peer) => this.accept(peer),
+      );
+      const a = this.server.address() as { address: string; port: number };
+      this.post({ type: 'started', shard: this.shard, listening: hostPort(a.address, a.port) });
+    } catch (e) {
+      this.post({ type: 'started', shard: this.shard, listenError: (e as NodeJS.ErrnoException).code ?? String(e) });
+    }
+  }
+
+  private accept(peer: Peer): void {
+    if (this.stopping) {
+      peer.close(CloseReason.LOCAL, 'stop');
+      return;
+    }
+    const index = (INBOUND_PEER_BASE + (this.nextInbound++ % INBOUND_PEER_BASE)) >>> 0;
+    this.inboundIndex.set(peer, index);
+    const slot: Slot = { index, peer: null, cancelled: false, ready: false };
+    this.slots.set(index, slot);
+    this.post({ type: 'inbound', peer: index, address: hostPort(peer.remoteHost, peer.remotePort) });
+    this.setup(slot, peer, false);
   }
 
   /**
@@ -106,8 +154,13 @@ export class Shard {
   private onMessage(m: ToShard): void {
     switch (m.type) {
       case 'connect':
-        if (!this.stopping) this.connect(m.peer, m.host, m.port);
+        if (!this.stopping) this.connect(m.peer, m.host, m.port, m.proxy === true);
         return;
+      case 'send': {
+        const p = this.slots.get(m.peer)?.peer;
+        if (p?.isReady) p.send(m.command as any, m.payload as any);
+        return;
+      }
       case 'close': {
         const s = this.slots.get(m.peer);
         if (!s) return;
@@ -128,11 +181,20 @@ export class Shard {
     }
   }
 
-  private connect(index: number, host: string, port: number): void {
+  private connect(index: number, host: string, port: number, viaProxy: boolean): void {
     const slot: Slot = { index, peer: null, cancelled: false, ready: false };
     this.slots.set(index, slot);
     const o = this.options;
-    const p = connectPeer({
+    if (viaProxy && !o.proxy) {
+      // The coordinator only asks for this with a proxy configured; answer as a failed connect anyway.
+      queueMicrotask(() => {
+        this.slots.delete(index);
+        this.post({ type: 'failed', peer: index, code: 'ERR_NO_PROXY' });
+      });
+      return;
+    }
+    const dial = viaProxy ? (opts: Parameters<typeof connectPeer>[0]) => connectPeerViaProxy({ ...opts, proxy: o.proxy! }) : connectPeer;
+    const p = dial({
       network: o.network,
       host,
       port,
@@ -159,10 +221,10 @@ export class Shard {
   }
 
   /** Handlers for one peer, registered before it sends anything. */
-  private setup(slot: Slot, peer: Peer): void {
+  private setup(slot: Slot, peer: Peer, outbound = true): void {
     slot.peer = peer;
     const index = slot.index;
-    this.post({ type: 'connected', peer: index });
+    if (outbound) this.post({ type: 'connected', peer: index });
     peer.on('ready', () => {
       slot.ready = true;
       const r = peer.remote!;
@@ -283,6 +345,7 @@ export class Shard {
     if (this.stopping) return;
     this.stopping = true;
     if (this.statsTimer) clearInterval(this.statsTimer);
+    this.server?.close();
     for (const s of [...this.slots.values()]) {
       if (s.peer) s.peer.close(CloseReason.LOCAL, 'stop');
       else s.cancelled = true;
