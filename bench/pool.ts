@@ -412,9 +412,17 @@ for (const shards of SHARDS) {
   sustained[shards] = { zeroDropPerSec: best, limit };
 }
 
+// Marginal memory per peer: between the smallest and the largest peer count of one shard count.
+const marginal: Record<number, { rssKiBPerPeer: number; from: number; to: number }> = {};
+for (const shards of SHARDS) {
+  const rs = peersResults.filter((r) => r.shards === shards).sort((a, b) => a.ready - b.ready);
+  const a = rs[0];
+  const b = rs[rs.length - 1];
+  if (a && b && b.ready > a.ready) marginal[shards] = { rssKiBPerPeer: r1(((b.rssMB - a.rssMB) * 1024) / (b.ready - a.ready)), from: a.ready, to: b.ready };
+}
 const env = { node: process.version, cpus: cpus().length, cpu: cpus()[0]?.model ?? '?', drainIntervalMs: DRAIN_MS, quick: QUICK, seconds: Math.round((Date.now() - started) / 1000) };
 if (values.json) {
-  process.stdout.write(JSON.stringify({ env, peers: peersResults, ramp: rampResults, sustained }, null, 1) + '\n');
+  process.stdout.write(JSON.stringify({ env, peers: peersResults, ramp: rampResults, sustained, marginal }, null, 1) + '\n');
 } else {
   const table = (cols: [string, (x: any) => string][], rows: any[]): void => {
     const all = [cols.map((c) => c[0]), ...rows.map((r) => cols.map((c) => c[1](r)))];
@@ -456,6 +464,7 @@ if (values.json) {
     rampResults,
   );
   for (const [s, v] of Object.entries(sustained)) process.stdout.write(`${s} shard(s): sustained with zero drops ${v.zeroDropPerSec} entries/s; ${v.limit}\n`);
+  for (const [s, v] of Object.entries(marginal)) process.stdout.write(`${s} shard(s): marginal RSS ${v.rssKiBPerPeer} KiB per peer (${v.from} -> ${v.to} peers)\n`);
   process.stdout.write(`Node ${env.node}, ${env.cpus} x ${env.cpu}; drain every ${DRAIN_MS} ms; ${env.seconds} s\n`);
 }
 process.exit(0);
