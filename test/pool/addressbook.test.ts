@@ -72,4 +72,32 @@ test('never dials Tor, I2P or CJDNS addresses directly', () => {
   assert.is(b.next(0), undefined);
 });
 
+test('learned addresses are bounded; the addrv2 network overrides the text (CJDNS)', () => {
+  const b = new AddressBook({ maxLearned: 2 });
+  assert.ok(b.add('10.0.0.1:1', 'list'));
+  assert.ok(b.add('10.0.0.2:1', 'addr'));
+  const cj = b.add('[fc00::1]:8333', 'addr', undefined, 'cjdns')!;
+  assert.is(cj.network, 'cjdns');
+  assert.is(b.add('10.0.0.3:1', 'addr'), null);
+  assert.is(b.learnedDropped, 1);
+  assert.is(b.learnedCount, 2);
+  // A known address is returned, not counted, even past the bound.
+  assert.ok(b.add('10.0.0.2:1', 'addr'));
+  assert.is(b.learnedDropped, 1);
+  assert.is(b.add('10.0.0.4:1', 'dns')!.source, 'dns');
+});
+
+test('proxied networks are handed out only when the book is told they are reachable', () => {
+  const onionHost = 'pg6mmjiyjmcrsslvykfwnntlaru7p5svn6y2ymmju6nubxndf4pscryd.onion';
+  const plain = new AddressBook();
+  const viaProxy = new AddressBook({ reachable: ['ipv4', 'ipv6', 'name', 'torv3', 'i2p', 'cjdns'] });
+  const r1 = plain.add(`${onionHost}:8333`);
+  const r2 = viaProxy.add(`${onionHost}:8333`);
+  assert.is(r1?.network, 'torv3');
+  assert.is(plain.next(0), undefined);
+  assert.is(viaProxy.next(0), r2);
+  assert.ok(viaProxy.isReachable(r2!));
+  assert.is(plain.isReachable(r1!), false);
+});
+
 test.run();
