@@ -1,0 +1,358 @@
+/**
+ * A small coverage-guided mutation fuzzer (libFuzzer's loop, in-process): V8 precise block
+ * coverage of dist/src/** taken through node:inspector is the feedback, inputs that reach a new
+ * block (or a new hit-count bucket of one) join the corpus. Used because @jazzer.js/core's
+ * prebuilt addon needs glibc 2.38 (see test/fuzz/README.md). Deterministic for a given seed.
+ */
+import { Session } from 'node:inspector';
+import { prng } from '../helpers.js';
+
+export interface EngineOptions {
+  /** Wall-clock budget. */
+  seconds: number;
+  /** PRNG seed of the mutations. */
+  seed?: number;
+  /** Largest input the mutator makes. @default 16384 */
+  maxLen?: number;
+  /** Inputs run between two coverage snapshots while nothing new turns up. @default 512 */
+  batch?: number;
+  /** Script URLs whose coverage counts. @default '/dist/src/' */
+  include?: string;
+  /** Called with each input that added coverage (the caller saves it into the corpus directory). */
+  onNew?: (input: Uint8Array) => void;
+}
+
+export interface EngineResult {
+  execs: number;
+  seconds: number;
+  corpus: number;
+  features: number;
+  finding?: { input: Uint8Array; error: unknown };
+}
+
+type Target = (data: Uint8Array) => void;
+
+interface Coverage {
+  result: { url: string; functions: { ranges: { startOffset: number; endOffset: number; count: number }[] }[] }[];
+}
+
+let session: Session | null = null;
+
+function take(): Coverage {
+  let out: Coverage | undefined;
+  session!.post('Profiler.takePreciseCoverage', (err, res) => {
+    if (err) throw err;
+    out = res as unknown as Coverage;
+  });
+  return out!; // the in-thread inspector answers synchronously
+}
+
+function start(): void {
+  if (session) return;
+  session = new Session();
+  session.connect();
+  session.post('Profiler.enable');
+  session.post('Profiler.startPreciseCoverage', { callCount: true, detailed: true });
+}
+
+/** Stops coverage collection (the replay suite calls it so c8's own collection is undisturbed). */
+export function stopCoverage(): void {
+  if (!session) return;
+  session.post('Profiler.stopPreciseCoverage');
+  session.disconnect();
+  session = null;
+}
+
+const scriptIds = new Map<string, number>();
+
+function bucket(c: number): number {
+  return c === 1 ? 1 : c === 2 ? 2 : c === 3 ? 3 : c < 8 ? 4 : c < 16 ? 5 : c < 32 ? 6 : c < 128 ? 7 : 8;
+}
+
+/** Every block range ever reported, per function ("script:start"), as [start, end] pairs. */
+const blocks = new Map<string, Map<number, number>>();
+
+/**
+ * Features of the coverage since the last snapshot: hit blocks, plus count buckets when `counts`.
+ * V8 leaves out a nested range whose count equals its parent's, so which ranges appear depends on
+ * the counts; every block ever reported is therefore remembered and its count taken from the
+ * innermost range reported this time that contains it (a block inside a zero range is not hit).
+ */
+function features(cov: Coverage, include: string, counts: boolean, out: string[]): void {
+  for (const s of cov.result) {
+    if (!s.url.includes(include)) continue;
+    let id = scriptIds.get(s.url);
+    if (id === undefined) scriptIds.set(s.url, (id = scriptIds.size));
+    for (const f of s.functions) {
+      const rs = f.ranges;
+      if (rs.length === 0 || rs[0]!.count === 0) continue;
+      const key = `${id}:${rs[0]!.startOffset}`;
+      let known = blocks.get(key);
+      if (!known) blocks.set(key, (known = new Map()));
+      for (const r of rs) known.set(r.startOffset, r.endOffset);
+      for (const [start, end] of known) {
+        let count = -1;
+        let width = Infinity;
+        for (const r of rs) {
+          if (r.startOffset <= start && r.endOffset >= end && r.endOffset - r.startOffset < width) {
+            width = r.endOffset - r.startOffset;
+            count = r.count;
+          }
+        }
+        if (count <= 0) continue;
+        out.push(`${id}:${start}`);
+        if (counts) out.push(`${id}:${start}#${bucket(count)}`);
+      }
+    }
+  }
+}
+
+// -----------------------------------------------------------------------------------------------
+// Mutations
+
+const INTERESTING_8 = [0, 1, 2, 0x7f, 0x80, 0xfc, 0xfd, 0xfe, 0xff];
+const INTERESTING_32 = [
+  0, 1, 8, 32, 0xfc, 0xfd, 0xffff, 0x10000, 1000, 1001, 2000, 2001, 50_000, 50_001, 4_000_000, 4_000_001,
+  0x02000000, 0x02000001, 0x7fffffff, 0xffffffff,
+];
+/** CompactSize forms: boundaries, MAX_SIZE, non-canonical and huge ones. */
+const COMPACT_SIZES = [
+  [0xfc],
+  [0xfd, 0xfd, 0x00],
+  [0xfd, 0xfc, 0x00],
+  [0xfd, 0xe9, 0x03],
+  [0xfd, 0xd1, 0x07],
+  [0xfd, 0xff, 0xff],
+  [0xfe, 0x00, 0x00, 0x01, 0x00],
+  [0xfe, 0xff, 0xff, 0x00, 0x00],
+  [0xfe, 0x51, 0xc3, 0x00, 0x00],
+  [0xfe, 0x00, 0x00, 0x00, 0x02],
+  [0xfe, 0x01, 0x00, 0x00, 0x02],
+  [0xfe, 0xff, 0xff, 0xff, 0xff],
+  [0xff, 0, 0, 0, 0, 1, 0, 0, 0],
+  [0xff, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0],
+  [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+].map((a) => Uint8Array.from(a));
+
+export class Mutator {
+  private readonly rand: () => number;
+  constructor(seed: number, private readonly maxLen: number) {
+    this.rand = prng(seed);
+  }
+
+  int(n: number): number {
+    return Math.floor(this.rand() * n);
+  }
+
+  /** One to five stacked mutations of `src` (optionally splicing with `other`). */
+  mutate(src: Uint8Array, other: Uint8Array): Uint8Array {
+    let b = src;
+    const rounds = 1 + this.int(5);
+    for (let i = 0; i < rounds; i++) b = this.once(b, other);
+    return b.length > this.maxLen ? b.subarray(0, this.maxLen) : b;
+  }
+
+  private insert(b: Uint8Array, at: number, ins: Uint8Array): Uint8Array {
+    const out = new Uint8Array(b.length + ins.length);
+    out.set(b.subarray(0, at));
+    out.set(ins, at);
+    out.set(b.subarray(at), at + ins.length);
+    return out;
+  }
+
+  private once(b: Uint8Array, other: Uint8Array): Uint8Array {
+    const n = b.length;
+    const op = this.int(n === 0 ? 2 : 13);
+    switch (op) {
+      case 0: // insert random bytes
+        return this.insert(b, this.int(n + 1), Uint8Array.from({ length: 1 + this.int(8) }, () => this.int(256)));
+      case 1: // insert a CompactSize
+        return this.insert(b, this.int(n + 1), COMPACT_SIZES[this.int(COMPACT_SIZES.length)]!);
+      case 2: {
+        const c = b.slice();
+        c[this.int(n)]! ^= 1 << this.int(8);
+        return c;
+      }
+      case 3: {
+        const c = b.slice();
+        c[this.int(n)] = this.int(256);
+        return c;
+      }
+      case 4: {
+        const c = b.slice();
+        c[this.int(n)] = INTERESTING_8[this.int(INTERESTING_8.length)]!;
+        return c;
+      }
+      case 5: {
+        // overwrite a little-endian u32 (lengths, counts, versions)
+        const c = b.slice();
+        const at = this.int(n);
+        const v = INTERESTING_32[this.int(INTERESTING_32.length)]!;
+        for (let k = 0; k < 4 && at + k < n; k++) c[at + k] = (v >>> (8 * k)) & 0xff;
+        return c;
+      }
+      case 6: {
+        // overwrite with a CompactSize
+        const c = b.slice();
+        const cs = COMPACT_SIZES[this.int(COMPACT_SIZES.length)]!;
+        const at = this.int(n);
+        for (let k = 0; k < cs.length && at + k < n; k++) c[at + k] = cs[k]!;
+        return c;
+      }
+      case 7: {
+        // delete a range
+        const at = this.int(n);
+        const len = 1 + this.int(Math.min(n - at, this.int(2) ? 4 : 64));
+        const c = new Uint8Array(n - len);
+        c.set(b.subarray(0, at));
+        c.set(b.subarray(at + len), at);
+        return c;
+      }
+      case 8: {
+        // duplicate a range
+        const at = this.int(n);
+        const len = 1 + this.int(Math.min(n - at, 64));
+        return this.insert(b, this.int(n + 1), b.slice(at, at + len));
+      }
+      case 9: // truncate
+        return b.subarray(0, this.int(n));
+      case 10: {
+        // splice: our head, the other input's tail
+        if (other.length === 0) return b;
+        const head = this.int(n + 1);
+        const tail = this.int(other.length);
+        const out = new Uint8Array(head + other.length - tail);
+        out.set(b.subarray(0, head));
+        out.set(other.subarray(tail), head);
+        return out;
+      }
+      case 11: {
+        // insert a piece of the other input
+        if (other.length === 0) return b;
+        const at = this.int(other.length);
+        return this.insert(b, this.int(n + 1), other.slice(at, at + 1 + this.int(Math.min(other.length - at, 40))));
+      }
+      default: {
+        // add or subtract a small amount from a byte (counts, lengths)
+        const c = b.slice();
+        const at = this.int(n);
+        c[at] = (c[at]! + (this.int(2) ? 1 : 255) * (1 + this.int(4))) & 0xff;
+        return c;
+      }
+    }
+  }
+}
+
+// -----------------------------------------------------------------------------------------------
+// The loop
+
+/** Runs `target` until `seconds` pass or it throws. Seeds that throw are findings too. */
+export function fuzz(target: Target, seeds: Uint8Array[], opts: EngineOptions): EngineResult {
+  const include = opts.include ?? '/dist/src/';
+  const maxLen = opts.maxLen ?? 16384;
+  const batchMax = opts.batch ?? 512;
+  const mut = new Mutator(opts.seed ?? 1, maxLen);
+  const seen = new Set<string>();
+  const corpus: Uint8Array[] = [];
+  const t0 = performance.now();
+  const deadline = t0 + opts.seconds * 1000;
+  let execs = 0;
+  start();
+  take(); // reset counters
+
+  const result = (finding?: EngineResult['finding']): EngineResult => ({
+    execs,
+    seconds: (performance.now() - t0) / 1000,
+    corpus: corpus.length,
+    features: seen.size,
+    ...(finding ? { finding } : {}),
+  });
+
+  /** Runs one input alone; returns whether it added features (or the error it threw). */
+  const runOne = (input: Uint8Array): { fresh: boolean; error?: unknown } => {
+    execs++;
+    try {
+      target(input);
+    } catch (error) {
+      return { fresh: false, error };
+    }
+    const fs: string[] = [];
+    features(take(), include, true, fs);
+    let fresh = false;
+    for (const f of fs) if (!seen.has(f)) seen.add(f), (fresh = true);
+    return { fresh };
+  };
+
+  for (const s of seeds) {
+    const r = runOne(s);
+    if (r.error !== undefined) return result({ input: s, error: r.error });
+    if (r.fresh || corpus.length === 0) corpus.push(s);
+  }
+  if (corpus.length === 0) corpus.push(new Uint8Array(0));
+
+  let round = 0;
+  let batch = batchMax;
+  const inputs: Uint8Array[] = [];
+  while (performance.now() < deadline) {
+    round++;
+    inputs.length = 0;
+    for (let i = 0; i < batch; i++) {
+      const src = corpus[mut.int(corpus.length)]!;
+      const other = corpus[mut.int(corpus.length)]!;
+      inputs.push(mut.mutate(src, other));
+    }
+    // Each round runs the whole batch and looks only for new blocks; when there are some, the
+    // batch is re-run one by one with hit-count buckets. Every 8th round also re-runs a few of its
+    // inputs that way (bucket novelty is invisible in a batch's summed counts).
+    for (const input of inputs) {
+      execs++;
+      try {
+        target(input);
+      } catch (error) {
+        return result({ input, error });
+      }
+    }
+    const fs: string[] = [];
+    features(take(), include, false, fs);
+    const rerun = fs.some((f) => !seen.has(f));
+    const again = rerun ? inputs : round % 8 === 0 ? inputs.slice(0, 4) : [];
+    let found = 0;
+    for (const input of again) {
+      const r = runOne(input);
+      if (r.error !== undefined) return result({ input, error: r.error });
+      if (r.fresh) {
+        found++;
+        corpus.push(input);
+        opts.onNew?.(input);
+      }
+    }
+    batch = found > 0 ? Math.max(4, batch >> 2) : Math.min(batchMax, batch * 2);
+  }
+  return result();
+}
+
+/** Greedy shrinking of a failing input: drops ranges while the target still throws (bounded time). */
+export function minimize(target: Target, input: Uint8Array, seconds = 5): Uint8Array {
+  const deadline = performance.now() + seconds * 1000;
+  const kind = (b: Uint8Array): string | null => {
+    try {
+      target(b);
+      return null;
+    } catch (e) {
+      return String((e as Error)?.message ?? e).split(':')[0]!;
+    }
+  };
+  const want = kind(input);
+  const fails = (b: Uint8Array): boolean => want !== null && kind(b) === want;
+  let best = input;
+  for (let chunk = best.length >> 1; chunk >= 1 && performance.now() < deadline; chunk >>= 1) {
+    for (let at = 0; at + chunk <= best.length && performance.now() < deadline; ) {
+      const c = new Uint8Array(best.length - chunk);
+      c.set(best.subarray(0, at));
+      c.set(best.subarray(at + chunk), at);
+      if (fails(c)) best = c;
+      else at += chunk;
+    }
+  }
+  return best;
+}
