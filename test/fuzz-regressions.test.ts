@@ -1,0 +1,90 @@
+/**
+ * Replays the fuzz targets' seed corpus (built from the fixtures) and every saved finding in
+ * test/fixtures/fuzz-regressions/ through the same property checks as `npm run fuzz`
+ * (test/fuzz/targets.ts), checks the huge-count bound directly, and runs the fuzzer briefly.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { TARGETS, seedsFor, regressionsFor, checkPayload } from './fuzz/targets.js';
+import { spawnSync } from 'node:child_process';
+import { COMMAND_COUNT } from '../src/protocol/constants.js';
+
+for (const name of Object.keys(TARGETS)) {
+  test(`fuzz seeds: ${name} (fixtures through the properties)`, () => {
+    const seeds = seedsFor(name);
+    assert.ok(seeds.length >= 5, `${name} has seeds`);
+    for (const s of seeds) TARGETS[name]!(s);
+  });
+
+  test(`fuzz regressions: ${name}`, () => {
+    for (const r of regressionsFor(name)) {
+      try {
+        TARGETS[name]!(r.data);
+      } catch (e) {
+        assert.unreachable(`${r.name}: ${(e as Error).message}`);
+      }
+    }
+  });
+}
+
+test('huge counts: every command, a 100-byte payload with a CompactSize at each offset, returns fast with a status', () => {
+  const forms = [
+    [0xfe, 0x00, 0x00, 0x00, 0x02], // MAX_SIZE
+    [0xfe, 0xff, 0xff, 0xff, 0x01],
+    [0xfd, 0xff, 0xff],
+    [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f],
+  ];
+  const t0 = performance.now();
+  for (let id = 0; id < COMMAND_COUNT; id++) {
+    for (const f of forms) {
+      for (let at = 0; at < 96; at++) {
+        const payload = new Uint8Array(100).fill(0x01);
+        payload.set(f.slice(0, 100 - at), at);
+        checkPayload(id, payload, 0, payload.length); // throws a Finding on a bound or status failure
+      }
+    }
+  }
+  assert.ok(performance.now() - t0 < 20_000, 'sweep took under 20 s');
+});
+
+test('frame target: a garbage stream ends in a coded fatal status, not an exception', () => {
+  TARGETS.frame!(Uint8Array.from({ length: 64 }, (_, i) => (i * 37) & 0xff));
+});
+
+// The engine resets V8's coverage counters, which would wipe c8's counts for this process: it
+// runs in a child process.
+function child(script: string): { status: number | null; out: string } {
+  const engine = new URL('./fuzz/engine.js', import.meta.url).href;
+  const targets = new URL('./fuzz/targets.js', import.meta.url).href;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script.replaceAll('ENGINE', engine).replaceAll('TARGETS_JS', targets)], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  return { status: r.status, out: r.stdout + r.stderr };
+}
+
+test('fuzz engine: a short run on every target finds nothing and runs mutants', () => {
+  const r = child(`
+    import { fuzz } from 'ENGINE';
+    import { TARGETS, seedsFor } from 'TARGETS_JS';
+    for (const name of Object.keys(TARGETS)) {
+      const res = fuzz(TARGETS[name], seedsFor(name), { seconds: 0.3, seed: 42 });
+      if (res.finding) { console.log(name, 'FINDING', res.finding.error?.message); process.exit(2); }
+      if (!(res.execs > res.corpus && res.features > 0)) { console.log(name, 'idle', JSON.stringify(res)); process.exit(3); }
+    }
+    console.log('ok');`);
+  assert.is(r.status, 0, r.out);
+});
+
+test('fuzz engine: finds a planted bug by coverage and shrinks the input', () => {
+  const r = child(`
+    import { fuzz, minimize } from 'ENGINE';
+    const planted = (d) => { if (d.length >= 3 && d[0] === 0xfd && d[1] > 0xf0) throw new Error('planted'); };
+    const res = fuzz(planted, [Uint8Array.of(0xfd, 0, 0, 0)], { seconds: 10, seed: 3, include: '[eval' });
+    if (!res.finding) process.exit(2);
+    console.log(String(minimize(planted, res.finding.input).length));`);
+  assert.is(r.status, 0, r.out);
+  assert.is(r.out.trim(), '3', JSON.stringify(r.out));
+});
+
+test.run();
