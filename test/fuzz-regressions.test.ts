@@ -5,7 +5,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { TARGETS, seedsFor, regressionsFor, checkPayload } from './fuzz/targets.js';
+import { TARGETS, seedsFor, regressionsFor, checkPayload, bounded, coded, Finding } from './fuzz/targets.js';
 import { spawnSync } from 'node:child_process';
 import { COMMAND_COUNT } from '../src/protocol/constants.js';
 
@@ -45,6 +45,16 @@ test('huge counts: every command, a 100-byte payload with a CompactSize at each 
     }
   }
   assert.ok(performance.now() - t0 < 20_000, 'sweep took under 20 s');
+});
+
+test('the checks fire: an allocation driven by a count, an escaping exception, an uncoded status', () => {
+  const isFinding = (e: unknown) => e instanceof Finding;
+  assert.throws(() => bounded('hog', 100, () => new Array(1 << 22).fill(0)), isFinding);
+  assert.throws(() => bounded('thrower', 100, () => JSON.parse('{')), isFinding);
+  assert.throws(() => coded(99, 'odd'), isFinding);
+  assert.throws(() => coded(0, 'zero'), isFinding);
+  coded(1, 'truncated');
+  assert.is(bounded('small', 100, () => new Uint8Array(100).length), 100);
 });
 
 test('frame target: a garbage stream ends in a coded fatal status, not an exception', () => {
