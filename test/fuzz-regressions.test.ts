@@ -5,9 +5,8 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { TARGETS, seedsFor, regressionsFor, checkPayload, bounded, coded, Finding } from './fuzz/targets.js';
+import { TARGETS, seedsFor, regressionsFor, hugeCountSweep, bounded, coded, Finding } from './fuzz/targets.js';
 import { spawnSync } from 'node:child_process';
-import { COMMAND_COUNT } from '../src/protocol/constants.js';
 
 for (const name of Object.keys(TARGETS)) {
   test(`fuzz seeds: ${name} (fixtures through the properties)`, () => {
@@ -28,23 +27,16 @@ for (const name of Object.keys(TARGETS)) {
 }
 
 test('huge counts: every command, a 100-byte payload with a CompactSize at each offset, returns fast with a status', () => {
-  const forms = [
-    [0xfe, 0x00, 0x00, 0x00, 0x02], // MAX_SIZE
-    [0xfe, 0xff, 0xff, 0xff, 0x01],
-    [0xfd, 0xff, 0xff],
-    [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f],
-  ];
   const t0 = performance.now();
-  for (let id = 0; id < COMMAND_COUNT; id++) {
-    for (const f of forms) {
-      for (let at = 0; at < 96; at++) {
-        const payload = new Uint8Array(100).fill(0x01);
-        payload.set(f.slice(0, 100 - at), at);
-        checkPayload(id, payload, 0, payload.length); // throws a Finding on a bound or status failure
-      }
-    }
-  }
+  hugeCountSweep(); // throws a Finding on a bound or status failure
   assert.ok(performance.now() - t0 < 20_000, 'sweep took under 20 s');
+});
+
+test('replay with the allocation meter (child process): seeds, saved findings, huge-count sweep', () => {
+  const run = new URL('./fuzz/run.js', import.meta.url).pathname;
+  const r = spawnSync(process.execPath, [run, '--replay'], { encoding: 'utf8', timeout: 120_000 });
+  assert.is(r.status, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /replay ok/);
 });
 
 test('the checks fire: an allocation driven by a count, an escaping exception, an uncoded status', () => {

@@ -2,13 +2,14 @@
  * `npm run fuzz [-- --seconds N] [--target frame,payload,...] [--seed S] [--corpus DIR]`:
  * writes each target's seed corpus (from the fixtures) into DIR/<target>/, fuzzes each target for
  * N seconds (default 40) and saves every finding, shrunk, as test/fixtures/fuzz-regressions/
- * <target>-<sha256[0..12]>.bin. Exits 1 when anything was found.
+ * <target>-<sha256[0..12]>.bin. Exits 1 when anything was found. `--replay` instead runs the seeds,
+ * the saved findings and the huge-count sweep once, with the allocation meter (used by the tests).
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fuzz, minimize } from './engine.js';
-import { TARGETS, seedsFor, regressionsFor, REGRESSIONS } from './targets.js';
+import { TARGETS, seedsFor, regressionsFor, REGRESSIONS, installAllocationMeter, hugeCountSweep } from './targets.js';
 import { ROOT } from '../helpers.js';
 
 function arg(name: string): string | undefined {
@@ -21,6 +22,31 @@ const seed = Number(arg('seed') ?? Date.now() % 1_000_000);
 const corpusRoot = arg('corpus') ?? join(ROOT, 'dist', 'fuzz-corpus');
 const names = (arg('target') ?? Object.keys(TARGETS).join(',')).split(',');
 if (!(seconds > 0)) throw new Error('--seconds must be positive');
+
+installAllocationMeter();
+
+if (process.argv.includes('--replay')) {
+  let bad = 0;
+  for (const name of Object.keys(TARGETS)) {
+    const inputs = [...seedsFor(name).map((data, i) => ({ name: `seed ${i}`, data })), ...regressionsFor(name)];
+    for (const { name: what, data } of inputs) {
+      try {
+        TARGETS[name]!(data);
+      } catch (e) {
+        bad++;
+        console.log(`${name} ${what}: ${String((e as Error)?.message ?? e)}`);
+      }
+    }
+  }
+  try {
+    hugeCountSweep();
+  } catch (e) {
+    bad++;
+    console.log(`huge-count sweep: ${String((e as Error)?.message ?? e)}`);
+  }
+  console.log(bad === 0 ? 'replay ok' : `replay: ${bad} failure(s)`);
+  process.exit(bad === 0 ? 0 : 1);
+}
 
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex').slice(0, 12);
 
@@ -51,17 +77,22 @@ for (const name of names) {
   );
   if (res.finding) {
     found++;
-    const small = minimize(target, res.finding.input);
+    console.log(`  FINDING in ${name}: ${String((res.finding.error as Error)?.message ?? res.finding.error).split('\n')[0]}`);
+    const failsAlone = (b: Uint8Array): string => {
+      try {
+        target(b);
+        return '';
+      } catch (e) {
+        return String((e as Error)?.message ?? e);
+      }
+    };
+    let small = minimize(target, res.finding.input);
+    let why = failsAlone(small);
+    if (!why) (small = res.finding.input), (why = failsAlone(small));
     mkdirSync(REGRESSIONS, { recursive: true });
     const file = join(REGRESSIONS, `${name}-${sha(small)}.bin`);
     writeFileSync(file, small);
-    let why = '';
-    try {
-      target(small);
-    } catch (e) {
-      why = String((e as Error)?.message ?? e);
-    }
-    console.log(`  FINDING in ${name} (${small.length} bytes, saved as ${file}):\n    ${why.split('\n').join('\n    ')}`);
+    console.log(`  ${small.length} bytes saved as ${file}${why ? `:\n    ${why.split('\n').join('\n    ')}` : ' (does not fail when run alone)'}`);
   }
 }
 if (found > 0) {

@@ -48,6 +48,53 @@ export const MEM_FACTOR = 64;
 /** Wall time of one decode; generous (GC pauses), a count-driven loop over a small input exceeds it. */
 export const TIME_LIMIT_MS = 500;
 
+/**
+ * Bytes requested through `new Uint8Array(n)`, `new Int32Array(n)`, `new Array(n)`, Buffer.alloc*
+ * ... since the meter was installed. Deterministic, unlike heap deltas (a GC during the decode
+ * frees earlier garbage and hides a large allocation).
+ */
+let allocated = 0;
+let metered = false;
+
+/**
+ * Replaces the global typed-array, Array and ArrayBuffer constructors with counting proxies and
+ * wraps Buffer's allocators. For fuzzing processes only (`x.constructor === Uint8Array` no longer
+ * holds for new arrays); the decoders look the globals up at run time, so it applies after import.
+ */
+export function installAllocationMeter(): void {
+  if (metered) return;
+  metered = true;
+  const g = globalThis as unknown as Record<string, unknown>;
+  const typed: [string, number][] = [
+    ['Uint8Array', 1], ['Int8Array', 1], ['Uint16Array', 2], ['Int16Array', 2], ['Uint32Array', 4],
+    ['Int32Array', 4], ['Float64Array', 8], ['BigUint64Array', 8], ['BigInt64Array', 8], ['ArrayBuffer', 1], ['Array', 8],
+  ];
+  for (const [name, size] of typed) {
+    const C = g[name] as new (...a: unknown[]) => unknown;
+    const count = (args: unknown[]): void => {
+      if (typeof args[0] === 'number' && (name !== 'Array' || args.length === 1)) allocated += args[0] * size;
+    };
+    g[name] = new Proxy(C, {
+      construct(t, args, nt) {
+        count(args);
+        return Reflect.construct(t, args, nt === g[name] ? t : nt);
+      },
+      apply(t, self, args) {
+        count(args);
+        return Reflect.apply(t as unknown as (...a: unknown[]) => unknown, self, args);
+      },
+    });
+  }
+  const B = Buffer as unknown as Record<string, (n: number, ...rest: unknown[]) => unknown>;
+  for (const m of ['alloc', 'allocUnsafe', 'allocUnsafeSlow']) {
+    const f = B[m]!.bind(Buffer);
+    B[m] = (n: number, ...rest: unknown[]) => {
+      allocated += n;
+      return f(n, ...rest);
+    };
+  }
+}
+
 function memNow(): number {
   const h = getHeapStatistics();
   return h.used_heap_size + h.external_memory;
@@ -76,11 +123,14 @@ function guard<T>(where: string, f: () => T): T {
 /** Runs `f` and checks the time and memory bounds against the input length `len`. */
 export function bounded<T>(where: string, len: number, f: () => T): T {
   const m0 = memNow();
+  const a0 = allocated;
   const t0 = performance.now();
   const v = guard(where, f);
   const dt = performance.now() - t0;
   const grown = memNow() - m0;
-  if (grown > MEM_SLACK + MEM_FACTOR * len) throw new Finding(`${where}: grew memory by ${grown} bytes on ${len} input bytes`);
+  const limit = MEM_SLACK + MEM_FACTOR * len;
+  if (allocated - a0 > limit) throw new Finding(`${where}: allocated ${allocated - a0} bytes on ${len} input bytes`);
+  if (grown > limit) throw new Finding(`${where}: grew memory by ${grown} bytes on ${len} input bytes`);
   if (dt > TIME_LIMIT_MS) throw new Finding(`${where}: took ${dt.toFixed(0)} ms on ${len} input bytes`);
   return v;
 }
@@ -345,6 +395,28 @@ export function seedsFor(target: string): Uint8Array[] {
       return smallBlocks();
     default:
       throw new Error(`no fuzz target ${target}`);
+  }
+}
+
+/**
+ * Every command with a 100-byte payload carrying a huge CompactSize (MAX_SIZE, 0x01ffffff..., 0xffff,
+ * 2^63-ish) at each offset: each must come back fast with a status, within the memory bound.
+ */
+export function hugeCountSweep(): void {
+  const forms = [
+    [0xfe, 0x00, 0x00, 0x00, 0x02],
+    [0xfe, 0xff, 0xff, 0xff, 0x01],
+    [0xfd, 0xff, 0xff],
+    [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f],
+  ];
+  for (let id = 0; id < COMMAND_COUNT; id++) {
+    for (const f of forms) {
+      for (let at = 0; at < 96; at++) {
+        const payload = new Uint8Array(100).fill(0x01);
+        payload.set(f.slice(0, 100 - at), at);
+        checkPayload(id, payload, 0, payload.length);
+      }
+    }
   }
 }
 
