@@ -1,7 +1,7 @@
 /**
  * The runnable examples under examples/: each runs as its own process (as a user would run it,
  * against the compiled dist/) and its output is checked. examples/observe.mjs embeds the pool
- * against a simulated network on loopback.
+ * against a simulated network on loopback; examples/handlers.mjs runs a handler module in its shards.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -35,6 +35,26 @@ test('examples/observe.mjs: embeds the coordinator against a simulation and prin
   assert.ok(summary.items >= items.length);
   assert.is(summary.ringDrops, 0);
   assert.is(summary.consumerDrops, 0);
+});
+
+test('examples/handlers.mjs: a handler module in every shard fetches announced txs and posts a summary per shard', async () => {
+  const r = await run('handlers.mjs', ['3']);
+  assert.is(r.code, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n');
+  assert.match(lines[0]!, /^simulation: 30 nodes on 127\.1\.x\.y:\d+$/);
+  const shardLines = lines.filter((l) => /^shard [01]: \d+ tx announcements, \d+ requested, \d+ fetched \(\d+ bytes, \d+ weight units\), \d+ not found; median inv->tx [\d.]+ ms$/.test(l));
+  assert.is(shardLines.length, 2, r.stdout);
+  const s = JSON.parse(lines[lines.length - 1]!);
+  assert.is(s.ready, 30);
+  assert.is(s.shards, 2, 'both shards posted their summary');
+  assert.is(s.announced, s.txObservations, 'the inv handlers saw every tx entry the ring carried');
+  assert.ok(s.txObservations > 100 && s.observations >= s.txObservations);
+  assert.ok(s.requested > 10, `requested ${s.requested}`);
+  // Asked once per shard, answered by the node that announced it: nearly all arrive before stop.
+  assert.ok(s.fetched > 0 && s.fetched <= s.requested && s.fetched >= s.requested * 0.9, `fetched ${s.fetched} of ${s.requested}`);
+  assert.ok(s.bytes > s.fetched * 60, `bytes ${s.bytes}`);
+  assert.is(s.handlerErrors, 0);
+  assert.not.match(r.stdout, /handler error/);
 });
 
 test.run();

@@ -9,6 +9,8 @@ import { EventEmitter } from 'node:events';
 import { promises as dnsPromises } from 'node:dns';
 import { availableParallelism } from 'node:os';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import { resolve as resolvePath } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Piscina } from 'piscina';
 import { NETWORKS, type NetworkName, type NetworkParams } from '../protocol/constants.js';
 import { hashToHex } from '../protocol/hex.js';
@@ -72,6 +74,32 @@ export interface CoordinatorOptions {
   stopTimeoutMs?: number;
   /** @default the compiled workers/shard.js next to this package's dist */
   workerFilename?: string | URL;
+  /**
+   * A handler module every shard imports (a URL, or a file path resolved against the working
+   * directory): its `setup(ctx)` registers per-command handlers that run where the bytes are
+   * (src/pool/handlers.ts, README.md here). A module that fails to load or set up makes start() reject.
+   */
+  handlers?: string | URL;
+  /** Structured-clone data handed to the handler module's setup as ctx.options. */
+  handlerOptions?: unknown;
+}
+
+/** A handler module's post, as the coordinator emits it ('handler' event). */
+export interface HandlerEvent {
+  shard: number;
+  value: unknown;
+}
+
+/** A user handler threw ('handlerError' event; the first few per shard, all counted in stats). */
+export interface HandlerErrorEvent {
+  shard: number;
+  /** The peer the handler was called for, -1 for post/stop. */
+  peer: number;
+  /** The command, event ('ready', 'close', 'stop') or action ('post', 'send inv') that failed. */
+  command: string;
+  message: string;
+  /** Errors in this shard's task so far. */
+  errors: number;
 }
 
 /** What DNS seeding needs of node:dns (its `promises` object fits). */
@@ -143,6 +171,8 @@ export interface PoolStats {
     drops: number;
     ringAvailable: number;
     last: ShardCounters | null;
+    /** Errors thrown by user handler code in this shard (over its restarts). */
+    handlerErrors: number;
   }[];
   disconnectReasons: Record<string, number>;
   connectFailures: Record<string, number>;
@@ -176,6 +206,16 @@ interface ShardState {
   peers: Set<number>;
   last: ShardCounters | null;
   onStopped: (() => void) | null;
+  /** handlerErrors of the shard's earlier (dead) tasks, and of the current one as last heard. */
+  handlerErrorsBefore: number;
+  handlerErrors: number;
+}
+
+/** A handler module option as the URL href the shards import. */
+function moduleHref(m: string | URL): string {
+  if (m instanceof URL) return m.href;
+  if (/^(file|data):/.test(m)) return m;
+  return pathToFileURL(resolvePath(m)).href;
 }
 
 const KIND_NAMES: Record<number, ObservationKind> = { [Kind.INV]: 'inv', [Kind.HEADERS]: 'headers', [Kind.CMPCTBLOCK]: 'cmpctblock', [Kind.NOTFOUND]: 'notfound' };
@@ -188,7 +228,7 @@ export class Coordinator extends EventEmitter {
     Omit<
       CoordinatorOptions,
       | 'network' | 'addresses' | 'version' | 'blockAnnounce' | 'connectTimeoutMs' | 'handshakeTimeoutMs' | 'pingIntervalMs' | 'statsIntervalMs' | 'workerFilename'
-      | 'dnsSeeds' | 'resolver' | 'proxy' | 'listen' | 'maxLearnedAddresses'
+      | 'dnsSeeds' | 'resolver' | 'proxy' | 'listen' | 'maxLearnedAddresses' | 'handlers' | 'handlerOptions'
     >
   >;
   private readonly seedNames: readonly string[];
@@ -224,6 +264,8 @@ export class Coordinator extends EventEmitter {
   private readonly disconnectReasons: Record<string, number> = {};
   private readonly connectFailures: Record<string, number> = {};
   private rr = 0;
+  /** The first handler module failure reported by a starting shard (start() rejects with it). */
+  private handlersFailed: string | null = null;
 
   constructor(options: CoordinatorOptions = {}) {
     super();
@@ -255,6 +297,8 @@ export class Coordinator extends EventEmitter {
       ...(options.handshakeTimeoutMs !== undefined ? { handshakeTimeoutMs: options.handshakeTimeoutMs } : {}),
       ...(options.pingIntervalMs !== undefined ? { pingIntervalMs: options.pingIntervalMs } : {}),
       ...(options.statsIntervalMs !== undefined ? { statsIntervalMs: options.statsIntervalMs } : {}),
+      ...(options.handlers !== undefined ? { handlers: moduleHref(options.handlers) } : {}),
+      ...(options.handlerOptions !== undefined ? { handlerOptions: options.handlerOptions } : {}),
     };
     let proxy: { host: string; port: number } | undefined;
     if (options.proxy !== undefined) {
@@ -315,11 +359,17 @@ export class Coordinator extends EventEmitter {
     const started: Promise<void>[] = [];
     for (let i = 0; i < n; i++) {
       const ring = createRing(this.o.ringCapacity);
-      const s: ShardState = { index: i, ring, reader: new RingReader(ring), port: null, task: null, alive: false, restarts: 0, peers: new Set(), last: null, onStopped: null };
+      const s: ShardState = { index: i, ring, reader: new RingReader(ring), port: null, task: null, alive: false, restarts: 0, peers: new Set(), last: null, onStopped: null, handlerErrorsBefore: 0, handlerErrors: 0 };
       this.shardStates.push(s);
       started.push(this.runShard(s));
     }
     await Promise.all(started);
+    if (this.handlersFailed !== null) {
+      // A user error, before anything connects: a clear message naming the module, nothing left running.
+      const why = this.handlersFailed;
+      await this.stop();
+      throw new Error(`Coordinator.start: ${why}`);
+    }
     this.drainTimer = setInterval(() => this.drainAll(), this.o.drainIntervalMs);
     this.maintainTimer = setInterval(() => this.maintain(), this.o.maintainIntervalMs);
     this.maintain();
@@ -385,6 +435,11 @@ export class Coordinator extends EventEmitter {
         if (m.listenError !== undefined) {
           this.listenError = m.listenError;
           this.emit('listenError', { shard: s.index, code: m.listenError });
+        }
+        if (m.handlersError !== undefined) {
+          this.handlersFailed ??= m.handlersError;
+          // A restarted shard whose module now fails runs on without handlers: reported, not fatal.
+          if (this.running && !this.stopping) this.emit('handlerError', { shard: s.index, peer: -1, command: 'setup', message: m.handlersError, errors: 1 } satisfies HandlerErrorEvent);
         }
         onStarted();
         return;
@@ -512,10 +567,19 @@ export class Coordinator extends EventEmitter {
         return;
       case 'stats':
         s.last = m.counters;
+        s.handlerErrors = Math.max(s.handlerErrors, m.counters.handlerErrors);
         this.emit('shardStats', m.counters);
+        return;
+      case 'handler':
+        this.emit('handler', { shard: s.index, value: m.value } satisfies HandlerEvent);
+        return;
+      case 'handlerError':
+        s.handlerErrors = Math.max(s.handlerErrors, m.errors);
+        this.emit('handlerError', { shard: s.index, peer: m.peer, command: m.command, message: m.message, errors: m.errors } satisfies HandlerErrorEvent);
         return;
       case 'stopped':
         s.last = m.counters;
+        s.handlerErrors = Math.max(s.handlerErrors, m.counters.handlerErrors);
         s.onStopped?.();
         return;
     }
@@ -601,6 +665,8 @@ export class Coordinator extends EventEmitter {
       return;
     }
     s.restarts++;
+    s.handlerErrorsBefore += s.handlerErrors;
+    s.handlerErrors = 0;
     this.emit('shardRestart', { shard: s.index, reason: why, restarts: s.restarts });
     void this.runShard(s).then(() => this.maintain());
   }
@@ -797,6 +863,7 @@ export class Coordinator extends EventEmitter {
         drops: s.reader.dropped,
         ringAvailable: s.reader.available,
         last: s.last,
+        handlerErrors: s.handlerErrorsBefore + s.handlerErrors,
       })),
       disconnectReasons: { ...this.disconnectReasons },
       connectFailures: { ...this.connectFailures },

@@ -30,6 +30,10 @@ export interface ShardOptions {
   listen?: { host: string; port: number };
   /** Inbound peers beyond this are refused at accept. @default 117 */
   maxInbound?: number;
+  /** A user handler module (URL href) every shard imports and runs (handlers.ts). */
+  handlers?: string;
+  /** Passed to the handler module's setup as ctx.options. */
+  handlerOptions?: unknown;
 }
 
 /** Inbound peer indices have the top bit set, so they never collide with the coordinator's outbound ones. */
@@ -101,11 +105,15 @@ export interface ShardCounters {
   /** Malformed inv/headers/cmpctblock payloads (counted, not disconnected). */
   malformed: number;
   bytesIn: number;
+  /** User handler calls, errors thrown (or rejected) by them, and their posts (0 without a handler module). */
+  handlerCalls: number;
+  handlerErrors: number;
+  handlerPosts: number;
 }
 
 export type FromShard =
   /** `listening` is the bound host:port of a listening shard; `listenError` a failed listen's code (not fatal). */
-  | { type: 'started'; shard: number; listening?: string; listenError?: string }
+  | { type: 'started'; shard: number; listening?: string; listenError?: string; handlersError?: string }
   /** An inbound peer was accepted (index >= INBOUND_PEER_BASE); then ready/closed as for outbound. */
   | { type: 'inbound'; peer: number; address: string }
   | { type: 'connected'; peer: number }
@@ -115,6 +123,10 @@ export type FromShard =
   | { type: 'message'; peer: number; command: string; msg: unknown }
   | { type: 'closed'; peer: number; reason: string; detail: string; wasReady: boolean; stats: Record<string, unknown> }
   | { type: 'stats'; counters: ShardCounters }
+  /** A user handler's post (handlers.ts). */
+  | { type: 'handler'; value: unknown }
+  /** A user handler threw (the first few per shard task; all are counted in `errors`). peer -1: not about one peer. */
+  | { type: 'handlerError'; peer: number; command: string; message: string; errors: number }
   | { type: 'stopped'; counters: ShardCounters };
 
 /** The reason given for peers whose shard died. */

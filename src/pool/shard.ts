@@ -18,6 +18,8 @@ import { Status } from '../protocol/errors.js';
 import { ipV1ToString, netAddrFromV1, netAddrNetwork, netAddrToString } from '../protocol/messages/address.js';
 import { MAX_HEADERS_RESULTS } from '../protocol/constants.js';
 import { RingWriter, Kind } from '../observe/ring.js';
+import { HandlerHost } from './handlers.js';
+import { now } from '../observe/clock.js';
 import { INBOUND_PEER_BASE, type FromShard, type LearnedAddress, type ShardCounters, type ShardTask, type ToShard } from './messages.js';
 
 /** Block header size: a cmpctblock starts with one (BIP152). */
@@ -55,6 +57,8 @@ export class Shard {
   private stopping = false;
   private statsTimer: ReturnType<typeof setInterval> | null = null;
   private server: Server | null = null;
+  /** The user's handler module, when one is configured (handlers.ts). */
+  private handlers: HandlerHost | null = null;
   private nextInbound = 0;
   /** Inbound peers share one rawTap (listenPeers takes one option set): their index is looked up here. */
   private readonly inboundIndex = new WeakMap<Peer, number>();
@@ -72,21 +76,37 @@ export class Shard {
     this.port = task.port;
     this.options = task.options;
     this.writer = new RingWriter(task.ring);
-    this.c = { shard: task.shard, peers: 0, ready: 0, pending: 0, records: 0, drops: 0, publishes: 0, frames: 0, malformed: 0, bytesIn: 0 };
+    this.c = { shard: task.shard, peers: 0, ready: 0, pending: 0, records: 0, drops: 0, publishes: 0, frames: 0, malformed: 0, bytesIn: 0, handlerCalls: 0, handlerErrors: 0, handlerPosts: 0 };
     for (const cmd of task.options.forward ?? []) if (!RING_COMMANDS.has(cmd)) this.forward.add(cmd);
     this.done = new Promise((res) => (this.resolveDone = res));
     this.port.on('message', (m: ToShard) => this.onMessage(m));
     const every = task.options.statsIntervalMs ?? 5_000;
     this.statsTimer = setInterval(() => this.post({ type: 'stats', counters: this.counters() }), every);
-    if (task.options.listen) void this.listen(task.options.listen);
-    else this.post({ type: 'started', shard: this.shard });
+    void this.begin();
+  }
+
+  /** Loads the user's handler module (if any), listens (the listening shard), then says 'started'. */
+  private async begin(): Promise<void> {
+    const o = this.options;
+    let handlersError: string | undefined;
+    if (o.handlers !== undefined) {
+      const access = { shard: this.shard, peer: (i: number) => this.slots.get(i)?.peer ?? null, post: (m: FromShard) => this.post(m) };
+      try {
+        this.handlers = await HandlerHost.load(access, o.handlers, o.handlerOptions);
+      } catch (e) {
+        // Reported with 'started': the coordinator's start() rejects with this message.
+        handlersError = (e as Error).message;
+      }
+    }
+    const listened = o.listen ? await this.listen(o.listen) : {};
+    this.post({ type: 'started', shard: this.shard, ...listened, ...(handlersError !== undefined ? { handlersError } : {}) });
   }
 
   /**
    * The listening shard: inbound sockets are accepted on this thread (Node 20 cannot hand a socket
    * to another thread) and run like outbound peers. A failed listen is reported, not fatal.
    */
-  private async listen(at: { host: string; port: number }): Promise<void> {
+  private async listen(at: { host: string; port: number }): Promise<{ listening?: string; listenError?: string }> {
     const o = this.options;
     try {
       this.server = await listenPeers(
@@ -104,9 +124,9 @@ export class Shard {
         (peer) => this.accept(peer),
       );
       const a = this.server.address() as { address: string; port: number };
-      this.post({ type: 'started', shard: this.shard, listening: hostPort(a.address, a.port) });
+      return { listening: hostPort(a.address, a.port) };
     } catch (e) {
-      this.post({ type: 'started', shard: this.shard, listenError: (e as NodeJS.ErrnoException).code ?? String(e) });
+      return { listenError: (e as NodeJS.ErrnoException).code ?? String(e) };
     }
   }
 
@@ -148,7 +168,8 @@ export class Shard {
         if (s.ready) ready++;
       }
     }
-    return { ...this.c, peers: open, ready, pending };
+    const h = this.handlers;
+    return { ...this.c, peers: open, ready, pending, ...(h ? { handlerCalls: h.calls, handlerErrors: h.errors, handlerPosts: h.posts } : {}) };
   }
 
   private onMessage(m: ToShard): void {
@@ -228,20 +249,18 @@ export class Shard {
     peer.on('ready', () => {
       slot.ready = true;
       const r = peer.remote!;
-      this.post({
-        type: 'ready',
-        peer: index,
-        remote: {
-          version: r.version,
-          services: r.services.toString(),
-          userAgent: r.userAgent,
-          startHeight: r.startHeight,
-          relay: r.relay,
-          addrRecv: hostPort(ipV1ToString(r.addrRecv.ip), r.addrRecv.port),
-          wtxidRelay: r.wtxidRelay,
-          sendAddrV2: r.sendAddrV2,
-        },
-      });
+      const remote = {
+        version: r.version,
+        services: r.services.toString(),
+        userAgent: r.userAgent,
+        startHeight: r.startHeight,
+        relay: r.relay,
+        addrRecv: hostPort(ipV1ToString(r.addrRecv.ip), r.addrRecv.port),
+        wtxidRelay: r.wtxidRelay,
+        sendAddrV2: r.sendAddrV2,
+      };
+      this.post({ type: 'ready', peer: index, remote });
+      this.handlers?.peerReady(index, remote, peer.rxTime);
     });
     peer.on('addr', (m) => {
       const addrs: LearnedAddress[] = m.addrs.map((a) => ({
@@ -262,6 +281,8 @@ export class Shard {
       this.post({ type: 'addr', peer: index, command: 'addrv2', addrs });
     });
     peer.on('message', (command, msg) => {
+      const h = this.handlers;
+      if (h !== null && peer.isReady && h.wantsDecoded(command)) h.message(index, command, msg, peer.rxTime);
       // Only what the coordinator asked for; addr/addrv2 already went out above.
       if (this.forward.has(command) && command !== 'addr' && command !== 'addrv2') {
         try {
@@ -275,6 +296,7 @@ export class Shard {
       this.slots.delete(index);
       this.c.bytesIn += peer.stats.bytesIn;
       this.post({ type: 'closed', peer: index, reason, detail: peer.stats.closeDetail, wasReady: slot.ready, stats: peer.stats.toJSON() });
+      if (slot.ready) this.handlers?.peerClosed(index, reason, now());
     });
   }
 
@@ -283,6 +305,8 @@ export class Shard {
    * bytes, with the read's receive time. Returns true for those three (never decoded).
    */
   private tap(index: number, cmd: number, buf: Uint8Array, off: number, len: number, peer: Peer): boolean {
+    const h = this.handlers;
+    if (h !== null && h.tapped[cmd] === 1) h.frame(index, cmd, buf, off, len, peer.rxTime);
     const w = this.writer;
     if (cmd === Command.inv) {
       this.c.frames++;
@@ -353,6 +377,8 @@ export class Shard {
     // Pending connects close their peer as soon as they resolve; loopback ones do at once. Bounded
     // by the connect timeout; the coordinator destroys the thread after the task in any case.
     if (this.pending.size > 0) await Promise.race([Promise.allSettled([...this.pending]), new Promise((r) => setTimeout(r, 1_000))]);
+    // The handlers' last word (a summary post), bounded like the connects above.
+    if (this.handlers) await Promise.race([this.handlers.stop(), new Promise((r) => setTimeout(r, 1_000))]);
     const counters = this.counters();
     this.post({ type: 'stopped', counters });
     this.port.close();
