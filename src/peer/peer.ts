@@ -399,6 +399,11 @@ export class Peer implements Tickable {
     this.stats.connectedAt = t;
     this.lastRecvAt = t;
     this.options.timer.add(this);
+    // v2 writes its own handshake bytes (and, outbound, its key at once); they count as sent.
+    this.transport.start?.((bytes) => {
+      this.stats.bytesOut += bytes.length;
+      this.io?.write(bytes);
+    });
     if (this.direction === 'outbound') {
       this.localNonces.add(this.localVersion.nonce);
       this.send('version', this.localVersion);
@@ -499,7 +504,8 @@ export class Peer implements Tickable {
     this.stats.bytesOut += frame.length;
     this.stats.msgsOutByCommand[id]!++;
     this.stats.bytesOutByCommand[id]! += frame.length;
-    this.io!.write(frame);
+    // Empty: a v2 transport queued the message until its handshake is done (it writes it then).
+    if (frame.length > 0) this.io!.write(frame);
     this.emit('sent', command, frame.length, this, msg);
     return true;
   }

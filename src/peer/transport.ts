@@ -1,9 +1,12 @@
 /**
- * The transport seam between a peer and its bytes: v1 framing today, BIP324 v2 slots in behind
- * the same interface. A transport turns received chunks into frames for a sink and messages into
- * wire bytes; it never touches a socket. Runs on the thread that owns the peer; hot path on receive.
+ * The transport seam between a peer and its bytes: v1 framing, or BIP324 v2 behind the same
+ * interface. A transport turns received chunks into frames for a sink and messages into wire
+ * bytes; it never touches a socket. v2 also sends bytes of its own (key, garbage, handshake,
+ * messages queued during it) through the writer `start` receives. Runs on the thread that owns
+ * the peer; hot path on receive.
  */
 import { V1Decoder, encodeFrame, encodeRawFrame, type V1FrameSink } from '../transport/v1.js';
+import { V2Transport, type V2TransportOptions } from '../transport/v2/transport.js';
 import type { CommandName } from '../protocol/constants.js';
 import type { MessageMap } from '../protocol/registry.js';
 
@@ -20,6 +23,34 @@ export interface PeerTransport {
   encodeRaw(command: string, payload: Uint8Array): Uint8Array;
   /** Bytes held for a frame that has not fully arrived. */
   readonly bufferedBytes: number;
+  /**
+   * Attaches the writer for bytes the transport sends by itself (v2: its key and garbage, the
+   * terminator and version packet, messages encoded before the session was up, decoys). The peer
+   * calls it once, when attached, before it sends anything. v1 sends nothing of its own.
+   */
+  start?(out: (bytes: Uint8Array) => void): void;
+  /**
+   * v2 initiator: true while nothing was received but a v1 header's worth was sent, so a drop
+   * now means "the peer may only speak v1: retry with v1" (Core ShouldReconnectV1).
+   */
+  readonly shouldReconnectV1?: boolean;
+}
+
+/** Which transport a connection uses: 'auto' is decided per address by the pool. */
+export type TransportKind = 'v1' | 'v2';
+
+/**
+ * The factory a Peer takes for a transport kind and direction. An inbound v2 transport is a
+ * responder that serves v1 peers too (it detects a v1 version header).
+ */
+export function transportFactory(
+  kind: TransportKind,
+  direction: 'outbound' | 'inbound',
+  magic: number,
+  v2Options: Partial<V2TransportOptions> = {},
+): (sink: FrameSink) => PeerTransport {
+  if (kind === 'v1') return (sink) => new V1Transport(magic, sink);
+  return (sink) => new V2Transport({ ...v2Options, initiator: direction === 'outbound', magic }, sink);
 }
 
 export class V1Transport implements PeerTransport {

@@ -29,6 +29,18 @@ export const Status = {
   OVERSIZE: 18,
   BAD_CHECKSUM: 19,
   UNKNOWN_COMMAND: 20,
+
+  // BIP324 v2 transport (src/transport/v2): see the v2 rows of src/transport/README.md.
+  /** No garbage terminator within 4,095 garbage bytes + 16 (wrong key, not BIP324, or hostile). */
+  V2_NO_TERMINATOR: 21,
+  /** A packet failed Poly1305 authentication (tampering, desync, wrong key): fatal. */
+  V2_AUTH: 22,
+  /** A packet's contents length over 1 + 12 + 4,000,000 (Core V2Transport MAX_CONTENTS_LEN): fatal. */
+  V2_OVERSIZE: 23,
+  /** A v1 `version` header under another network's magic reached a v2 responder: fatal. */
+  V2_WRONG_NETWORK: 24,
+  /** Empty contents, an unassigned short id or malformed long command: dropped and counted. */
+  V2_BAD_MESSAGE_TYPE: 25,
 } as const;
 
 export type StatusValue = (typeof Status)[keyof typeof Status];
@@ -47,6 +59,11 @@ const CODES: Record<number, string> = {
   [Status.OVERSIZE]: 'ERR_WIRE_OVERSIZE',
   [Status.BAD_CHECKSUM]: 'ERR_WIRE_CHECKSUM',
   [Status.UNKNOWN_COMMAND]: 'ERR_WIRE_UNKNOWN_COMMAND',
+  [Status.V2_NO_TERMINATOR]: 'ERR_V2_NO_TERMINATOR',
+  [Status.V2_AUTH]: 'ERR_V2_AUTH',
+  [Status.V2_OVERSIZE]: 'ERR_V2_OVERSIZE',
+  [Status.V2_WRONG_NETWORK]: 'ERR_V2_WRONG_NETWORK',
+  [Status.V2_BAD_MESSAGE_TYPE]: 'ERR_V2_BAD_MESSAGE_TYPE',
 };
 
 /** The stable string code of a status, e.g. `ERR_WIRE_TRUNCATED`. */
