@@ -10,6 +10,7 @@ import { parseNetwork } from './options.js';
 import { connectCommand, CONNECT_HELP } from './connect.js';
 import { simulateCommand } from './simulate.js';
 import { demoCommand } from './demo.js';
+import { observeCommand } from './observe.js';
 
 const HELP = `invscope: a Bitcoin P2P stack for measuring the network
 
@@ -26,10 +27,16 @@ usage:
   invscope simulate [--nodes N] [--seed N] [--time-scale X] [--out DIR] [--duration S] ...
       Run a simulated network on loopback (every node at its own 127.x.y.z, one port) with the
       ground truth of every propagation; invscope simulate --help lists every option.
-  invscope demo [--nodes 200] [--seconds 20] [--time-scale 10] [--shards 2] [--seed 1] [--misbehaving 0.05] [--json]
-      A propagation experiment on the built-in simulated network (what npm start runs): the
-      sharded pool observes every node, and the measurement is checked against the ground truth.
-      Exit status 0 when every announcement in the truth was measured, 1 otherwise.
+  invscope observe [--peer HOST:PORT ...] [--peers FILE] [--dns] [--crawl] [--out DIR] [--duration T] ...
+      Observe many peers at once and store every announcement, peer session and item as Parquet
+      parts in DIR (plus run.json and observe.log); invscope observe --help lists every option.
+  invscope demo [--nodes 1000] [--seconds 60] [--time-scale 4] [--block-interval 60] [--shards 2]
+                [--seed 1] [--misbehaving 0.03] [--out DIR] [--json]
+      A whole experiment on the built-in simulated network (what npm start runs): invscope
+      simulate and invscope observe as child processes writing into one fresh DIR
+      (./invscope-demo-<time> by default), the report, and the check of the stored measurement
+      against the ground truth. Exit status 0 when every announcement in the truth was measured
+      and every misbehaving node counted, 1 otherwise.
   invscope help
 
 options:
@@ -49,6 +56,8 @@ async function main(argv: string[]): Promise<number> {
       return simulateCommand(rest);
     case 'demo':
       return demoCmd(rest);
+    case 'observe':
+      return observeCommand(rest);
     case undefined:
     case 'help':
     case '--help':
@@ -72,12 +81,14 @@ async function demoCmd(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
-      nodes: { type: 'string', default: '200' },
-      seconds: { type: 'string', default: '20' },
-      'time-scale': { type: 'string', default: '10' },
+      nodes: { type: 'string', default: '1000' },
+      seconds: { type: 'string', default: '60' },
+      'time-scale': { type: 'string', default: '4' },
+      'block-interval': { type: 'string', default: '60' },
       shards: { type: 'string', default: '2' },
       seed: { type: 'string', default: '1' },
-      misbehaving: { type: 'string', default: '0.05' },
+      misbehaving: { type: 'string', default: '0.03' },
+      out: { type: 'string' },
       json: { type: 'boolean', default: false },
     },
   });
@@ -87,9 +98,11 @@ async function demoCmd(args: string[]): Promise<number> {
     nodes: positiveNumber('nodes', values.nodes!, true, 5000),
     seconds: positiveNumber('seconds', values.seconds!),
     timeScale: positiveNumber('time-scale', values['time-scale']!),
+    blockInterval: positiveNumber('block-interval', values['block-interval']!),
     shards: positiveNumber('shards', values.shards!, true, 64),
     seed: positiveNumber('seed', values.seed!, true),
     misbehaving,
+    out: values.out ?? null,
     json: values.json!,
   });
 }

@@ -1,0 +1,170 @@
+/**
+ * Checks a run directory against the simulator's ground truth in it (DIR/truth.jsonl next to the
+ * Parquet parts): every announcement a node made to us before the observer began to stop must be
+ * in observations, with its send-to-receive delay; the measured time until 50/90 % of the honest
+ * nodes announced each item is compared with the truth's; every misbehaving node must show up in
+ * peers with the outcome of DESIGN.md's bad-input table. `invscope demo` prints it; the tests use
+ * it as their oracle. Main thread, cold path.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { readTruth } from '../sim/truth.js';
+
+/** Misbehaviours after whose bytes nothing more on that connection can be read (the observer disconnects or the node closes). */
+const CONNECTION_ENDING = new Set(['bad-magic', 'garbage', 'oversize', 'truncated']);
+
+/** What a correct observer's peers row shows for each misbehaviour (src/sim/README.md). */
+const OUTCOME: Record<string, (r: { close_reason: string | null; misbehaviour: string; ready_at: number | null }) => boolean> = {
+  'bad-magic': (r) => r.close_reason === 'bad-magic',
+  garbage: (r) => r.close_reason === 'bad-magic',
+  oversize: (r) => r.close_reason === 'oversize',
+  truncated: (r) => r.close_reason === 'remote-closed',
+  'bad-checksum': (r) => r.misbehaviour.includes('ERR_WIRE_CHECKSUM'),
+  'inv-flood': (r) => r.misbehaviour.includes('ERR_WIRE_TOO_MANY_ITEMS'),
+  'tiny-flood': (r) => r.misbehaviour.includes('UNKNOWN'),
+  'slow-drip': (r) => r.ready_at === null,
+  'no-handshake': (r) => r.ready_at === null,
+};
+
+export interface TruthCheck {
+  nodes: number;
+  honest: number;
+  items: { tx: number; block: number };
+  observations: number;
+  /** Announcements in the truth made before the observer began to stop (minus a margin). */
+  expected: number;
+  observed: number;
+  missing: number;
+  /** Announcements after a connection-ending misbehaviour on the same connection: unreadable by design. */
+  afterMisbehaviour: number;
+  sendToReceiveMs: { p50: number; p99: number; max: number };
+  timeTo50pctMs: { median: number };
+  timeTo50pctErrorMs: { p50: number; p99: number; max: number; items: number };
+  timeTo90pctErrorMs: { p50: number; p99: number; max: number; items: number };
+  /** Misbehaving nodes by label: how many, and how many show the expected outcome in peers. */
+  misbehaving: Record<string, { nodes: number; counted: number }>;
+  ok: boolean;
+}
+
+export function quantile(sorted: ArrayLike<number>, q: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+}
+
+/** Time from the first of `times` until `need` of them happened (NaN if fewer). */
+function timeTo(times: number[], need: number): number {
+  if (need < 1 || times.length < need) return NaN;
+  const s = [...times].sort((a, b) => a - b);
+  return s[need - 1]! - s[0]!;
+}
+
+const dist = (xs: number[]): { p50: number; p99: number; max: number } => {
+  xs.sort((a, b) => a - b);
+  return { p50: quantile(xs, 0.5), p99: quantile(xs, 0.99), max: xs.length ? xs[xs.length - 1]! : NaN };
+};
+
+export async function checkAgainstTruth(dir: string, marginMs = 300): Promise<TruthCheck> {
+  const run = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as { stopRequested: number };
+  const truth = await readTruth(join(dir, 'truth.jsonl'));
+  const inst = await DuckDBInstance.create(':memory:');
+  const c = await inst.connect();
+  let obsRows: unknown[][];
+  let peerRows: Record<string, unknown>[];
+  try {
+    // First receive per (address, hash): what the check needs of the observations.
+    obsRows = (await c.runAndReadAll(`SELECT address, hash, min(time) FROM read_parquet('${join(dir, 'observations', '*.parquet')}') GROUP BY ALL`)).getRows() as unknown[][];
+    peerRows = (await c.runAndReadAll(`SELECT address, close_reason, misbehaviour, ready_at FROM read_parquet('${join(dir, 'peers', '*.parquet')}')`)).getRowObjectsJS() as Record<string, unknown>[];
+  } finally {
+    c.closeSync();
+    inst.closeSync();
+  }
+  const firstSeen = new Map<string, number>();
+  for (const [a, h, t] of obsRows) firstSeen.set(`${a}/${h}`, t as number);
+  const address = new Map(truth.nodes.map((n) => [n.index, `${n.host}:${n.port}`]));
+  const items = new Map(truth.items.map((i) => [i.id, i]));
+  const honestNodes = new Set(truth.nodes.filter((n) => n.misbehaviour === null).map((n) => n.index));
+  const label = new Map(truth.nodes.map((n) => [n.index, n.misbehaviour]));
+  // The first connection-ending emission per (node, observer connection): the first one at or after the connection's first announcement.
+  const ending = new Map<number, number[]>();
+  for (const m of truth.misbehaves) if (CONNECTION_ENDING.has(m.what)) (ending.get(m.node) ?? ending.set(m.node, []).get(m.node)!).push(m.t);
+  const firstOnConn = new Map<string, number>();
+  for (const a of truth.announces) {
+    const k = `${a.node}/${a.observer}`;
+    if (!firstOnConn.has(k)) firstOnConn.set(k, a.t);
+  }
+  let expected = 0;
+  let missing = 0;
+  let afterMisbehaviour = 0;
+  const delays: number[] = [];
+  const measured = new Map<number, number[]>();
+  const truthTimes = new Map<number, number[]>();
+  for (const a of truth.announces) {
+    if (a.t > run.stopRequested - marginMs) continue;
+    const em = ending.get(a.node);
+    if (em) {
+      const start = firstOnConn.get(`${a.node}/${a.observer}`)!;
+      const cut = em.find((t) => t >= start - 5_000);
+      if (cut !== undefined && a.t >= cut) {
+        afterMisbehaviour++;
+        continue;
+      }
+    }
+    expected++;
+    const it = items.get(a.item)!;
+    const at = address.get(a.node)!;
+    const got = firstSeen.get(`${at}/${it.hash}`) ?? firstSeen.get(`${at}/${it.wtxid}`);
+    if (got === undefined) {
+      missing++;
+      continue;
+    }
+    delays.push(got - a.t);
+    if (honestNodes.has(a.node)) {
+      (truthTimes.get(a.item) ?? truthTimes.set(a.item, []).get(a.item)!).push(a.t);
+      (measured.get(a.item) ?? measured.set(a.item, []).get(a.item)!).push(got);
+    }
+  }
+  const honest = honestNodes.size;
+  const e50: number[] = [];
+  const e90: number[] = [];
+  const t50: number[] = [];
+  for (const [item, times] of truthTimes) {
+    const m = measured.get(item) ?? [];
+    const tt50 = timeTo(times, Math.ceil(0.5 * honest));
+    const mt50 = timeTo(m, Math.ceil(0.5 * honest));
+    const tt90 = timeTo(times, Math.ceil(0.9 * honest));
+    const mt90 = timeTo(m, Math.ceil(0.9 * honest));
+    if (Number.isFinite(tt50) && Number.isFinite(mt50)) {
+      e50.push(Math.abs(mt50 - tt50));
+      t50.push(mt50);
+    }
+    if (Number.isFinite(tt90) && Number.isFinite(mt90)) e90.push(Math.abs(mt90 - tt90));
+  }
+  t50.sort((a, b) => a - b);
+  const misbehaving: TruthCheck['misbehaving'] = {};
+  for (const [node, l] of label) {
+    if (l === null) continue;
+    const rows = peerRows.filter((r) => r.address === address.get(node)) as { close_reason: string | null; misbehaviour: string; ready_at: number | null }[];
+    const m = (misbehaving[l] ??= { nodes: 0, counted: 0 });
+    m.nodes++;
+    const check = OUTCOME[l];
+    if (rows.length > 0 && (check ? (l === 'slow-drip' || l === 'no-handshake' ? rows.every(check) : rows.some(check)) : true)) m.counted++;
+  }
+  const allCounted = Object.values(misbehaving).every((m) => m.counted === m.nodes);
+  return {
+    nodes: truth.nodes.length,
+    honest,
+    items: { tx: truth.items.filter((i) => i.kind === 'tx').length, block: truth.items.filter((i) => i.kind === 'block').length },
+    observations: obsRows.length,
+    expected,
+    observed: expected - missing,
+    missing,
+    afterMisbehaviour,
+    sendToReceiveMs: dist(delays),
+    timeTo50pctMs: { median: quantile(t50, 0.5) },
+    timeTo50pctErrorMs: { ...dist(e50), items: e50.length },
+    timeTo90pctErrorMs: { ...dist(e90), items: e90.length },
+    misbehaving,
+    ok: missing === 0 && allCounted,
+  };
+}

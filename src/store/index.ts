@@ -1,0 +1,8 @@
+/**
+ * The store's public surface: the run-directory writer, the first-seen aggregation and the peer
+ * session rows. Importing it opens nothing.
+ */
+export { Store, StoreError, recoverDir, stagedParts, STAGING_DIR, type StoreOptions, type StoreCounters, type PeerRow, type ItemRow, type TimelineRow } from './store.js';
+export { ItemAggregator, type AggregatorOptions } from './items.js';
+export { PeerSessions, networkOf } from './peers.js';
+export { TABLES, itemKindOf, invTypeName, INV_TYPE_NAMES, type TableName } from './schema.js';
