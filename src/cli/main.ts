@@ -11,6 +11,7 @@ import { connectCommand, CONNECT_HELP } from './connect.js';
 import { simulateCommand } from './simulate.js';
 import { demoCommand } from './demo.js';
 import { observeCommand } from './observe.js';
+import { reportCli } from './report.js';
 
 const HELP = `invscope: a Bitcoin P2P stack for measuring the network
 
@@ -37,6 +38,10 @@ usage:
       (./invscope-demo-<time> by default), the report, and the check of the stored measurement
       against the ground truth. Exit status 0 when every announcement in the truth was measured
       and every misbehaving node counted, 1 otherwise.
+  invscope report DIR... [--out DIR] [--json] [--no-html] [--skip-corrupt]
+      Summary table and report.html (self-contained, with SVG files) of one or more observe runs,
+      one DIR per vantage point; with a simulator ground truth, the accuracy too.
+      Exit status: 0 written, 1 unreadable or empty input, 2 bad usage; invscope report --help.
   invscope help
 
 options:
@@ -58,6 +63,8 @@ async function main(argv: string[]): Promise<number> {
       return demoCmd(rest);
     case 'observe':
       return observeCommand(rest);
+    case 'report':
+      return reportCli(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -1,0 +1,110 @@
+/**
+ * `invscope report DIR...`: the summary table (or --json) of one or more observe runs, one DIR per
+ * vantage point, and report.html with the propagation figures plus one SVG file per figure
+ * (src/report). Bad input (a missing DIR, no parts, a corrupt Parquet file, an empty run) is a
+ * one-line message and an exit status, never a stack trace. Main thread, cold path.
+ */
+import { parseArgs } from 'node:util';
+import { UsageError, jsonLine } from './decode.js';
+import { buildReport, ReportError, formatSummary, type ReportResult } from '../report/index.js';
+
+export const REPORT_HELP = `usage: invscope report DIR... [--out DIR] [--json] [--no-html] [--skip-corrupt] [--quiet]
+
+Reads the Parquet output of one or more invscope observe runs (one DIR per vantage point; each
+row is tagged with run.json's vantage, else the DIR's name) and prints a summary: items seen per
+kind, peers, for blocks and transactions the percentiles (p10, p50, p90, p99) of each item's time
+to 50 / 90 / 99 % of peers, drops, misbehaving peers; per vantage and over all. When a DIR holds a
+simulator ground truth (truth.jsonl) it also prints the accuracy of the measurement against it.
+
+Writes report.html (self-contained: opens offline) and one SVG file per figure into the first
+DIR, or --out DIR.
+
+options:
+  --out DIR        where report.html and the SVG files go [the first DIR]
+  --json           print the summary (and accuracy) as one JSON object instead of the table
+  --no-html        only the summary: no report.html, no SVG files
+  --skip-corrupt   leave out unreadable Parquet parts (named on stderr) instead of failing
+  --quiet          no notes on stderr
+
+exit status: 0 report written; 1 the input cannot be reported (a DIR without observation parts,
+a corrupt Parquet file, a bad run.json or truth.jsonl) or the run is empty (no announcement in
+any DIR: the summary is printed, no report.html); 2 bad usage (no DIR, a DIR that does not
+exist, an unknown option).
+`;
+
+export interface ReportOptions {
+  dirs: string[];
+  /** Directory for report.html and the SVG files. @default the first DIR */
+  out?: string;
+  /** Print the summary as JSON. @default false */
+  json?: boolean;
+  /** Write report.html and SVGs. @default true */
+  html?: boolean;
+  /** Skip unreadable Parquet parts instead of failing. @default false */
+  skipCorrupt?: boolean;
+  /** No notes on stderr. @default false */
+  quiet?: boolean;
+  /** Where the summary goes. @default process.stdout */
+  stdout?: { write(s: string): unknown };
+  /** Where notes and errors go. @default process.stderr */
+  stderr?: { write(s: string): unknown };
+}
+
+/**
+ * Runs the report and prints it; returns the exit status (0, 1, or 2 for a DIR that does not
+ * exist) and the result (null when the input could not be read). For the CLI and the demo.
+ */
+export async function reportCommand(o: ReportOptions): Promise<{ code: number; result: ReportResult | null }> {
+  const out = o.stdout ?? process.stdout;
+  const err = o.stderr ?? process.stderr;
+  let result: ReportResult;
+  try {
+    result = await buildReport({ dirs: o.dirs, out: o.out, html: o.html ?? true, skipCorrupt: o.skipCorrupt ?? false });
+  } catch (e) {
+    if (e instanceof ReportError) {
+      err.write(`invscope report: ${e.message} [${e.code}]\n`);
+      return { code: e.code === 'ERR_REPORT_NO_DIR' ? 2 : 1, result: null };
+    }
+    throw e;
+  }
+  if (!o.quiet) for (const w of result.warnings) err.write(`invscope report: note: ${w}\n`);
+  if (o.json) out.write(jsonLine({ empty: result.empty, summary: result.summary, accuracy: result.accuracy, files: result.files }) + '\n');
+  else out.write(formatSummary(result.summary, result.accuracy));
+  if (result.empty) {
+    err.write(`invscope report: empty run: no announcement in ${o.dirs.join(', ')}; nothing to plot, no report.html written\n`);
+    return { code: 1, result };
+  }
+  if (!o.quiet && !o.json && result.files.html !== null) err.write(`invscope report: wrote ${result.files.html} (${Math.round(result.files.htmlBytes / 1024)} KiB) and ${result.files.svg.length} SVG files\n`);
+  return { code: 0, result };
+}
+
+/** `invscope report` arguments to reportCommand; a bad one is a UsageError (exit 2). */
+export async function reportCli(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      out: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      'no-html': { type: 'boolean', default: false },
+      'skip-corrupt': { type: 'boolean', default: false },
+      quiet: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(REPORT_HELP);
+    return 0;
+  }
+  if (positionals.length === 0) throw new UsageError('report takes at least one DIR (the --out of invscope observe)');
+  if (values.out !== undefined && values.out.trim() === '') throw new UsageError('--out takes a directory, not ""');
+  const { code } = await reportCommand({
+    dirs: positionals,
+    out: values.out,
+    json: values.json!,
+    html: !values['no-html'],
+    skipCorrupt: values['skip-corrupt']!,
+    quiet: values.quiet!,
+  });
+  return code;
+}

@@ -1,0 +1,300 @@
+/**
+ * The figures of the report, after Decker and Wattenhofer (2013): each is a Vega-Lite spec with
+ * its data inlined, reduced in SQL to at most a few thousand points whatever the run's size
+ * (quantile grids, time buckets, log bins, top-N), so report.html stays small. Data in ms and
+ * epoch ms (UTC axes, so the output does not depend on the machine's time zone).
+ * Main thread, cold path.
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { num, rows } from './load.js';
+
+/** A Vega-Lite spec (kept loose: vega-lite's own types are checked when it compiles). */
+export type VlSpec = Record<string, unknown>;
+
+export interface Figure {
+  /** File name stem and HTML id: figures/<id>.svg. */
+  id: string;
+  title: string;
+  /** One paragraph under the plot in report.html: what is drawn and how it was computed. */
+  caption: string;
+  spec: VlSpec;
+  /** Data points drawn (0: the figure is left out). */
+  points: number;
+}
+
+const WIDTH = 620;
+const HEIGHT = 320;
+/** CDFs are drawn through 201 quantiles: exact to half a percentile at any run size. */
+export const CDF_GRID = Array.from({ length: 201 }, (_, i) => i / 200);
+/** Timelines are bucketed to at most this many points per vantage. */
+const MAX_TIME_POINTS = 1500;
+/** Peers in the "latest peers" bar chart. */
+const WORST_PEERS = 20;
+/** Announcements a peer needs to enter the "latest peers" chart (fewer: a noisy median). */
+const WORST_MIN_ANNOUNCEMENTS = 10;
+/** User agents shown; the rest are summed as "(other)". */
+const TOP_AGENTS = 15;
+
+function base(title: string, extra: VlSpec = {}): VlSpec {
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title,
+    width: WIDTH,
+    height: HEIGHT,
+    config: { font: 'sans-serif', legend: { orient: 'right' } },
+    ...extra,
+  };
+}
+
+/** Pan and zoom with the mouse on both axes (double-click resets). */
+const ZOOM = [{ name: 'zoom', select: 'interval', bind: 'scales' }];
+
+/** Zips a DuckDB list of quantiles with the grid they were taken at. */
+function cdfRows(list: unknown, extra: Record<string, unknown>): Record<string, unknown>[] {
+  const a = Array.isArray(list) ? list.map(num) : [];
+  return a.map((v, i) => ({ ...extra, value: v, p: CDF_GRID[i] })).filter((r) => Number.isFinite(r.value as number));
+}
+
+const gridSql = `[${CDF_GRID.join(', ')}]`;
+
+export async function delayCdf(conn: DuckDBConnection): Promise<Figure> {
+  const r = await rows(conn, `SELECT vantage, item_kind AS kind, count(*) AS n, quantile_cont(delay, ${gridSql}) AS q FROM ann WHERE delay > 0 GROUP BY ALL ORDER BY ALL`);
+  const values = r.flatMap((row) => cdfRows(row.q, { vantage: row.vantage, kind: `${row.kind} (${num(row.n)})` }));
+  return {
+    id: 'delay-cdf',
+    title: 'Announcement delay after first-seen (CDF)',
+    caption:
+      'For every item and every peer that announced it, the time from the first announcement of the item by any peer of the vantage to this peer\'s first announcement; the CDF over all such announcements after the first, per item kind (announcement counts in the legend). Log time axis; drag to pan, wheel to zoom.',
+    points: values.length,
+    spec: base('Announcement delay after first-seen', {
+      data: { values },
+      params: ZOOM,
+      mark: { type: 'line', interpolate: 'step-after' },
+      encoding: {
+        x: { field: 'value', type: 'quantitative', scale: { type: 'log' }, title: 'delay after first-seen (ms, log)' },
+        y: { field: 'p', type: 'quantitative', title: 'fraction of announcements', scale: { domain: [0, 1] } },
+        color: { field: 'kind', type: 'nominal', title: 'kind' },
+        strokeDash: { field: 'vantage', type: 'nominal', title: 'vantage' },
+        tooltip: [{ field: 'vantage' }, { field: 'kind' }, { field: 'value', title: 'ms', format: '.2f' }, { field: 'p', format: '.3f' }],
+      },
+    }),
+  };
+}
+
+/**
+ * Per item, the time until k = ceil(x * N / 100) of its N peers (connected at first-seen) had
+ * announced it, for x = 1..100: then the median and the 10th/90th percentiles over the items that
+ * reached x %. Rows: vantage, kind, pct, items, p10, p50, p90.
+ */
+export async function propagationRows(conn: DuckDBConnection): Promise<Record<string, unknown>[]> {
+  const r = await rows(
+    conn,
+    `WITH it AS (SELECT vantage, hash, item_kind, peers_at_first_seen AS n FROM items WHERE peers_at_first_seen > 0),
+          g AS (SELECT unnest(range(1, 101)) AS pct),
+          need AS (SELECT it.vantage, it.hash, it.item_kind, g.pct, (g.pct * it.n + 99) // 100 AS k FROM it, g)
+     SELECT need.vantage, need.item_kind AS kind, need.pct, count(*) AS items, quantile_cont(ann.delay, [0.1, 0.5, 0.9]) AS q
+     FROM need JOIN ann ON ann.vantage = need.vantage AND ann.hash = need.hash AND ann.rank = need.k
+     GROUP BY ALL ORDER BY ALL`,
+  );
+  return r.map((row) => {
+    const q = (row.q as unknown[]).map(num);
+    return { vantage: row.vantage, kind: row.kind, pct: num(row.pct), items: num(row.items), p10: q[0], p50: q[1], p90: q[2] };
+  });
+}
+
+export async function propagation(conn: DuckDBConnection): Promise<Figure> {
+  const values = await propagationRows(conn);
+  return {
+    id: 'propagation',
+    title: 'Time until x % of peers announced an item',
+    caption:
+      'The propagation curve: for each item, the time from first-seen until x % of the peers connected at first-seen had announced it; the line is the median over items, the band the 10th to 90th percentile, per kind. Only items that reached x % count at x (the tooltip gives how many).',
+    points: values.length,
+    spec: base('Time until x % of peers announced an item', {
+      data: { values },
+      encoding: {
+        y: { field: 'pct', type: 'quantitative', title: 'peers that announced (%)', scale: { domain: [0, 100] } },
+        color: { field: 'kind', type: 'nominal', title: 'kind' },
+      },
+      layer: [
+        { mark: { type: 'area', orient: 'horizontal', opacity: 0.2 }, encoding: { x: { field: 'p10', type: 'quantitative', title: 'time since first-seen (ms)' }, x2: { field: 'p90' }, detail: { field: 'vantage' } } },
+        {
+          // Zoom lives in one layer: a top-level selection in a layered spec is defined twice.
+          params: ZOOM,
+          mark: { type: 'line', point: false },
+          encoding: {
+            x: { field: 'p50', type: 'quantitative' },
+            strokeDash: { field: 'vantage', type: 'nominal', title: 'vantage' },
+            order: { field: 'pct' },
+            tooltip: [{ field: 'vantage' }, { field: 'kind' }, { field: 'pct', title: '%' }, { field: 'p50', title: 'median ms', format: '.1f' }, { field: 'p10', format: '.1f' }, { field: 'p90', format: '.1f' }, { field: 'items' }],
+          },
+        },
+      ],
+    }),
+  };
+}
+
+async function timeline(conn: DuckDBConnection): Promise<Record<string, unknown>[]> {
+  const span = await rows(conn, 'SELECT (max(time) - min(time)) / 1000 AS s FROM timeline');
+  const bucket = Math.max(1, Math.ceil((num(span[0]?.s) || 0) / MAX_TIME_POINTS));
+  return rows(
+    conn,
+    `SELECT vantage, floor(time / ${bucket * 1000}) * ${bucket * 1000} AS t, max(peers_connected) AS connected, max(peers_ready) AS ready,
+            sum(inv_entries) / ${bucket} AS rate, sum(drops) AS drops
+     FROM timeline GROUP BY ALL ORDER BY ALL`,
+  );
+}
+
+const timeAxis = { field: 't', type: 'temporal', scale: { type: 'utc' }, axis: { format: '%H:%M:%S' }, title: 'time (UTC)' };
+
+export async function peersOverTime(conn: DuckDBConnection): Promise<Figure> {
+  const t = await timeline(conn);
+  const values = t.flatMap((r) => [
+    { vantage: r.vantage, t: num(r.t), series: 'connected', peers: num(r.connected) },
+    { vantage: r.vantage, t: num(r.t), series: 'handshaken', peers: num(r.ready) },
+  ]);
+  return {
+    id: 'peers',
+    title: 'Peers connected over time',
+    caption: 'Connections open (TCP connected) and handshaken (verack exchanged) per second, from the timeline table; the maximum within each bucket when the run is long.',
+    points: values.length,
+    spec: base('Peers connected over time', {
+      data: { values },
+      params: ZOOM,
+      mark: { type: 'line', interpolate: 'step-after' },
+      encoding: {
+        x: timeAxis,
+        y: { field: 'peers', type: 'quantitative', title: 'peers' },
+        color: { field: 'series', type: 'nominal', title: '' },
+        strokeDash: { field: 'vantage', type: 'nominal', title: 'vantage' },
+        tooltip: [{ field: 'vantage' }, { field: 'series' }, { field: 't', type: 'temporal', format: '%H:%M:%S', scale: { type: 'utc' } }, { field: 'peers' }],
+      },
+    }),
+  };
+}
+
+export async function invRate(conn: DuckDBConnection): Promise<Figure> {
+  const values = (await timeline(conn)).map((r) => ({ vantage: r.vantage, t: num(r.t), rate: num(r.rate), drops: num(r.drops) }));
+  return {
+    id: 'inv-rate',
+    title: 'Inventory entries received per second',
+    caption: 'Inventory entries (inv entries, headers and compact blocks) recorded per second, per vantage, from the timeline table (the mean over each bucket when the run is long); drops are in the tooltip.',
+    points: values.length,
+    spec: base('Inventory entries per second', {
+      data: { values },
+      params: ZOOM,
+      mark: { type: 'line' },
+      encoding: {
+        x: timeAxis,
+        y: { field: 'rate', type: 'quantitative', title: 'entries per second' },
+        color: { field: 'vantage', type: 'nominal', title: 'vantage' },
+        tooltip: [{ field: 'vantage' }, { field: 't', type: 'temporal', format: '%H:%M:%S', scale: { type: 'utc' } }, { field: 'rate', format: '.1f' }, { field: 'drops' }],
+      },
+    }),
+  };
+}
+
+/** Per (vantage, peer): announcements and the median and 90th percentile of its delay. */
+const PEER_LATENESS = `SELECT vantage, peer, any_value(address) AS address, count(*) AS n, median(delay) AS med, quantile_cont(delay, 0.9) AS p90 FROM ann GROUP BY vantage, peer`;
+
+export async function lateness(conn: DuckDBConnection): Promise<Figure> {
+  // Five log bins per decade from 0.01 ms; medians below 0.01 ms (peers that were always first)
+  // land in the lowest bin.
+  const r = await rows(
+    conn,
+    `WITH l AS (${PEER_LATENESS}), b AS (SELECT vantage, floor(log10(greatest(med, 0.01)) * 5) AS bin FROM l)
+     SELECT vantage, bin, count(*) AS peers FROM b GROUP BY ALL ORDER BY ALL`,
+  );
+  const values = r.map((row) => ({ vantage: row.vantage, lo: 10 ** (num(row.bin) / 5), hi: 10 ** ((num(row.bin) + 1) / 5), peers: num(row.peers) }));
+  return {
+    id: 'lateness',
+    title: 'Per-peer median lateness',
+    caption: 'For every peer, the median over the items it announced of its delay after first-seen; the histogram of these medians over peers (log bins, five per decade). Peers to the right are systematically late: far from the sources, slow links, or slow trickle timers.',
+    points: values.length,
+    spec: base('Per-peer median lateness', {
+      data: { values },
+      mark: { type: 'rect', opacity: 0.8 },
+      encoding: {
+        x: { field: 'lo', type: 'quantitative', scale: { type: 'log' }, title: 'median delay after first-seen (ms, log)' },
+        x2: { field: 'hi' },
+        y: { field: 'peers', type: 'quantitative', title: 'peers', stack: true },
+        color: { field: 'vantage', type: 'nominal', title: 'vantage' },
+        tooltip: [{ field: 'vantage' }, { field: 'lo', title: 'from ms', format: '.2f' }, { field: 'hi', title: 'to ms', format: '.2f' }, { field: 'peers' }],
+      },
+    }),
+  };
+}
+
+export async function worstPeers(conn: DuckDBConnection): Promise<Figure> {
+  const r = await rows(
+    conn,
+    `WITH l AS (${PEER_LATENESS}), m AS (SELECT max(n) AS mx FROM l)
+     SELECT l.*, p.user_agent FROM l CROSS JOIN m LEFT JOIN peers p ON p.vantage = l.vantage AND p.peer = l.peer
+     WHERE l.n >= least(${WORST_MIN_ANNOUNCEMENTS}, m.mx)
+     QUALIFY row_number() OVER (PARTITION BY l.vantage, l.peer) = 1
+     ORDER BY l.med DESC, l.vantage, l.peer LIMIT ${WORST_PEERS}`,
+  );
+  const many = new Set(r.map((x) => x.vantage)).size > 1;
+  const values = r.map((row) => ({
+    label: many ? `${row.address} (${row.vantage})` : String(row.address),
+    vantage: row.vantage,
+    address: row.address,
+    agent: row.user_agent ?? '',
+    n: num(row.n),
+    med: num(row.med),
+    p90: num(row.p90),
+  }));
+  return {
+    id: 'worst-peers',
+    title: `The ${WORST_PEERS} latest peers`,
+    caption: `The peers with the largest median delay after first-seen among those that announced at least ${WORST_MIN_ANNOUNCEMENTS} items (or as many as the busiest peer, if fewer); the tick marks each one's 90th percentile.`,
+    points: values.length,
+    spec: base(`The ${WORST_PEERS} latest peers (median delay after first-seen)`, {
+      data: { values },
+      height: { step: 16 },
+      encoding: {
+        // Rows come sorted by median lateness from SQL: keep that order (sort: null).
+        y: { field: 'label', type: 'nominal', sort: null, title: null },
+        tooltip: [{ field: 'address' }, { field: 'vantage' }, { field: 'agent', title: 'user agent' }, { field: 'n', title: 'announcements' }, { field: 'med', title: 'median ms', format: '.1f' }, { field: 'p90', title: 'p90 ms', format: '.1f' }],
+      },
+      layer: [
+        { mark: { type: 'bar' }, encoding: { x: { field: 'med', type: 'quantitative', title: 'delay after first-seen (ms): bar median, tick 90th percentile' }, color: { field: 'vantage', type: 'nominal', title: 'vantage' } } },
+        { mark: { type: 'tick', color: 'black', thickness: 2 }, encoding: { x: { field: 'p90', type: 'quantitative' } } },
+      ],
+    }),
+  };
+}
+
+export async function userAgents(conn: DuckDBConnection): Promise<Figure> {
+  const r = await rows(
+    conn,
+    `WITH u AS (SELECT vantage, coalesce(nullif(user_agent, ''), '(none)') AS ua, count(DISTINCT address) AS n FROM peers WHERE ready_at IS NOT NULL GROUP BY ALL),
+          top AS (SELECT ua FROM u GROUP BY ua ORDER BY sum(n) DESC, ua LIMIT ${TOP_AGENTS})
+     SELECT vantage, CASE WHEN ua IN (SELECT ua FROM top) THEN ua ELSE '(other)' END AS agent, sum(n) AS peers FROM u GROUP BY ALL ORDER BY ALL`,
+  );
+  const values = r.map((row) => ({ vantage: row.vantage, agent: row.agent, peers: num(row.peers) }));
+  return {
+    id: 'user-agents',
+    title: 'User agents',
+    caption: `The user agents of the handshaken peers (distinct addresses per vantage), the ${TOP_AGENTS} most common; the rest are summed as "(other)".`,
+    points: values.length,
+    spec: base('User agents of handshaken peers', {
+      data: { values },
+      height: { step: 18 },
+      mark: { type: 'bar' },
+      encoding: {
+        y: { field: 'agent', type: 'nominal', sort: '-x', title: null },
+        x: { field: 'peers', type: 'quantitative', title: 'peers', stack: true },
+        color: { field: 'vantage', type: 'nominal', title: 'vantage' },
+        tooltip: [{ field: 'vantage' }, { field: 'agent' }, { field: 'peers' }],
+      },
+    }),
+  };
+}
+
+/** Every figure of the measurement (accuracy figures come from accuracy.ts). */
+export async function measurementFigures(conn: DuckDBConnection): Promise<Figure[]> {
+  return [await delayCdf(conn), await propagation(conn), await peersOverTime(conn), await invRate(conn), await lateness(conn), await worstPeers(conn), await userAgents(conn)];
+}
+
+export { base as figureBase, cdfRows, gridSql, ZOOM };

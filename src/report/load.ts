@@ -1,0 +1,251 @@
+/**
+ * Opens the output of one or more `invscope observe` runs (one DIR per vantage point, format in
+ * src/store/README.md and src/report/README.md) as DuckDB views: `observations`, `peers`, `items`,
+ * `timeline`, each row tagged with its `vantage`, plus `ann` (every peer's first announcement of
+ * every item, with its delay after the vantage's first-seen). Every problem with the input is a
+ * ReportError with a stable code and a message naming the file, checked before any query runs.
+ * Main thread, cold path. Reads files only; DuckDB's extension auto-install is off (no network).
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+
+/** Coded input problems; the CLI maps them to exit statuses (README: "Bad input"). */
+export type ReportErrorCode =
+  | 'ERR_REPORT_NO_DIR' // a DIR argument that does not exist or is not a directory
+  | 'ERR_REPORT_NO_PARTS' // a DIR without observations/*.parquet
+  | 'ERR_REPORT_CORRUPT' // a Parquet file DuckDB cannot read (no footer, bad magic, bad pages)
+  | 'ERR_REPORT_SCHEMA' // a part lacks a column the report needs, or it has the wrong type
+  | 'ERR_REPORT_RUN_JSON' // run.json present but not a JSON object
+  | 'ERR_REPORT_TRUTH'; // truth.jsonl present but unreadable
+
+export class ReportError extends Error {
+  override name = 'ReportError';
+  constructor(
+    readonly code: ReportErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The tables of a run directory, in the order they are checked. */
+export const TABLES = ['observations', 'peers', 'items', 'timeline'] as const;
+export type TableName = (typeof TABLES)[number];
+
+/**
+ * The columns the report reads from each table and the type it reads them as (the contract's
+ * types; integers are widened so that unions of parts written by different versions agree).
+ * Columns the contract has and the report does not use are not required.
+ */
+export const COLUMNS: Record<TableName, Record<string, string>> = {
+  observations: { time: 'DOUBLE', peer: 'BIGINT', address: 'VARCHAR', kind: 'VARCHAR', item_kind: 'VARCHAR', hash: 'VARCHAR' },
+  peers: {
+    peer: 'BIGINT',
+    address: 'VARCHAR',
+    user_agent: 'VARCHAR',
+    connected_at: 'DOUBLE',
+    ready_at: 'DOUBLE',
+    closed_at: 'DOUBLE',
+    close_reason: 'VARCHAR',
+    misbehaviour: 'VARCHAR',
+  },
+  items: {
+    hash: 'VARCHAR',
+    item_kind: 'VARCHAR',
+    first_seen: 'DOUBLE',
+    first_peer: 'BIGINT',
+    announcing_peers: 'BIGINT',
+    peers_at_first_seen: 'BIGINT',
+    t50: 'DOUBLE',
+    t90: 'DOUBLE',
+    t99: 'DOUBLE',
+  },
+  timeline: { time: 'DOUBLE', peers_connected: 'BIGINT', peers_ready: 'BIGINT', inv_entries: 'BIGINT', drops: 'BIGINT' },
+};
+
+/** Kinds of observation that announce an item (`notfound` answers a getdata: not an announcement). */
+export const ANNOUNCING_KINDS = ['inv', 'headers', 'cmpctblock'] as const;
+
+export interface VantageDir {
+  /** The vantage name rows are tagged with: run.json's `vantage`, else the DIR's basename (made unique). */
+  vantage: string;
+  dir: string;
+  /** run.json parsed, or null when absent. */
+  run: Record<string, unknown> | null;
+  /** Part files per table (absolute paths, sorted). */
+  parts: Record<TableName, string[]>;
+  /** Parts skipped as unreadable (only with skipCorrupt). */
+  skipped: { file: string; error: string }[];
+  /** DIR/truth.jsonl when present. */
+  truth: string | null;
+}
+
+export interface LoadOptions {
+  /** Skip unreadable Parquet parts (counted and named in `skipped`) instead of failing. @default false */
+  skipCorrupt?: boolean;
+}
+
+export interface LoadedRun {
+  db: DuckDBInstance;
+  conn: DuckDBConnection;
+  vantages: VantageDir[];
+  /** Non-fatal notes (a table with no parts, skipped files), for stderr and the summary. */
+  warnings: string[];
+  close(): void;
+}
+
+/** Quotes a string as an SQL literal. */
+export function sqlString(s: string): string {
+  return `'${s.replaceAll("'", "''")}'`;
+}
+
+function listParts(dir: string, table: TableName): string[] {
+  const sub = join(dir, table);
+  if (!existsSync(sub) || !statSync(sub).isDirectory()) return [];
+  return readdirSync(sub)
+    .filter((f) => f.endsWith('.parquet'))
+    .sort()
+    .map((f) => join(sub, f));
+}
+
+function readRunJson(dir: string): Record<string, unknown> | null {
+  const p = join(dir, 'run.json');
+  if (!existsSync(p)) return null;
+  let v: unknown;
+  try {
+    v = JSON.parse(readFileSync(p, 'utf8'));
+  } catch (e) {
+    throw new ReportError('ERR_REPORT_RUN_JSON', `${p}: not valid JSON (${(e as Error).message})`);
+  }
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new ReportError('ERR_REPORT_RUN_JSON', `${p}: not a JSON object`);
+  return v as Record<string, unknown>;
+}
+
+/** Checks the DIR arguments and names each vantage; touches no Parquet yet. */
+export function scanDirs(dirs: string[]): VantageDir[] {
+  const out: VantageDir[] = [];
+  const used = new Set<string>();
+  for (const d of dirs) {
+    const dir = resolve(d);
+    if (!existsSync(dir)) throw new ReportError('ERR_REPORT_NO_DIR', `${d}: no such directory`);
+    if (!statSync(dir).isDirectory()) throw new ReportError('ERR_REPORT_NO_DIR', `${d}: not a directory`);
+    const parts = {} as Record<TableName, string[]>;
+    for (const t of TABLES) parts[t] = listParts(dir, t);
+    if (parts.observations.length === 0) {
+      throw new ReportError('ERR_REPORT_NO_PARTS', `${d}: no observation parts (${join(d, 'observations', '*.parquet')}): not an invscope observe output directory, or a run that never flushed`);
+    }
+    const run = readRunJson(dir);
+    const named = typeof run?.vantage === 'string' && run.vantage.length > 0 ? run.vantage : basename(dir);
+    // Two DIRs with one name (a/run1, b/run1) stay apart: the second becomes run1-2.
+    let vantage = named;
+    for (let i = 2; used.has(vantage); i++) vantage = `${named}-${i}`;
+    used.add(vantage);
+    const truth = join(dir, 'truth.jsonl');
+    out.push({ vantage, dir, run, parts, skipped: [], truth: existsSync(truth) ? truth : null });
+  }
+  return out;
+}
+
+function errorText(e: unknown): string {
+  return ((e as Error).message ?? String(e)).split('\n')[0]!;
+}
+
+/** Reads each part's footer and schema: a truncated or foreign file is named before any query. */
+async function checkParts(conn: DuckDBConnection, v: VantageDir, table: TableName, skipCorrupt: boolean): Promise<void> {
+  const good: string[] = [];
+  for (const file of v.parts[table]) {
+    let cols: Map<string, string>;
+    try {
+      const r = await conn.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${sqlString(file)})`);
+      cols = new Map(r.getRowObjectsJS().map((row) => [String(row.column_name), String(row.column_type)]));
+    } catch (e) {
+      if (skipCorrupt) {
+        v.skipped.push({ file, error: errorText(e) });
+        continue;
+      }
+      throw new ReportError('ERR_REPORT_CORRUPT', `${file}: not a readable Parquet file (${errorText(e)}); rerun with --skip-corrupt to leave it out`);
+    }
+    for (const c of Object.keys(COLUMNS[table])) {
+      if (!cols.has(c)) throw new ReportError('ERR_REPORT_SCHEMA', `${file}: no column ${c} (${table} parts need ${Object.keys(COLUMNS[table]).join(', ')})`);
+    }
+    good.push(file);
+  }
+  v.parts[table] = good;
+}
+
+/** An empty relation with the table's columns, for a vantage without parts of that table. */
+function emptySelect(table: TableName, vantage: string): string {
+  const cols = Object.entries(COLUMNS[table]).map(([c, t]) => `NULL::${t} AS ${c}`);
+  return `SELECT ${cols.join(', ')}, ${sqlString(vantage)} AS vantage WHERE false`;
+}
+
+function partsSelect(table: TableName, v: VantageDir): string {
+  if (v.parts[table].length === 0) return emptySelect(table, v.vantage);
+  const cols = Object.entries(COLUMNS[table]).map(([c, t]) => `CAST(${c} AS ${t}) AS ${c}`);
+  const files = `[${v.parts[table].map(sqlString).join(', ')}]`;
+  return `SELECT ${cols.join(', ')}, ${sqlString(v.vantage)} AS vantage FROM read_parquet(${files}, union_by_name = true)`;
+}
+
+/**
+ * Opens the DIRs: checks every part, creates the views and materializes `ann` (one row per
+ * vantage, item and announcing peer: its first announcement and delay after first-seen).
+ * Throws ReportError for bad input; the caller closes the result.
+ */
+export async function loadRuns(dirs: string[], options: LoadOptions = {}): Promise<LoadedRun> {
+  const vantages = scanDirs(dirs);
+  // No extension is ever fetched: parquet and json are built into the bindings.
+  const db = await DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false', autoload_known_extensions: 'false' });
+  const conn = await db.connect();
+  const close = (): void => {
+    conn.closeSync();
+    db.closeSync();
+  };
+  const warnings: string[] = [];
+  try {
+    for (const v of vantages) {
+      for (const t of TABLES) await checkParts(conn, v, t, options.skipCorrupt === true);
+      for (const s of v.skipped) warnings.push(`skipped unreadable part ${s.file}: ${s.error}`);
+      if (v.parts.observations.length === 0) throw new ReportError('ERR_REPORT_NO_PARTS', `${v.dir}: every observation part was unreadable`);
+      for (const t of TABLES) if (t !== 'observations' && v.parts[t].length === 0) warnings.push(`${v.dir}: no ${t} parts; its figures are empty for vantage ${v.vantage}`);
+    }
+    for (const t of TABLES) {
+      await conn.run(`CREATE VIEW ${t} AS ${vantages.map((v) => partsSelect(t, v)).join(' UNION ALL ')}`);
+    }
+    // Probe every view once: a part whose footer is fine but whose data pages are not fails here,
+    // with DuckDB naming the file.
+    for (const t of TABLES) {
+      try {
+        await conn.run(`SELECT count(*) FROM ${t}`);
+      } catch (e) {
+        throw new ReportError('ERR_REPORT_CORRUPT', `reading the ${t} parts failed: ${errorText(e)}`);
+      }
+    }
+    // First announcement of each item by each peer, and its delay after the vantage's first-seen
+    // (the earliest announcement of that item by any peer of that vantage).
+    await conn.run(`CREATE TABLE ann AS
+      WITH a AS (
+        SELECT vantage, hash, any_value(item_kind) AS item_kind, peer, any_value(address) AS address, min(time) AS time
+        FROM observations WHERE kind IN (${ANNOUNCING_KINDS.map(sqlString).join(', ')})
+        GROUP BY vantage, hash, peer)
+      SELECT *, time - min(time) OVER (PARTITION BY vantage, hash) AS delay,
+             row_number() OVER (PARTITION BY vantage, hash ORDER BY time, peer) AS rank
+      FROM a`);
+  } catch (e) {
+    close();
+    if (e instanceof ReportError) throw e;
+    throw new ReportError('ERR_REPORT_CORRUPT', `reading ${vantages.map((v) => v.dir).join(', ')} failed: ${errorText(e)}`);
+  }
+  return { db, conn, vantages, warnings, close };
+}
+
+/** Runs a query and returns plain JS rows (BIGINT as bigint, see `num`). */
+export async function rows(conn: DuckDBConnection, sql: string): Promise<Record<string, unknown>[]> {
+  return (await conn.runAndReadAll(sql)).getRowObjectsJS() as Record<string, unknown>[];
+}
+
+/** A DuckDB value as a number (bigint counts, NULL as NaN). */
+export function num(v: unknown): number {
+  if (v === null || v === undefined) return NaN;
+  return typeof v === 'bigint' ? Number(v) : Number(v);
+}

@@ -1,0 +1,261 @@
+/**
+ * The summary of one or more runs: items seen per kind, peers, the percentiles of each item's
+ * time to 50 / 90 / 99 % of peers (blocks and transactions apart), drops and misbehaving peers,
+ * per vantage and over all vantages, as numbers (`--json`) and as a text table. Percentiles are
+ * DuckDB's quantile_cont (linear interpolation between order statistics, numpy's default).
+ * Main thread, cold path.
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { ANNOUNCING_KINDS, num, rows, sqlString, type LoadedRun } from './load.js';
+import type { Accuracy } from './accuracy.js';
+
+export const PERCENTILES = [0.1, 0.5, 0.9, 0.99] as const;
+
+export interface Percentiles {
+  /** Items that reached the fraction (the others never did while observed). */
+  n: number;
+  p10: number | null;
+  p50: number | null;
+  p90: number | null;
+  p99: number | null;
+}
+
+export interface KindTimes {
+  /** Items of this kind in the items table. */
+  items: number;
+  /** Time from first-seen until 50 / 90 / 99 % of the peers connected at first-seen announced it, ms. */
+  t50: Percentiles;
+  t90: Percentiles;
+  t99: Percentiles;
+}
+
+export interface VantageSummary {
+  /** The vantage name, or 'all' for the pooled row. */
+  vantage: string;
+  dirs: string[];
+  /** Seconds from run.json's started to stopped (summed over vantages for 'all'); null if unknown. */
+  durationS: number | null;
+  observations: number;
+  /** Observations that announce an item (inv, headers, cmpctblock; not notfound). */
+  announcements: number;
+  /** Distinct items announced, per kind. */
+  items: { tx: number; block: number };
+  peers: {
+    /** Connections recorded (rows of the peers table). */
+    connections: number;
+    /** Distinct host:port among them. */
+    addresses: number;
+    /** Connections that completed the handshake. */
+    ready: number;
+    /** Connections with at least one counted fault. */
+    misbehaving: number;
+  };
+  timeTo: { tx: KindTimes; block: KindTimes };
+  /** Ring drops and consumer drops from run.json's counters (else the timeline's drop column). */
+  drops: { ring: number; consumer: number };
+  /** Fault counts summed over peers (the peers table's misbehaviour JSON). */
+  faults: Record<string, number>;
+  /** Connections per close reason. */
+  disconnects: Record<string, number>;
+}
+
+export interface Summary {
+  vantages: VantageSummary[];
+  all: VantageSummary;
+  warnings: string[];
+}
+
+/** The key of the pooled row: a vantage name cannot hold NUL (it comes from a path or JSON string checked here). */
+const ALL = '\u0000all';
+
+function pct(list: unknown, n: unknown): Percentiles {
+  const a = Array.isArray(list) ? list.map(num) : [];
+  const v = (i: number): number | null => (a.length > i && Number.isFinite(a[i]) ? a[i]! : null);
+  return { n: num(n) || 0, p10: v(0), p50: v(1), p90: v(2), p99: v(3) };
+}
+
+function counterOf(run: Record<string, unknown> | null, key: string): number | null {
+  const c = run?.counters as Record<string, unknown> | undefined;
+  const v = c?.[key];
+  return typeof v === 'number' && Number.isFinite(v) ? v : null;
+}
+
+/** Per vantage (key: its name) and pooled (key: ALL, which no name can equal) rows of a GROUPING SETS query. */
+async function grouped(conn: DuckDBConnection, select: string, from: string): Promise<Map<string, Record<string, unknown>>> {
+  const r = await rows(conn, `SELECT vantage, grouping(vantage) AS pooled, ${select} FROM ${from} GROUP BY GROUPING SETS ((vantage), ())`);
+  return new Map(r.map((row) => [num(row.pooled) === 1 ? ALL : String(row.vantage), row]));
+}
+
+function parseFaults(json: unknown): Record<string, number> | null {
+  if (typeof json !== 'string' || json === '') return {};
+  try {
+    const o = JSON.parse(json) as unknown;
+    if (o === null || typeof o !== 'object' || Array.isArray(o)) return null;
+    const out: Record<string, number> = {};
+    for (const [k, v] of Object.entries(o as Record<string, unknown>)) if (typeof v === 'number' && v > 0) out[k] = v;
+    return out;
+  } catch {
+    return null;
+  }
+}
+
+export async function summarize(run: LoadedRun): Promise<Summary> {
+  const { conn, vantages } = run;
+  const warnings = [...run.warnings];
+  const ann = ANNOUNCING_KINDS.map(sqlString).join(', ');
+  const obs = await grouped(
+    conn,
+    `count(*) AS observations, count(*) FILTER (kind IN (${ann})) AS announcements,
+     count(DISTINCT hash) FILTER (kind IN (${ann}) AND item_kind = 'tx') AS tx,
+     count(DISTINCT hash) FILTER (kind IN (${ann}) AND item_kind = 'block') AS block`,
+    'observations',
+  );
+  const q = `[${PERCENTILES.join(', ')}]`;
+  const kindCols = (k: string): string =>
+    `count(*) FILTER (item_kind = '${k}') AS ${k}_items, ` +
+    ['t50', 't90', 't99']
+      .map((t) => `quantile_cont(${t}, ${q}) FILTER (item_kind = '${k}' AND ${t} IS NOT NULL) AS ${k}_${t}, count(${t}) FILTER (item_kind = '${k}') AS ${k}_${t}_n`)
+      .join(', ');
+  const items = await grouped(conn, `${kindCols('tx')}, ${kindCols('block')}`, 'items');
+  const peers = await grouped(conn, 'count(*) AS connections, count(DISTINCT address) AS addresses, count(ready_at) AS ready', 'peers');
+  const timelineDrops = await grouped(conn, 'coalesce(sum(drops), 0) AS drops', 'timeline');
+  const reasons = await rows(conn, `SELECT vantage, coalesce(close_reason, '(open)') AS reason, count(*) AS n FROM peers GROUP BY ALL`);
+  const faulty = await rows(conn, `SELECT vantage, address, misbehaviour FROM peers WHERE misbehaviour IS NOT NULL AND misbehaviour NOT IN ('', '{}')`);
+
+  const empty = (vantage: string, dirs: string[]): VantageSummary => ({
+    vantage,
+    dirs,
+    durationS: null,
+    observations: 0,
+    announcements: 0,
+    items: { tx: 0, block: 0 },
+    peers: { connections: 0, addresses: 0, ready: 0, misbehaving: 0 },
+    timeTo: { tx: kindTimes(undefined, 'tx'), block: kindTimes(undefined, 'block') },
+    drops: { ring: 0, consumer: 0 },
+    faults: {},
+    disconnects: {},
+  });
+  function kindTimes(row: Record<string, unknown> | undefined, k: string): KindTimes {
+    return {
+      items: num(row?.[`${k}_items`]) || 0,
+      t50: pct(row?.[`${k}_t50`], row?.[`${k}_t50_n`]),
+      t90: pct(row?.[`${k}_t90`], row?.[`${k}_t90_n`]),
+      t99: pct(row?.[`${k}_t99`], row?.[`${k}_t99_n`]),
+    };
+  }
+  function fill(s: VantageSummary, key: string): void {
+    const o = obs.get(key);
+    s.observations = num(o?.observations) || 0;
+    s.announcements = num(o?.announcements) || 0;
+    s.items = { tx: num(o?.tx) || 0, block: num(o?.block) || 0 };
+    const it = items.get(key);
+    s.timeTo = { tx: kindTimes(it, 'tx'), block: kindTimes(it, 'block') };
+    const p = peers.get(key);
+    s.peers.connections = num(p?.connections) || 0;
+    s.peers.addresses = num(p?.addresses) || 0;
+    s.peers.ready = num(p?.ready) || 0;
+  }
+
+  const per = vantages.map((v) => {
+    const s = empty(v.vantage, [v.dir]);
+    fill(s, v.vantage);
+    const started = v.run?.started;
+    const stopped = v.run?.stopped;
+    s.durationS = typeof started === 'number' && typeof stopped === 'number' ? (stopped - started) / 1000 : null;
+    s.drops.ring = counterOf(v.run, 'drops') ?? (num(timelineDrops.get(v.vantage)?.drops) || 0);
+    s.drops.consumer = counterOf(v.run, 'consumerDrops') ?? 0;
+    return s;
+  });
+  const byName = new Map(per.map((s) => [s.vantage, s]));
+  const all = empty('all', vantages.map((v) => v.dir));
+  fill(all, ALL);
+  for (const s of per) {
+    if (s.durationS !== null) all.durationS = (all.durationS ?? 0) + s.durationS;
+    all.drops.ring += s.drops.ring;
+    all.drops.consumer += s.drops.consumer;
+  }
+  for (const r of reasons) {
+    const s = byName.get(String(r.vantage))!;
+    const reason = String(r.reason);
+    s.disconnects[reason] = (s.disconnects[reason] ?? 0) + num(r.n);
+    all.disconnects[reason] = (all.disconnects[reason] ?? 0) + num(r.n);
+  }
+  let unparsed = 0;
+  for (const r of faulty) {
+    const f = parseFaults(r.misbehaviour);
+    if (f === null) {
+      unparsed++;
+      continue;
+    }
+    if (Object.keys(f).length === 0) continue;
+    const s = byName.get(String(r.vantage))!;
+    s.peers.misbehaving++;
+    all.peers.misbehaving++;
+    for (const [k, n] of Object.entries(f)) {
+      s.faults[k] = (s.faults[k] ?? 0) + n;
+      all.faults[k] = (all.faults[k] ?? 0) + n;
+    }
+  }
+  if (unparsed > 0) warnings.push(`${unparsed} peers rows have a misbehaviour value that is not a JSON object of counts; not counted`);
+  return { vantages: per, all, warnings };
+}
+
+/** Milliseconds for a table cell: 0.35 ms, 412 ms, 3.21 s; '-' when unknown. */
+export function fmtMs(ms: number | null): string {
+  if (ms === null || !Number.isFinite(ms)) return '-';
+  if (Math.abs(ms) < 10) return `${ms.toFixed(2)} ms`;
+  if (Math.abs(ms) < 1000) return `${ms.toFixed(0)} ms`;
+  return `${(ms / 1000).toFixed(2)} s`;
+}
+
+function fmtCounts(o: Record<string, number>): string {
+  const e = Object.entries(o).sort((a, b) => b[1] - a[1]);
+  return e.length === 0 ? '-' : e.map(([k, n]) => `${k} ${n}`).join(', ');
+}
+
+/** The summary as an aligned text table: one column per vantage, plus 'all' when there are several. */
+export function formatSummary(s: Summary, acc: readonly Accuracy[] | null = null): string {
+  const cols = s.vantages.length > 1 ? [...s.vantages, s.all] : s.vantages;
+  const lines: [string, (v: VantageSummary) => string][] = [
+    ['duration', (v) => (v.durationS === null ? '-' : `${v.durationS.toFixed(1)} s`)],
+    ['observations', (v) => `${v.observations}`],
+    ['announcements', (v) => `${v.announcements}`],
+    ['items seen: tx', (v) => `${v.items.tx}`],
+    ['items seen: block', (v) => `${v.items.block}`],
+    ['peers: connections', (v) => `${v.peers.connections}`],
+    ['peers: addresses', (v) => `${v.peers.addresses}`],
+    ['peers: handshaken', (v) => `${v.peers.ready}`],
+    ['peers: misbehaving', (v) => `${v.peers.misbehaving}`],
+  ];
+  for (const k of ['block', 'tx'] as const) {
+    for (const t of ['t50', 't90', 't99'] as const) {
+      const label = `${k} to ${t.slice(1)} %`;
+      lines.push([`${label}: items reaching`, (v) => `${v.timeTo[k][t].n} of ${v.timeTo[k].items}`]);
+      lines.push([`${label}: p10 / p50`, (v) => `${fmtMs(v.timeTo[k][t].p10)} / ${fmtMs(v.timeTo[k][t].p50)}`]);
+      lines.push([`${label}: p90 / p99`, (v) => `${fmtMs(v.timeTo[k][t].p90)} / ${fmtMs(v.timeTo[k][t].p99)}`]);
+    }
+  }
+  lines.push(['drops: ring / consumer', (v) => `${v.drops.ring} / ${v.drops.consumer}`]);
+  const table = [['', ...cols.map((c) => c.vantage)], ...lines.map(([label, f]) => [label, ...cols.map(f)])];
+  const widths = table[0]!.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
+  const out = table.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd());
+  out.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const v of cols) {
+    out.push(`${v.vantage}: faults: ${fmtCounts(v.faults)}`);
+    out.push(`${v.vantage}: disconnects: ${fmtCounts(v.disconnects)}`);
+  }
+  return out.join('\n') + '\n' + (acc === null ? '' : `accuracy against the ground truth:\n${formatAccuracy(acc)}`);
+}
+
+/** The accuracy lines: one per vantage with a ground truth. */
+export function formatAccuracy(acc: readonly Accuracy[]): string {
+  return (
+    acc
+      .map(
+        (a) =>
+          `${a.vantage}: measured vs true send time: error p50 ${fmtMs(a.errorMs.p50)}, p99 ${fmtMs(a.errorMs.p99)}, max ${fmtMs(a.errorMs.max)} (min ${fmtMs(a.errorMs.min)}) ` +
+          `over ${a.matched} matched announcements; truth announcements in the run ${a.truthAnnouncements}, missing ${a.missing}, measured but not in the truth ${a.unmatched}`,
+      )
+      .join('\n') + '\n'
+  );
+}
