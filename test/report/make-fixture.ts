@@ -322,7 +322,7 @@ export async function simFixture(dir: string, o: SimFixtureOptions = {}): Promis
         peer: a.node + 1,
         address: `${n.host}:${n.port}`,
         kind: 'inv',
-        inv_type: it.kind === 'tx' ? 'MSG_WTX' : 'MSG_BLOCK',
+        inv_type: it.kind === 'tx' ? 'wtx' : 'block',
         item_kind: it.kind,
         hash: it.hash,
         shard: a.node % 2,
