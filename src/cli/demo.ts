@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { UsageError, jsonLine } from './decode.js';
 import { checkAgainstTruth } from './truthcheck.js';
+import { reportCommand } from './report.js';
 
 export interface DemoOptions {
   nodes: number;
@@ -91,15 +92,10 @@ export async function demoCommand(o: DemoOptions): Promise<number> {
     await stopSim();
   }
 
-  // 3. The report. CALL SITE for helper "report": src/cli/report.ts's reportCommand, once it is on
-  // main (loaded by name so that this file builds without it). Until then, only the check below.
-  let reportCode: number | null = null;
-  const reportModule = './report.js';
-  const report = (await import(reportModule).catch(() => null)) as { reportCommand?: (args: string[]) => Promise<number> } | null;
-  if (report?.reportCommand) {
-    log(`$ invscope report ${dir}`);
-    reportCode = await report.reportCommand(o.json ? [dir, '--json'] : [dir]);
-  }
+  // 3. The report (src/cli/report.ts): the summary table with the accuracy against the truth
+  // (or its JSON line), report.html and figures/*.svg in DIR.
+  log(`$ invscope report ${dir}`);
+  const { code: reportCode } = await reportCommand({ dirs: [dir], json: o.json });
 
   // 4. The measurement against the ground truth.
   const c = await checkAgainstTruth(dir);
@@ -115,5 +111,5 @@ export async function demoCommand(o: DemoOptions): Promise<number> {
     log(c.ok ? 'CHECK PASSED: every announcement in the ground truth was measured and every misbehaving node counted.' : 'CHECK FAILED: see the counts above.');
     log(`the run directory: ${dir} (Parquet parts, run.json, observe.log, truth.jsonl)`);
   }
-  return c.ok && (reportCode === null || reportCode === 0) ? 0 : 1;
+  return c.ok && reportCode === 0 ? 0 : 1;
 }

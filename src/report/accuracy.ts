@@ -11,20 +11,25 @@ import { ReportError, num, rows, sqlString, type VantageDir } from './load.js';
 import { CDF_GRID, cdfRows, figureBase, gridSql, propagationRows, ZOOM, type Figure } from './figures.js';
 
 /**
- * Announcements the truth says were sent within this long before the run stopped may still have
- * been in flight (or in a ring) when the observer stopped: not counted as missing.
+ * Announcements the truth says were sent within this long before the observer was asked to stop
+ * may still have been in flight (or in a ring) when it stopped reading: not counted as missing.
  */
 export const IN_FLIGHT_MARGIN_MS = 500;
 
 export interface Accuracy {
   vantage: string;
   truth: string;
-  /** Announcements in the truth (to any observer) sent between the run's start and stop minus the margin. */
+  /** Announcements in the truth (to any observer) sent between the run's start and stop request minus the margin. */
   truthAnnouncements: number;
   /** Measured first announcements matched with a truth announcement. */
   matched: number;
-  /** Truth announcements in that window without a measured one. */
+  /** Truth announcements of honest nodes in that window without a measured one. */
   missing: number;
+  /**
+   * The same for nodes the truth labels misbehaving: after a connection-ending misbehaviour the
+   * node's announcements are unreadable by design, so these are not an error of the measurement.
+   */
+  missingMisbehaving: number;
   /** Measured announcements of an address or item the truth does not know. */
   unmatched: number;
   /** Measured receive time minus true send time, ms. */
@@ -33,14 +38,14 @@ export interface Accuracy {
 
 /** Loads one truth file into t_node / t_item / t_ann / t_learn for its vantage. */
 async function loadTruth(conn: DuckDBConnection, v: VantageDir): Promise<void> {
-  const cols = `{e: 'VARCHAR', "index": 'INTEGER', host: 'VARCHAR', port: 'INTEGER', id: 'INTEGER', kind: 'VARCHAR', hash: 'VARCHAR', wtxid: 'VARCHAR', node: 'INTEGER', item: 'INTEGER', t: 'DOUBLE', observer: 'VARCHAR'}`;
+  const cols = `{e: 'VARCHAR', "index": 'INTEGER', host: 'VARCHAR', port: 'INTEGER', id: 'INTEGER', kind: 'VARCHAR', hash: 'VARCHAR', wtxid: 'VARCHAR', node: 'INTEGER', item: 'INTEGER', t: 'DOUBLE', observer: 'VARCHAR', misbehaviour: 'VARCHAR'}`;
   try {
     await conn.run(`CREATE OR REPLACE TEMP TABLE tr AS SELECT * FROM read_json(${sqlString(v.truth!)}, format = 'newline_delimited', columns = ${cols})`);
   } catch (e) {
     throw new ReportError('ERR_REPORT_TRUTH', `${v.truth}: not a simulator ground truth (${((e as Error).message ?? '').split('\n')[0]})`);
   }
   const vt = sqlString(v.vantage);
-  await conn.run(`INSERT INTO t_node SELECT ${vt}, "index", host || ':' || port FROM tr WHERE e = 'node'`);
+  await conn.run(`INSERT INTO t_node SELECT ${vt}, "index", host || ':' || port, misbehaviour IS NOT NULL FROM tr WHERE e = 'node'`);
   await conn.run(`INSERT INTO t_item SELECT ${vt}, id, kind, hash, t FROM tr WHERE e = 'item' UNION SELECT ${vt}, id, kind, wtxid, t FROM tr WHERE e = 'item' AND wtxid IS NOT NULL`);
   await conn.run(`INSERT INTO t_ann SELECT ${vt}, node, item, t, observer FROM tr WHERE e = 'announce'`);
   await conn.run(`INSERT INTO t_learn SELECT ${vt}, node, item, t FROM tr WHERE e = 'learn'`);
@@ -53,7 +58,7 @@ async function loadTruth(conn: DuckDBConnection, v: VantageDir): Promise<void> {
  * with the announcement nearest in time.
  */
 async function match(conn: DuckDBConnection, vantages: VantageDir[]): Promise<void> {
-  await conn.run(`CREATE TABLE t_node (vantage VARCHAR, node INTEGER, address VARCHAR);
+  await conn.run(`CREATE TABLE t_node (vantage VARCHAR, node INTEGER, address VARCHAR, bad BOOLEAN);
     CREATE TABLE t_item (vantage VARCHAR, item INTEGER, kind VARCHAR, hash VARCHAR, t DOUBLE);
     CREATE TABLE t_ann (vantage VARCHAR, node INTEGER, item INTEGER, t DOUBLE, observer VARCHAR);
     CREATE TABLE t_learn (vantage VARCHAR, node INTEGER, item INTEGER, t DOUBLE);`);
@@ -74,9 +79,10 @@ export interface AccuracyResult {
   figures: Figure[];
 }
 
+/** From run.json's start to its stop request (else its stop) minus the in-flight margin. */
 function runWindow(v: VantageDir): [number, number] {
   const s = v.run?.started;
-  const e = v.run?.stopped;
+  const e = typeof v.run?.stopRequested === 'number' ? v.run.stopRequested : v.run?.stopped;
   return [typeof s === 'number' ? s : -Infinity, typeof e === 'number' ? e - IN_FLIGHT_MARGIN_MS : Infinity];
 }
 
@@ -93,7 +99,10 @@ export async function accuracy(conn: DuckDBConnection, vantages: VantageDir[]): 
     const [s] = await rows(
       conn,
       `SELECT (SELECT count(*) FROM t_ann t WHERE t.vantage = ${vt} AND ${window}) AS truth,
-              (SELECT count(*) FROM t_ann t ANTI JOIN matched m ON m.vantage = t.vantage AND m.node = t.node AND m.item = t.item WHERE t.vantage = ${vt} AND ${window}) AS missing,
+              (SELECT count(*) FILTER (NOT n.bad) FROM t_ann t ANTI JOIN matched m ON m.vantage = t.vantage AND m.node = t.node AND m.item = t.item
+                 JOIN t_node n ON n.vantage = t.vantage AND n.node = t.node WHERE t.vantage = ${vt} AND ${window}) AS missing,
+              (SELECT count(*) FILTER (n.bad) FROM t_ann t ANTI JOIN matched m ON m.vantage = t.vantage AND m.node = t.node AND m.item = t.item
+                 JOIN t_node n ON n.vantage = t.vantage AND n.node = t.node WHERE t.vantage = ${vt} AND ${window}) AS missing_bad,
               (SELECT count(*) FROM measured WHERE vantage = ${vt} AND (node IS NULL OR item IS NULL)) AS unmatched,
               count(*) AS matched, min(received - sent) AS mn, quantile_cont(received - sent, [0.5, 0.99]) AS q, max(received - sent) AS mx
        FROM matched WHERE vantage = ${vt}`,
@@ -106,6 +115,7 @@ export async function accuracy(conn: DuckDBConnection, vantages: VantageDir[]): 
       truthAnnouncements: num(s!.truth),
       matched: num(s!.matched),
       missing: num(s!.missing),
+      missingMisbehaving: num(s!.missing_bad),
       unmatched: num(s!.unmatched),
       errorMs: { min: f(num(s!.mn)), p50: f(q[0]), p99: f(q[1]), max: f(num(s!.mx)) },
     });

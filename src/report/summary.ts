@@ -7,7 +7,9 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { ANNOUNCING_KINDS, num, rows, sqlString, type LoadedRun } from './load.js';
-import type { Accuracy } from './accuracy.js';
+import { IN_FLIGHT_MARGIN_MS, type Accuracy } from './accuracy.js';
+
+const IN_FLIGHT_S = IN_FLIGHT_MARGIN_MS / 1000;
 
 export const PERCENTILES = [0.1, 0.5, 0.9, 0.99] as const;
 
@@ -254,7 +256,7 @@ export function formatAccuracy(acc: readonly Accuracy[]): string {
       .map(
         (a) =>
           `${a.vantage}: measured vs true send time: error p50 ${fmtMs(a.errorMs.p50)}, p99 ${fmtMs(a.errorMs.p99)}, max ${fmtMs(a.errorMs.max)} (min ${fmtMs(a.errorMs.min)}) ` +
-          `over ${a.matched} matched announcements; truth announcements in the run ${a.truthAnnouncements}, missing ${a.missing}, measured but not in the truth ${a.unmatched}`,
+          `over ${a.matched} matched announcements; truth announcements up to ${IN_FLIGHT_S} s before the stop ${a.truthAnnouncements}, missing ${a.missing} (and ${a.missingMisbehaving} from misbehaving nodes), measured but not in the truth ${a.unmatched}`,
       )
       .join('\n') + '\n'
   );

@@ -21,7 +21,7 @@ export const SCHEMA = {
     peer: 'UINTEGER',
     address: 'VARCHAR',
     network: 'VARCHAR',
-    port: 'USMALLINT',
+    port: 'UINTEGER',
     inbound: 'BOOLEAN',
     transport: 'VARCHAR',
     user_agent: 'VARCHAR',
