@@ -5,7 +5,7 @@
  * large payloads to node:crypto. Crossovers measured in bench/sha256.ts, figures in bench/README.md.
  * Pure module, any thread, hot path: no allocation per call below CRYPTO_MIN_LEN, never throws.
  */
-import { hash as cryptoHash } from 'node:crypto';
+import { hash as cryptoHash, createHash, type Hash } from 'node:crypto';
 import {
   WASM_X4_MAX_BLOCKS,
   blockCount,
@@ -44,6 +44,22 @@ const X4_MIN_ITEMS = 3;
 export function checksum(buf: Uint8Array, off: number, len: number): number {
   if (len < CRYPTO_MIN_LEN) return checksumWasm(buf, off, len);
   return checksumOuterWasm(cryptoHash('sha256', buf.subarray(off, off + len), 'buffer'));
+}
+
+/**
+ * A checksum computed over parts as they arrive (a large frame that straddles socket reads):
+ * `update` each part in order, then `checksumFinish`. Same value as `checksum` over the
+ * concatenated parts. Hashing a part right after it arrives reads it while it is still in cache;
+ * hashing the assembled frame afterwards reads it all again from memory (bench/README.md).
+ * One node:crypto object per frame: for large payloads only (the decoder's STREAM_HASH_MIN).
+ */
+export function checksumStart(): Hash {
+  return createHash('sha256');
+}
+
+/** The checksum of everything given to `h.update`; `h` is used up. */
+export function checksumFinish(h: Hash): number {
+  return checksumOuterWasm(h.digest());
 }
 
 /** Full double SHA-256 of `buf[off, off+len)` written into `out[outOff, outOff+32)` (wire order). */

@@ -5,7 +5,16 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { hash as cryptoHash } from 'node:crypto';
-import { CRYPTO_MIN_LEN, X4_MAX_LEN, checksum, checksumBatch, sha256dBatch, sha256dInto } from '../../src/protocol/checksum.js';
+import {
+  CRYPTO_MIN_LEN,
+  X4_MAX_LEN,
+  checksum,
+  checksumBatch,
+  checksumFinish,
+  checksumStart,
+  sha256dBatch,
+  sha256dInto,
+} from '../../src/protocol/checksum.js';
 import { prng, randomBytes } from '../helpers.js';
 
 function refDigest(b: Uint8Array): Uint8Array {
@@ -60,6 +69,23 @@ test('matches node:crypto on 100 KB, 1 MB and 4,000,000-byte payloads', () => {
     const out = new Uint8Array(32);
     sha256dInto(b, 7, len, out, 0);
     assert.equal(Array.from(out), Array.from(refDigest(b.subarray(7))));
+  }
+});
+
+test('a checksum fed in parts equals the checksum of the whole, for any split', () => {
+  const rand = prng(17);
+  for (const n of [0, 1, 63, 64, 65, 1000, 70_000, 300_000]) {
+    const b = randomBytes(rand, n);
+    for (let k = 0; k < 5; k++) {
+      const h = checksumStart();
+      let p = 0;
+      while (p < n) {
+        const part = Math.min(n - p, 1 + ((rand() * (k === 0 ? 3 : n)) | 0));
+        h.update(b.subarray(p, p + part));
+        p += part;
+      }
+      assert.is(checksumFinish(h), refSum(b), `${n} bytes, split ${k}`);
+    }
   }
 });
 

@@ -1,6 +1,15 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { V1Decoder, encodeRawFrame, HEADER_SIZE, EMPTY_CHECKSUM, clearFramePool, type V1FrameSink } from '../../src/transport/v1.js';
+import {
+  V1Decoder,
+  encodeRawFrame,
+  HEADER_SIZE,
+  EMPTY_CHECKSUM,
+  STREAM_HASH_MIN,
+  clearFramePool,
+  type V1FrameSink,
+} from '../../src/transport/v1.js';
+import { hash as cryptoHash } from 'node:crypto';
 import { Status } from '../../src/protocol/errors.js';
 import { NETWORKS, Command, MAX_PROTOCOL_MESSAGE_LENGTH } from '../../src/protocol/constants.js';
 import { commandString } from '../../src/protocol/commands.js';
@@ -215,6 +224,100 @@ test('holds no more memory than twice what has arrived of a large straddling fra
   dec2.push(frame.subarray(5000));
   assert.is(seen.length, 2);
   assert.ok(seen[1]!.ok);
+});
+
+/** The checksum verdict computed independently of the decoder: SHA256d(payload)[0..4] == header[20..24]. */
+function expectedOk(frame: Uint8Array): boolean {
+  const d = cryptoHash('sha256', cryptoHash('sha256', frame.subarray(HEADER_SIZE), 'buffer'), 'buffer');
+  return d.subarray(0, 4).every((b, i) => b === frame[20 + i]);
+}
+
+/** Large frames around the incremental-hash threshold, some corrupted, with small frames between. */
+function largeStream(seed: number, sizes: number[]): { bytes: Uint8Array; frames: Uint8Array[] } {
+  const rand = prng(seed);
+  const frames: Uint8Array[] = [];
+  for (const size of sizes) {
+    for (const corrupt of ['none', 'first', 'middle', 'last', 'checksum'] as const) {
+      const f = encodeRawFrame(NETWORKS.mainnet.magic, 'block', randomBytes(rand, size));
+      if (corrupt === 'first') f[HEADER_SIZE] ^= 1;
+      else if (corrupt === 'middle') f[HEADER_SIZE + (size >> 1)] ^= 0x80;
+      else if (corrupt === 'last') f[f.length - 1] ^= 0x10;
+      else if (corrupt === 'checksum') f[22] ^= 4;
+      frames.push(f, encodeRawFrame(NETWORKS.mainnet.magic, 'ping', randomBytes(rand, 8)));
+    }
+  }
+  const bytes = new Uint8Array(frames.reduce((a, f) => a + f.length, 0));
+  let o = 0;
+  for (const f of frames) {
+    bytes.set(f, o);
+    o += f.length;
+  }
+  return { bytes, frames };
+}
+
+test('large straddling frames get the same checksum verdict and bytes at every chunk size, 1 byte to megabytes', () => {
+  const small = [STREAM_HASH_MIN - 1, STREAM_HASH_MIN, STREAM_HASH_MIN + 1, 40_000];
+  const cases: [number[], number[]][] = [
+    [small, [1, 2, 3, 5, 8, 13, 21, 34, 55, 89]],
+    [small, [23]],
+    [small, [25]],
+    [[...small, 100_000, 1_500_000], [24]],
+    [[...small, 100_000, 1_500_000], [4096]],
+    [[...small, 100_000, 1_500_000], [65_536]],
+    [[...small, 100_000, 1_500_000], [1, 65_535, 7, 300_000]],
+    [[...small, 100_000, 1_500_000], [1_000_000]],
+    [[...small, 100_000, 1_500_000], [1 << 30]],
+  ];
+  for (const [frameSizes, sizes] of cases) {
+    const { bytes, frames } = largeStream(31, frameSizes);
+    const want = frames.map(expectedOk);
+    assert.is(want.filter((ok) => !ok).length, 4 * frameSizes.length, 'four corrupted frames per size');
+    let i = 0;
+    const dec = new V1Decoder(NETWORKS.mainnet.magic, {
+      onFrame(_cmd, buf, off, len, ok) {
+        const f = frames[i]!;
+        assert.is(ok, want[i], `frame ${i}, chunks ${sizes}`);
+        assert.is(len, f.length - HEADER_SIZE);
+        assert.ok(Buffer.from(buf.buffer, buf.byteOffset + off, len).equals(f.subarray(HEADER_SIZE)), `frame ${i} bytes`);
+        i++;
+      },
+    });
+    assert.is(feed(dec, bytes, sizes), 0, `${sizes}`);
+    assert.is(i, frames.length, `${sizes}`);
+    assert.is(dec.badChecksums, 4 * frameSizes.length);
+    assert.is(dec.bufferedBytes, 0);
+  }
+});
+
+test('a large frame whose header straddles chunks is hashed from its first payload byte only', () => {
+  const rand = prng(32);
+  const f = encodeRawFrame(NETWORKS.mainnet.magic, 'block', randomBytes(rand, 3 * STREAM_HASH_MIN));
+  for (let cut = 1; cut <= HEADER_SIZE + 1; cut++) {
+    const seen: boolean[] = [];
+    const dec = new V1Decoder(NETWORKS.mainnet.magic, { onFrame: (_c, _b, _o, _l, ok) => seen.push(ok) });
+    assert.is(dec.push(f.subarray(0, cut)), 0);
+    assert.is(dec.push(f.subarray(cut, cut + 5000)), 0);
+    assert.is(dec.push(f.subarray(cut + 5000)), 0);
+    assert.equal(seen, [true], `cut at ${cut}`);
+  }
+});
+
+test('the frame buffer released last is the one the next large frame takes', () => {
+  clearFramePool();
+  const rand = prng(33);
+  const a = encodeRawFrame(NETWORKS.mainnet.magic, 'block', randomBytes(rand, 200_000));
+  const b = encodeRawFrame(NETWORKS.mainnet.magic, 'block', randomBytes(rand, 300_000));
+  const c = encodeRawFrame(NETWORKS.mainnet.magic, 'block', randomBytes(rand, 150_000));
+  const bufs: Uint8Array[] = [];
+  const sink: V1FrameSink = { onFrame: (_c, buf) => bufs.push(buf) };
+  for (const f of [a, b, c, c]) {
+    const dec = new V1Decoder(NETWORKS.mainnet.magic, sink);
+    dec.push(f.subarray(0, 1000));
+    dec.push(f.subarray(1000));
+  }
+  assert.ok(bufs[0] !== bufs[1], 'b does not fit in a released buffer: a new one');
+  assert.ok(bufs[2] === bufs[1], 'c takes the buffer released last (b), not the first that fits (a)');
+  assert.ok(bufs[3] === bufs[2], 'and again: one buffer serves a stream of blocks');
 });
 
 test('delivers thousands of frames from one chunk in order, across checksum batches', () => {
