@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { UsageError, jsonLine } from './decode.js';
 import { buildReport, ReportError, formatSummary, type ReportResult } from '../report/index.js';
 
-export const REPORT_HELP = `usage: invscope report DIR... [--out DIR] [--json] [--no-html] [--skip-corrupt] [--quiet]
+export const REPORT_HELP = `usage: invscope report DIR... [--out DIR] [--json] [--no-html] [--settle S] [--skip-corrupt] [--quiet]
 
 Reads the Parquet output of one or more invscope observe runs (one DIR per vantage point; each
 row is tagged with run.json's vantage, else the DIR's name) and prints a summary: items seen per
@@ -23,6 +23,10 @@ options:
   --out DIR        where report.html and the SVG files go [the first DIR]
   --json           print the summary (and accuracy) as one JSON object instead of the table
   --no-html        only the summary: no report.html, no SVG files
+  --settle S       leave items first seen in the last S seconds before the stop out of the
+                   time-to-x % percentiles and curves (they had no time to reach the peers);
+                   items first seen before 90 % of the peers were ready are left out too
+                   [min(60, a third of the run)]
   --skip-corrupt   leave out unreadable Parquet parts (named on stderr) instead of failing
   --quiet          no notes on stderr
 
@@ -42,6 +46,8 @@ export interface ReportOptions {
   html?: boolean;
   /** Skip unreadable Parquet parts instead of failing. @default false */
   skipCorrupt?: boolean;
+  /** Settling time at the end of a run, ms (load.ts). @default min(60 s, a third of the run) */
+  settleMs?: number;
   /** No notes on stderr. @default false */
   quiet?: boolean;
   /** Where the summary goes. @default process.stdout */
@@ -59,7 +65,7 @@ export async function reportCommand(o: ReportOptions): Promise<{ code: number; r
   const err = o.stderr ?? process.stderr;
   let result: ReportResult;
   try {
-    result = await buildReport({ dirs: o.dirs, out: o.out, html: o.html ?? true, skipCorrupt: o.skipCorrupt ?? false });
+    result = await buildReport({ dirs: o.dirs, out: o.out, html: o.html ?? true, skipCorrupt: o.skipCorrupt ?? false, settleMs: o.settleMs });
   } catch (e) {
     if (e instanceof ReportError) {
       err.write(`invscope report: ${e.message} [${e.code}]\n`);
@@ -88,6 +94,7 @@ export async function reportCli(args: string[]): Promise<number> {
       json: { type: 'boolean', default: false },
       'no-html': { type: 'boolean', default: false },
       'skip-corrupt': { type: 'boolean', default: false },
+      settle: { type: 'string' },
       quiet: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -98,7 +105,14 @@ export async function reportCli(args: string[]): Promise<number> {
   }
   if (positionals.length === 0) throw new UsageError('report takes at least one DIR (the --out of invscope observe)');
   if (values.out !== undefined && values.out.trim() === '') throw new UsageError('--out takes a directory, not ""');
+  let settleMs: number | undefined;
+  if (values.settle !== undefined) {
+    const n = Number(values.settle);
+    if (values.settle.trim() === '' || !Number.isFinite(n) || n < 0) throw new UsageError(`--settle takes a number of seconds of at least 0, not ${JSON.stringify(values.settle)}`);
+    settleMs = n * 1000;
+  }
   const { code } = await reportCommand({
+    settleMs,
     dirs: positionals,
     out: values.out,
     json: values.json!,

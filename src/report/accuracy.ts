@@ -8,7 +8,7 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { ReportError, num, rows, sqlString, type VantageDir } from './load.js';
-import { CDF_GRID, cdfRows, figureBase, gridSql, propagationRows, ZOOM, type Figure } from './figures.js';
+import { CDF_GRID, cdfRows, curveRows, figureBase, gridSql, propagationRows, PCT_GRID, ZOOM, type Figure } from './figures.js';
 
 /**
  * Announcements the truth says were sent within this long before the observer was asked to stop
@@ -147,41 +147,43 @@ async function errorCdf(conn: DuckDBConnection): Promise<Figure> {
 
 /**
  * Median time to x % in three ways, per vantage and kind: measured (as the propagation figure);
- * the truth's announcements to the observer (same items, same N: the peers connected at
- * first-seen); the truth's learn times over all simulated nodes (from the item's origination).
+ * the truth's announcements to the observer (same items, same N: the peers ready at first-seen,
+ * from the truth's first announcement); the truth's learn times over all simulated nodes (from
+ * the item's origination). Unreached counts as never in all three (censoredQuantileSql).
  */
 async function curves(conn: DuckDBConnection): Promise<Figure> {
   const withTruth = new Set((await rows(conn, 'SELECT DISTINCT vantage FROM t_node')).map((r) => String(r.vantage)));
   const measured = (await propagationRows(conn)).filter((r) => withTruth.has(String(r.vantage))).map((r) => ({ ...r, source: 'measured' }));
-  const curve = async (source: string, sql: string): Promise<Record<string, unknown>[]> =>
-    (await rows(conn, sql)).map((row) => ({ vantage: row.vantage, kind: row.kind, pct: num(row.pct), items: num(row.items), p50: num(row.p50), source }));
+  const curve = async (source: string, reach: string, totals: string): Promise<Record<string, unknown>[]> =>
+    (await curveRows(conn, reach, totals)).map((r) => ({ ...r, source }));
+  // The measured items with their N, by truth item id.
+  const itemsN = `SELECT DISTINCT i.vantage, i.item, i.kind, it.peers_at_first_seen AS n FROM t_item i JOIN settled it ON it.vantage = i.vantage AND it.hash = i.hash WHERE it.peers_at_first_seen > 0`;
   const announced = await curve(
     'truth: announced to us',
-    `WITH a AS (SELECT vantage, node, item, min(t) AS t FROM t_ann GROUP BY ALL),
+    // Only what was sent while the observer read (up to its stop request), as the measurement.
+    `WITH a AS (SELECT t.vantage, t.node, t.item, min(t.t) AS t FROM t_ann t JOIN win w ON w.vantage = t.vantage WHERE t.t <= w.stop GROUP BY ALL),
           r AS (SELECT vantage, item, t - min(t) OVER (PARTITION BY vantage, item) AS delay, row_number() OVER (PARTITION BY vantage, item ORDER BY t, node) AS rank FROM a),
-          n AS (SELECT DISTINCT i.vantage, i.item, i.kind, it.peers_at_first_seen AS n FROM t_item i JOIN items it ON it.vantage = i.vantage AND it.hash = i.hash WHERE it.peers_at_first_seen > 0),
-          g AS (SELECT unnest(range(1, 101)) AS pct)
-     SELECT n.vantage, n.kind, g.pct, count(*) AS items, median(r.delay) AS p50
-     FROM n CROSS JOIN g JOIN r ON r.vantage = n.vantage AND r.item = n.item AND r.rank = (g.pct * n.n + 99) // 100
-     GROUP BY ALL ORDER BY ALL`,
+          n AS (${itemsN})
+     SELECT n.vantage, n.kind, g.pct, r.delay
+     FROM n CROSS JOIN (${PCT_GRID}) g JOIN r ON r.vantage = n.vantage AND r.item = n.item AND r.rank = (g.pct * n.n + 99) // 100`,
+    `SELECT vantage, kind, count(*) AS m FROM (${itemsN}) GROUP BY ALL`,
   );
   const learned = await curve(
     'truth: learned (all nodes)',
     `WITH nn AS (SELECT vantage, count(*) AS n FROM t_node GROUP BY vantage),
-          it AS (SELECT DISTINCT vantage, item, kind, t FROM t_item),
+          it AS (SELECT DISTINCT vantage, item, kind, t FROM (${itemsN}) JOIN t_item USING (vantage, item, kind)),
           r AS (SELECT l.vantage, l.item, it.kind, l.t - it.t AS delay, row_number() OVER (PARTITION BY l.vantage, l.item ORDER BY l.t, l.node) AS rank
-                FROM t_learn l JOIN it ON it.vantage = l.vantage AND it.item = l.item),
-          g AS (SELECT unnest(range(1, 101)) AS pct)
-     SELECT r.vantage, r.kind, g.pct, count(*) AS items, median(r.delay) AS p50
-     FROM r JOIN nn ON nn.vantage = r.vantage, g WHERE r.rank = (g.pct * nn.n + 99) // 100
-     GROUP BY ALL ORDER BY ALL`,
+                FROM t_learn l JOIN it ON it.vantage = l.vantage AND it.item = l.item)
+     SELECT r.vantage, r.kind, g.pct, r.delay
+     FROM r JOIN nn ON nn.vantage = r.vantage, (${PCT_GRID}) g WHERE r.rank = (g.pct * nn.n + 99) // 100`,
+    `SELECT vantage, kind, count(*) AS m FROM (${itemsN}) GROUP BY ALL`,
   );
   const values = [...measured, ...announced, ...learned].map((r: Record<string, unknown>) => ({ ...r, series: `${r.source} (${r.kind})` }));
   return {
     id: 'accuracy-curve',
     title: 'Measured propagation curve over the true one',
     caption:
-      'Median over items of the time until x % of peers announced an item: measured (solid), from the ground truth\'s announcements to the observer with the same peer count (the measurement\'s own error), and from the truth\'s learn times over all simulated nodes from the item\'s origination (what the network did, which the observer sees only through each node\'s trickle).',
+      'Median over items of the time until x % of peers announced an item (an item that never reached x % counting as never): measured, from the ground truth\'s announcements to the observer with the same peer count (the measurement\'s own error), and from the truth\'s learn times over all simulated nodes from the item\'s origination (what the network did, which the observer sees only through each node\'s trickle).',
     points: values.length,
     spec: figureBase('Propagation: measured vs ground truth', {
       data: { values },

@@ -58,7 +58,7 @@ function cdfRows(list: unknown, extra: Record<string, unknown>): Record<string, 
 const gridSql = `[${CDF_GRID.join(', ')}]`;
 
 export async function delayCdf(conn: DuckDBConnection): Promise<Figure> {
-  const r = await rows(conn, `SELECT vantage, item_kind AS kind, count(*) AS n, quantile_cont(delay, ${gridSql}) AS q FROM ann WHERE delay > 0 GROUP BY ALL ORDER BY ALL`);
+  const r = await rows(conn, `SELECT vantage, item_kind AS kind, count(*) AS n, quantile_cont(delay, ${gridSql}) AS q FROM ann WHERE delay > 0 AND timed GROUP BY ALL ORDER BY ALL`);
   const values = r.flatMap((row) => cdfRows(row.q, { vantage: row.vantage, kind: `${row.kind} (${num(row.n)})` }));
   return {
     id: 'delay-cdf',
@@ -82,24 +82,72 @@ export async function delayCdf(conn: DuckDBConnection): Promise<Figure> {
 }
 
 /**
- * Per item, the time until k = ceil(x * N / 100) of its N peers (connected at first-seen) had
- * announced it, for x = 1..100: then the median and the 10th/90th percentiles over the items that
- * reached x %. Rows: vantage, kind, pct, items, p10, p50, p90.
+ * Quantiles over items where an item that never reached x % counts as never (+infinity): the
+ * q-quantile of M items is the linear interpolation at h = (M - 1) q over the sorted times of the
+ * items that reached x %, defined only when the item at ceil(h) did reach it (else null). So a
+ * curve is monotone in x, and a median exists only where at least half of the items reached x %
+ * (taking quantiles over the items that reached it instead would bend the curve back at the top,
+ * where only the fastest items arrive). `reach` yields (vantage, kind, pct, delay), one row per
+ * item that reached pct; `totals` yields (vantage, kind, m). Rows: vantage, kind, pct, items, q, v.
  */
-export async function propagationRows(conn: DuckDBConnection): Promise<Record<string, unknown>[]> {
-  const r = await rows(
+export function censoredQuantileSql(reach: string, totals: string, qs: readonly number[]): string {
+  return `WITH r AS (SELECT vantage, kind, pct, delay, row_number() OVER w - 1 AS i, count(*) OVER (PARTITION BY vantage, kind, pct) AS reached
+                     FROM (${reach}) WINDOW w AS (PARTITION BY vantage, kind, pct ORDER BY delay)),
+               t AS (${totals}),
+               p AS (SELECT vantage, kind, q, (m - 1) * q AS h FROM t, (SELECT unnest([${qs.join(', ')}]) AS q))
+          SELECT r.vantage, r.kind, r.pct, any_value(r.reached) AS items, p.q,
+                 CASE WHEN count(*) FILTER (r.i = ceil(p.h)) > 0 THEN
+                   sum(CASE WHEN r.i = floor(p.h) THEN r.delay * (1 - (p.h - floor(p.h))) WHEN r.i = ceil(p.h) THEN r.delay * (p.h - floor(p.h)) ELSE 0 END) END AS v
+          FROM r JOIN p ON p.vantage = r.vantage AND p.kind = r.kind
+          WHERE r.i = floor(p.h) OR r.i = ceil(p.h)
+          GROUP BY r.vantage, r.kind, r.pct, p.q`;
+}
+
+export interface CurvePoint {
+  vantage: string;
+  kind: string;
+  pct: number;
+  /** Items that reached pct. */
+  items: number;
+  p10: number | null;
+  p50: number | null;
+  p90: number | null;
+}
+
+/** censoredQuantileSql's rows at q = 0.1, 0.5, 0.9, one object per (vantage, kind, pct). */
+export async function curveRows(conn: DuckDBConnection, reach: string, totals: string): Promise<CurvePoint[]> {
+  const r = await rows(conn, `SELECT * FROM (${censoredQuantileSql(reach, totals, [0.1, 0.5, 0.9])}) ORDER BY vantage, kind, pct, q`);
+  const out = new Map<string, CurvePoint>();
+  for (const row of r) {
+    const key = `${row.vantage}\u0000${row.kind}\u0000${row.pct}`;
+    const p = out.get(key) ?? out.set(key, { vantage: String(row.vantage), kind: String(row.kind), pct: num(row.pct), items: num(row.items), p10: null, p50: null, p90: null }).get(key)!;
+    const v = row.v === null ? null : num(row.v);
+    const q = num(row.q);
+    if (q === 0.1) p.p10 = v;
+    else if (q === 0.5) p.p50 = v;
+    else p.p90 = v;
+  }
+  return [...out.values()];
+}
+
+/** x = 1..100 (%), as SQL. */
+export const PCT_GRID = 'SELECT unnest(range(1, 101)) AS pct';
+
+/**
+ * Per item, the time until k = ceil(x * N / 100) of its N peers (ready at first-seen) had
+ * announced it, for x = 1..100; then the 10th, 50th and 90th percentiles over all settled items
+ * (first seen inside the vantage's window, load.ts) of the kind, unreached counting as never
+ * (censoredQuantileSql).
+ */
+export async function propagationRows(conn: DuckDBConnection): Promise<CurvePoint[]> {
+  return curveRows(
     conn,
-    `WITH it AS (SELECT vantage, hash, item_kind, peers_at_first_seen AS n FROM items WHERE peers_at_first_seen > 0),
-          g AS (SELECT unnest(range(1, 101)) AS pct),
-          need AS (SELECT it.vantage, it.hash, it.item_kind, g.pct, (g.pct * it.n + 99) // 100 AS k FROM it, g)
-     SELECT need.vantage, need.item_kind AS kind, need.pct, count(*) AS items, quantile_cont(ann.delay, [0.1, 0.5, 0.9]) AS q
-     FROM need JOIN ann ON ann.vantage = need.vantage AND ann.hash = need.hash AND ann.rank = need.k
-     GROUP BY ALL ORDER BY ALL`,
+    `WITH it AS (SELECT vantage, hash, item_kind, peers_at_first_seen AS n FROM settled WHERE peers_at_first_seen > 0),
+          need AS (SELECT it.vantage, it.hash, it.item_kind, g.pct, (g.pct * it.n + 99) // 100 AS k FROM it, (${PCT_GRID}) g)
+     SELECT need.vantage, need.item_kind AS kind, need.pct, ann.delay
+     FROM need JOIN ann ON ann.vantage = need.vantage AND ann.hash = need.hash AND ann.rank = need.k`,
+    'SELECT vantage, item_kind AS kind, count(*) AS m FROM settled WHERE peers_at_first_seen > 0 GROUP BY ALL',
   );
-  return r.map((row) => {
-    const q = (row.q as unknown[]).map(num);
-    return { vantage: row.vantage, kind: row.kind, pct: num(row.pct), items: num(row.items), p10: q[0], p50: q[1], p90: q[2] };
-  });
 }
 
 export async function propagation(conn: DuckDBConnection): Promise<Figure> {
@@ -108,7 +156,7 @@ export async function propagation(conn: DuckDBConnection): Promise<Figure> {
     id: 'propagation',
     title: 'Time until x % of peers announced an item',
     caption:
-      'The propagation curve: for each item, the time from first-seen until x % of the peers connected at first-seen had announced it; the line is the median over items, the band the 10th to 90th percentile, per kind. Only items that reached x % count at x (the tooltip gives how many).',
+      'The propagation curve: for each item first seen after the warm-up and before the settling time at the end, the time from first-seen until x % of the peers ready at first-seen had announced it; the line is the median over the items of the kind, the band the 10th to 90th percentile, an item that never reached x % counting as never (so the median ends where fewer than half of the items reached x %; the tooltip gives how many did).',
     points: values.length,
     spec: base('Time until x % of peers announced an item', {
       data: { values },
@@ -195,7 +243,7 @@ export async function invRate(conn: DuckDBConnection): Promise<Figure> {
 }
 
 /** Per (vantage, peer): announcements and the median and 90th percentile of its delay. */
-const PEER_LATENESS = `SELECT vantage, peer, any_value(address) AS address, count(*) AS n, median(delay) AS med, quantile_cont(delay, 0.9) AS p90 FROM ann GROUP BY vantage, peer`;
+const PEER_LATENESS = `SELECT vantage, peer, any_value(address) AS address, count(*) AS n, median(delay) AS med, quantile_cont(delay, 0.9) AS p90 FROM ann WHERE timed GROUP BY vantage, peer`;
 
 export async function lateness(conn: DuckDBConnection): Promise<Figure> {
   // Five log bins per decade from 0.01 ms; medians below 0.01 ms (peers that were always first)

@@ -23,6 +23,8 @@ export interface BuildOptions {
   html?: boolean;
   /** Skip unreadable Parquet parts. @default false */
   skipCorrupt?: boolean;
+  /** Settling time at the end of each run, ms. @default min(60 s, a third of the run) */
+  settleMs?: number | undefined;
 }
 
 export interface ReportResult {
@@ -56,7 +58,7 @@ function runFacts(run: LoadedRun): Record<string, string>[] {
 }
 
 export async function buildReport(o: BuildOptions): Promise<ReportResult> {
-  const run = await loadRuns(o.dirs, { skipCorrupt: o.skipCorrupt ?? false });
+  const run = await loadRuns(o.dirs, { skipCorrupt: o.skipCorrupt ?? false, ...(o.settleMs === undefined ? {} : { settleMs: o.settleMs }) });
   try {
     const summary = await summarize(run);
     const [n] = await rows(run.conn, 'SELECT count(*) AS n FROM ann');

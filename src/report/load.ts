@@ -39,7 +39,7 @@ export type TableName = (typeof TABLES)[number];
  * Columns the contract has and the report does not use are not required.
  */
 export const COLUMNS: Record<TableName, Record<string, string>> = {
-  observations: { time: 'DOUBLE', peer: 'BIGINT', address: 'VARCHAR', kind: 'VARCHAR', item_kind: 'VARCHAR', hash: 'VARCHAR' },
+  observations: { time: 'DOUBLE', peer: 'BIGINT', address: 'VARCHAR', kind: 'VARCHAR', inv_type: 'VARCHAR', item_kind: 'VARCHAR', hash: 'VARCHAR' },
   peers: {
     peer: 'BIGINT',
     address: 'VARCHAR',
@@ -84,7 +84,17 @@ export interface VantageDir {
 export interface LoadOptions {
   /** Skip unreadable Parquet parts (counted and named in `skipped`) instead of failing. @default false */
   skipCorrupt?: boolean;
+  /**
+   * Items first seen this close to the end of a run are left out of the time-to-x % figures and
+   * percentiles: they had no time to reach the peers. @default min(60 s, a third of the run)
+   */
+  settleMs?: number;
 }
+
+/** The longest default settling time (Core's trickles put mainnet's t99 well under it). */
+export const DEFAULT_SETTLE_MAX_MS = 60_000;
+/** Ready peers must reach this fraction of their maximum before first-seen times count (warm-up). */
+export const WARMUP_READY_FRACTION = 0.9;
 
 export interface LoadedRun {
   db: DuckDBInstance;
@@ -221,16 +231,51 @@ export async function loadRuns(dirs: string[], options: LoadOptions = {}): Promi
         throw new ReportError('ERR_REPORT_CORRUPT', `reading the ${t} parts failed: ${errorText(e)}`);
       }
     }
+    // The window of items whose time-to-x % is meaningful, per vantage: from the first second with
+    // 90 % of the run's most ready peers (before, an item is first-seen by whoever happens to be
+    // connected; items in flight when we connected reach few of them) to the stop request minus the
+    // settling time (items first seen later had no time to reach the peers). Table win, view settled.
+    await conn.run(`CREATE TABLE win (vantage VARCHAR, lo DOUBLE, hi DOUBLE, settle DOUBLE, stop DOUBLE)`);
+    for (const v of vantages) {
+      const vt = sqlString(v.vantage);
+      const [w] = await rows(
+        conn,
+        `SELECT (SELECT min(time) FROM timeline WHERE vantage = ${vt} AND peers_ready >= ${WARMUP_READY_FRACTION} * (SELECT max(peers_ready) FROM timeline WHERE vantage = ${vt})) AS warm,
+                (SELECT max(time) FROM observations WHERE vantage = ${vt}) AS last`,
+      );
+      const r = v.run ?? {};
+      const started = typeof r.started === 'number' ? r.started : -Infinity;
+      const end = typeof r.stopRequested === 'number' ? r.stopRequested : typeof r.stopped === 'number' ? r.stopped : num(w!.last);
+      const lo = Number.isFinite(num(w!.warm)) ? num(w!.warm) : started;
+      const settle = options.settleMs ?? Math.min(DEFAULT_SETTLE_MAX_MS, Number.isFinite(lo) && Number.isFinite(end) ? Math.max(0, end - lo) / 3 : DEFAULT_SETTLE_MAX_MS);
+      const hi = Number.isFinite(end) ? end - settle : Infinity;
+      const lit = (x: number): string => (Number.isFinite(x) ? String(x) : x > 0 ? "'infinity'::DOUBLE" : "'-infinity'::DOUBLE");
+      await conn.run(`INSERT INTO win VALUES (${vt}, ${lit(lo)}, ${lit(hi)}, ${settle}, ${lit(end)})`);
+    }
     // First announcement of each item by each peer, and its delay after the vantage's first-seen
-    // (the earliest announcement of that item by any peer of that vantage).
+    // (the earliest announcement of that item by any peer of that vantage). `timed` marks what the
+    // time-to-x % figures use: blocks, and transactions in the vantage's main namespace. A segwit
+    // transaction has two names: peers that negotiated wtxidrelay (BIP339) announce its wtxid,
+    // older peers its txid, and the two are different hashes here. Timing both would add, for
+    // each segwit tx, a second item that only the few old peers ever announce (it never reaches
+    // 50 % of N). So a tx hash is in the wtxid namespace when some peer announced it as MSG_WTX,
+    // and only the namespace with most of the vantage's tx announcements is timed; the other
+    // hashes are counted (summary: txidOnly) and still matched against a ground truth.
     await conn.run(`CREATE TABLE ann AS
       WITH a AS (
-        SELECT vantage, hash, any_value(item_kind) AS item_kind, peer, any_value(address) AS address, min(time) AS time
+        SELECT vantage, hash, any_value(item_kind) AS item_kind, peer, any_value(address) AS address, min(time) AS time,
+               bool_or(inv_type = 'wtx') AS wtx
         FROM observations WHERE kind IN (${ANNOUNCING_KINDS.map(sqlString).join(', ')})
-        GROUP BY vantage, hash, peer)
-      SELECT *, time - min(time) OVER (PARTITION BY vantage, hash) AS delay,
-             row_number() OVER (PARTITION BY vantage, hash ORDER BY time, peer) AS rank
-      FROM a`);
+        GROUP BY vantage, hash, peer),
+      h AS (SELECT vantage, hash, bool_or(wtx) AS wtx FROM a WHERE item_kind = 'tx' GROUP BY ALL),
+      m AS (SELECT a.vantage, count(*) FILTER (h.wtx) >= count(*) FILTER (NOT h.wtx) AS wtx FROM a JOIN h USING (vantage, hash) GROUP BY ALL)
+      SELECT a.vantage, a.hash, a.item_kind, a.peer, a.address, a.time,
+             a.time - min(a.time) OVER (PARTITION BY a.vantage, a.hash) AS delay,
+             row_number() OVER (PARTITION BY a.vantage, a.hash ORDER BY a.time, a.peer) AS rank,
+             a.item_kind <> 'tx' OR h.wtx = m.wtx AS timed
+      FROM a LEFT JOIN h ON h.vantage = a.vantage AND h.hash = a.hash LEFT JOIN m ON m.vantage = a.vantage`);
+    await conn.run(`CREATE VIEW settled AS SELECT i.* FROM items i JOIN win w ON w.vantage = i.vantage
+      WHERE i.first_seen >= w.lo AND i.first_seen <= w.hi AND EXISTS (SELECT 1 FROM ann a WHERE a.vantage = i.vantage AND a.hash = i.hash AND a.timed)`);
   } catch (e) {
     close();
     if (e instanceof ReportError) throw e;

@@ -23,7 +23,10 @@ export interface Percentiles {
 }
 
 export interface KindTimes {
-  /** Items of this kind in the items table. */
+  /**
+   * Items of this kind in the items table first seen inside the window (after the warm-up, before
+   * the settling time at the end; load.ts): the percentiles are over these.
+   */
   items: number;
   /** Time from first-seen until 50 / 90 / 99 % of the peers connected at first-seen announced it, ms. */
   t50: Percentiles;
@@ -37,11 +40,16 @@ export interface VantageSummary {
   dirs: string[];
   /** Seconds from run.json's started to stopped (summed over vantages for 'all'); null if unknown. */
   durationS: number | null;
+  /** First-seen window of the items whose times count (epoch ms; null: open; for 'all' null). */
+  window: { from: number | null; to: number | null; settleS: number } | null;
   observations: number;
   /** Observations that announce an item (inv, headers, cmpctblock; not notfound). */
   announcements: number;
-  /** Distinct items announced, per kind. */
-  items: { tx: number; block: number };
+  /**
+   * Distinct items announced, per kind; `txidOnly` counts the tx hashes outside the vantage's main
+   * namespace (txids of segwit transactions announced by pre-BIP339 peers; load.ts), not in `tx`.
+   */
+  items: { tx: number; block: number; txidOnly: number };
   peers: {
     /** Connections recorded (rows of the peers table). */
     connections: number;
@@ -105,12 +113,12 @@ export async function summarize(run: LoadedRun): Promise<Summary> {
   const { conn, vantages } = run;
   const warnings = [...run.warnings];
   const ann = ANNOUNCING_KINDS.map(sqlString).join(', ');
-  const obs = await grouped(
+  const obs = await grouped(conn, `count(*) AS observations, count(*) FILTER (kind IN (${ann})) AS announcements`, 'observations');
+  const seen = await grouped(
     conn,
-    `count(*) AS observations, count(*) FILTER (kind IN (${ann})) AS announcements,
-     count(DISTINCT hash) FILTER (kind IN (${ann}) AND item_kind = 'tx') AS tx,
-     count(DISTINCT hash) FILTER (kind IN (${ann}) AND item_kind = 'block') AS block`,
-    'observations',
+    `count(DISTINCT hash) FILTER (item_kind = 'tx' AND timed) AS tx, count(DISTINCT hash) FILTER (item_kind = 'tx' AND NOT timed) AS txid_only,
+     count(DISTINCT hash) FILTER (item_kind = 'block') AS block`,
+    'ann',
   );
   const q = `[${PERCENTILES.join(', ')}]`;
   const kindCols = (k: string): string =>
@@ -118,7 +126,8 @@ export async function summarize(run: LoadedRun): Promise<Summary> {
     ['t50', 't90', 't99']
       .map((t) => `quantile_cont(${t}, ${q}) FILTER (item_kind = '${k}' AND ${t} IS NOT NULL) AS ${k}_${t}, count(${t}) FILTER (item_kind = '${k}') AS ${k}_${t}_n`)
       .join(', ');
-  const items = await grouped(conn, `${kindCols('tx')}, ${kindCols('block')}`, 'items');
+  const items = await grouped(conn, `${kindCols('tx')}, ${kindCols('block')}`, 'settled');
+  const windows = new Map((await rows(conn, 'SELECT vantage, lo, hi, settle FROM win')).map((w) => [String(w.vantage), w]));
   const peers = await grouped(conn, 'count(*) AS connections, count(DISTINCT address) AS addresses, count(ready_at) AS ready', 'peers');
   const timelineDrops = await grouped(conn, 'coalesce(sum(drops), 0) AS drops', 'timeline');
   const reasons = await rows(conn, `SELECT vantage, coalesce(close_reason, '(open)') AS reason, count(*) AS n FROM peers GROUP BY ALL`);
@@ -128,9 +137,10 @@ export async function summarize(run: LoadedRun): Promise<Summary> {
     vantage,
     dirs,
     durationS: null,
+    window: null,
     observations: 0,
     announcements: 0,
-    items: { tx: 0, block: 0 },
+    items: { tx: 0, block: 0, txidOnly: 0 },
     peers: { connections: 0, addresses: 0, ready: 0, misbehaving: 0 },
     timeTo: { tx: kindTimes(undefined, 'tx'), block: kindTimes(undefined, 'block') },
     drops: { ring: 0, consumer: 0 },
@@ -149,7 +159,8 @@ export async function summarize(run: LoadedRun): Promise<Summary> {
     const o = obs.get(key);
     s.observations = num(o?.observations) || 0;
     s.announcements = num(o?.announcements) || 0;
-    s.items = { tx: num(o?.tx) || 0, block: num(o?.block) || 0 };
+    const i = seen.get(key);
+    s.items = { tx: num(i?.tx) || 0, block: num(i?.block) || 0, txidOnly: num(i?.txid_only) || 0 };
     const it = items.get(key);
     s.timeTo = { tx: kindTimes(it, 'tx'), block: kindTimes(it, 'block') };
     const p = peers.get(key);
@@ -164,6 +175,9 @@ export async function summarize(run: LoadedRun): Promise<Summary> {
     const started = v.run?.started;
     const stopped = v.run?.stopped;
     s.durationS = typeof started === 'number' && typeof stopped === 'number' ? (stopped - started) / 1000 : null;
+    const w = windows.get(v.vantage);
+    const fin = (x: unknown): number | null => (Number.isFinite(num(x)) ? num(x) : null);
+    if (w) s.window = { from: fin(w.lo), to: fin(w.hi), settleS: num(w.settle) / 1000 };
     s.drops.ring = counterOf(v.run, 'drops') ?? (num(timelineDrops.get(v.vantage)?.drops) || 0);
     s.drops.consumer = counterOf(v.run, 'consumerDrops') ?? 0;
     return s;
@@ -215,6 +229,13 @@ function fmtCounts(o: Record<string, number>): string {
   return e.length === 0 ? '-' : e.map(([k, n]) => `${k} ${n}`).join(', ');
 }
 
+/** The first-seen window as UTC clock times, and the settling time. */
+function windowText(v: VantageSummary): string {
+  if (v.window === null) return '-';
+  const s = (x: number | null): string => (x === null ? '..' : new Date(x).toISOString().slice(11, 19));
+  return `${s(v.window.from)}-${s(v.window.to)} (settle ${v.window.settleS.toFixed(1)} s)`;
+}
+
 /** The summary as an aligned text table: one column per vantage, plus 'all' when there are several. */
 export function formatSummary(s: Summary, acc: readonly Accuracy[] | null = null): string {
   const cols = s.vantages.length > 1 ? [...s.vantages, s.all] : s.vantages;
@@ -224,6 +245,9 @@ export function formatSummary(s: Summary, acc: readonly Accuracy[] | null = null
     ['announcements', (v) => `${v.announcements}`],
     ['items seen: tx', (v) => `${v.items.tx}`],
     ['items seen: block', (v) => `${v.items.block}`],
+    ['tx seen by txid only', (v) => `${v.items.txidOnly}`],
+    ['items timed: tx / block', (v) => `${v.timeTo.tx.items} / ${v.timeTo.block.items}`],
+    ['timed: first seen (UTC)', (v) => windowText(v)],
     ['peers: connections', (v) => `${v.peers.connections}`],
     ['peers: addresses', (v) => `${v.peers.addresses}`],
     ['peers: handshaken', (v) => `${v.peers.ready}`],

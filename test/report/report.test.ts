@@ -65,6 +65,7 @@ const A: RunFixture = {
     ob(1, 'tx3', 5),
     ob(4, 'tx2', 150),
     ob(4, 'tx3', 60),
+    ob(4, 'tx8', 40_000), // first seen after the window closes (stop 50 s, settle 50/3 s)
     ob(1, 'b1', 0, 'headers'),
     ob(2, 'b1', 2, 'cmpctblock'),
     ob(4, 'b1', 7),
@@ -76,7 +77,7 @@ const A: RunFixture = {
     peerRow({ peer: 3, address: addr(3), user_agent: '', connected_at: T0 - 9000, ready_at: null, closed_at: T0 - 3000, close_reason: 'no-version', misbehaviour: '{}' }),
     peerRow({ peer: 4, address: addr(4), user_agent: '/btcd:0.24.0/', connected_at: T0 - 9000, ready_at: T0 - 8990, closed_at: T0 + 50_000, close_reason: 'stopped', misbehaviour: '{"ERR_WIRE_CHECKSUM":3}' }),
   ],
-  items: [item('tx1', 10, 40, 40), item('tx2', 100, 150, 150), item('tx3', 55, null, null), item('b1', 2, 7, 7)],
+  items: [item('tx1', 10, 40, 40), item('tx2', 100, 150, 150), item('tx3', 55, null, null), item('b1', 2, 7, 7), { ...item('tx8', null, null, null), first_seen: T0 + 40_000, first_peer: 4, announcing_peers: 1 }],
   timeline: [
     { time: T0, peers_connected: 3, peers_ready: 3, inv_entries: 8, drops: 4 },
     { time: T0 + 1000, peers_connected: 3, peers_ready: 3, inv_entries: 2, drops: 1 },
@@ -86,12 +87,12 @@ const A: RunFixture = {
 /** Vantage B (no run.json: named after its directory, drops from the timeline): shares tx1 and peer 1's address with A. */
 const B: RunFixture = {
   run: null,
-  observations: [ob(1, 'tx1', 3), ob(2, 'tx1', 23), ob(2, 'tx5', 0), ob(1, 'tx5', 30), ob(1, 'b2', 0), ob(2, 'b2', 4)],
+  observations: [ob(1, 'tx1', 3), ob(2, 'tx1', 23), ob(2, 'tx5', 0), ob(1, 'tx5', 30), ob(1, 'b2', 0), ob(2, 'b2', 4), { ...ob(1, 'tx5id', 1), inv_type: 'tx' }],
   peers: [
     peerRow({ peer: 1, address: addr(1), user_agent: '/Satoshi:26.0.0/', connected_at: T0 - 5000, ready_at: T0 - 4990, closed_at: null, close_reason: null, misbehaviour: '{"ERR_WIRE_BAD_MAGIC":1}' }),
     peerRow({ peer: 2, address: addr(7), user_agent: '/Satoshi:26.0.0/', connected_at: T0 - 5000, ready_at: T0 - 4990, closed_at: null, close_reason: null, misbehaviour: 'not json' }),
   ],
-  items: [item('tx1', 20, 20, 20, 2), item('tx5', 0, 30, 30, 2), item('b2', 0, 4, 4, 2)],
+  items: [item('tx1', 20, 20, 20, 2), item('tx5', 0, 30, 30, 2), item('b2', 0, 4, 4, 2), item('tx5id', null, null, null, 2)],
   timeline: [
     { time: T0, peers_connected: 2, peers_ready: 2, inv_entries: 6, drops: 1 },
     { time: T0 + 1000, peers_connected: 2, peers_ready: 2, inv_entries: 0, drops: 2 },
@@ -112,15 +113,18 @@ test('the summary counts items per kind, announcements and peers per vantage, wi
   const [a, b] = both.summary.vantages;
   assert.is(a!.vantage, 'alpha', "run.json's vantage names the rows");
   assert.is(b!.vantage, 'beta', "without run.json the directory's name does");
-  assert.is(a!.observations, 13);
-  assert.is(a!.announcements, 12, 'notfound is not an announcement');
-  assert.equal(a!.items, { tx: 3, block: 1 });
+  assert.is(a!.observations, 14);
+  assert.is(a!.announcements, 13, 'notfound is not an announcement');
+  assert.equal(a!.items, { tx: 4, block: 1, txidOnly: 0 });
   assert.equal(a!.peers, { connections: 4, addresses: 4, ready: 3, misbehaving: 1 });
   assert.equal(a!.faults, { ERR_WIRE_CHECKSUM: 3 });
   assert.equal(a!.disconnects, { stopped: 3, 'no-version': 1 });
   assert.equal(a!.drops, { ring: 5, consumer: 2 }, "run.json's counters");
   assert.is(a!.durationS, 60);
-  assert.equal(b!.items, { tx: 2, block: 1 });
+  // Timed: first seen from the first second with 90 % of the most ready peers to the stop minus
+  // min(60 s, a third of the 50 s since then).
+  assert.equal(a!.window, { from: T0, to: T0 + 50_000 - 50_000 / 3, settleS: 50 / 3 });
+  assert.equal(b!.items, { tx: 2, block: 1, txidOnly: 1 }, 'a txid announced as MSG_TX where most announce wtxids is counted apart');
   assert.equal(b!.peers, { connections: 2, addresses: 2, ready: 2, misbehaving: 1 });
   assert.equal(b!.drops, { ring: 3, consumer: 0 }, "the timeline's drops without run.json");
   assert.equal(b!.disconnects, { '(open)': 2 });
@@ -130,7 +134,8 @@ test('the summary counts items per kind, announcements and peers per vantage, wi
 
 test('time-to-x % percentiles per kind are the linear-interpolation quantiles of the items that reached x %', () => {
   const a = both.summary.vantages[0]!;
-  // tx t50 over A: 10, 100, 55: p10 = 10 + 0.2 * 45, p99 = 55 + 0.98 * 45 (by hand).
+  // tx t50 over A: 10, 100, 55: p10 = 10 + 0.2 * 45, p99 = 55 + 0.98 * 45 (by hand); tx8 is
+  // first seen after the window and not timed.
   assert.is(a.timeTo.tx.items, 3);
   assert.is(a.timeTo.tx.t50.n, 3);
   assert.is(a.timeTo.tx.t50.p50, 55);
@@ -142,8 +147,9 @@ test('time-to-x % percentiles per kind are the linear-interpolation quantiles of
   assert.is(a.timeTo.tx.t90.p50, 95);
   assert.equal(a.timeTo.tx.t99.n, 2);
   assert.equal(a.timeTo.block.t50, { n: 1, p10: 2, p50: 2, p90: 2, p99: 2 });
-  const none = both.summary.vantages[1]!.timeTo;
-  assert.is(none.block.t90.p50, 4);
+  const bt = both.summary.vantages[1]!.timeTo;
+  assert.is(bt.block.t90.p50, 4);
+  assert.is(bt.tx.items, 2, 'the txid-only item is not timed');
   // Pooled over both vantages: tx t50 values 10, 100, 55, 20, 0.
   const all = both.summary.all;
   const t50 = [10, 100, 55, 20, 0];
@@ -156,11 +162,11 @@ test('time-to-x % percentiles per kind are the linear-interpolation quantiles of
 test('the pooled row counts distinct items and addresses across vantages and sums the rest', () => {
   const all = both.summary.all;
   assert.is(all.vantage, 'all');
-  assert.equal(all.items, { tx: 4, block: 2 }, 'tx1 is seen by both vantages and counted once');
+  assert.equal(all.items, { tx: 5, block: 2, txidOnly: 1 }, 'tx1 is seen by both vantages and counted once');
   assert.equal(all.peers, { connections: 6, addresses: 5, ready: 5, misbehaving: 2 });
   assert.equal(all.drops, { ring: 8, consumer: 2 });
   assert.equal(all.faults, { ERR_WIRE_CHECKSUM: 3, ERR_WIRE_BAD_MAGIC: 1 });
-  assert.is(all.observations, 19);
+  assert.is(all.observations, 21);
 });
 
 test('the figures hold the announcement delays after first-seen, per vantage', () => {
@@ -178,13 +184,17 @@ test('the figures hold the announcement delays after first-seen, per vantage', (
   assert.ok(Math.abs(aTx.find((r) => r.p === 0.5)!.value - 55) < 1e-9);
   assert.ok(Math.abs(aTx.find((r) => r.p === 0.25)!.value - 40) < 1e-9);
   const prop = (fig('propagation').spec.data as { values: { vantage: string; kind: string; pct: number; p50: number; items: number }[] }).values;
-  // A's txs have N = 3: 50 % is the 2nd announcer (tx1 10, tx2 100, tx3 55), 100 % the 3rd (tx1 40, tx2 150).
-  const at = (pct: number) => prop.find((r) => r.vantage === 'alpha' && r.kind === 'tx' && r.pct === pct)!;
+  // A's 3 timed txs have N = 3: 50 % is the 2nd announcer (tx1 10, tx2 100, tx3 55), 100 % the
+  // 3rd (tx1 40, tx2 150; tx3 never: +infinity). Quantiles over all 3 items: [40, 150, inf] has
+  // median 150, 10th percentile 40 + 0.2 * 110 = 62 and no 90th (it falls on the never-reached).
+  const at = (pct: number) => prop.find((r) => r.vantage === 'alpha' && r.kind === 'tx' && r.pct === pct)! as unknown as { p10: number | null; p50: number | null; p90: number | null; items: number };
   assert.is(at(50).p50, 55);
   assert.is(at(50).items, 3);
   assert.is(at(33).p50, 0, '33 % of 3 is the first announcer');
   assert.is(at(34).p50, 55);
-  assert.is(at(100).p50, 95);
+  assert.is(at(100).p50, 150);
+  assert.ok(Math.abs(at(100).p10! - 62) < 1e-9);
+  assert.is(at(100).p90, null);
   assert.is(at(100).items, 2);
   const agents = (fig('user-agents').spec.data as { values: { vantage: string; agent: string; peers: number }[] }).values;
   assert.equal(
@@ -193,9 +203,9 @@ test('the figures hold the announcement delays after first-seen, per vantage', (
     'handshaken peers only',
   );
   const worst = (fig('worst-peers').spec.data as { values: { vantage: string; address: string; med: number }[] }).values;
-  // Peers with at least min(10, the busiest peer's 4) announcements: A's peer 4 (7, 40, 55, 150:
-  // median 47.5) before A's peer 1 (0, 0, 0, 100: median 0); the others announced fewer.
-  assert.equal(worst.map((w) => [w.vantage, w.address, w.med]), [['alpha', addr(4), 47.5], ['alpha', addr(1), 0]]);
+  // Peers with at least min(10, the busiest peer's 5) announcements: A's peer 4 (0, 7, 40, 55,
+  // 150: median 40); the others announced fewer.
+  assert.equal(worst.map((w) => [w.vantage, w.address, w.med]), [['alpha', addr(4), 40]]);
 });
 
 test('report.html and one SVG per figure are written, self-contained', () => {
@@ -212,6 +222,17 @@ test('report.html and one SVG per figure are written, self-contained', () => {
   assert.ok(both.files.htmlBytes < 1_500_000, `${both.files.htmlBytes} bytes`);
 });
 
+test('--settle sets the settling time: 0 times every item first seen after the warm-up', async () => {
+  const r = await buildReport({ dirs: [dirA], html: false, settleMs: 0 });
+  const a = r.summary.vantages[0]!;
+  assert.equal(a.window, { from: T0, to: T0 + 50_000, settleS: 0 });
+  assert.is(a.timeTo.tx.items, 4);
+  assert.is(a.timeTo.tx.t50.n, 3, 'tx8 never reached 50 %');
+  const cli = spawnSync(process.execPath, [BIN, 'report', dirA, '--settle', 'soon'], { encoding: 'utf8', timeout: 20_000 });
+  assert.is(cli.status, 2);
+  assert.match(cli.stderr, /--settle takes a number of seconds .*"soon"/);
+});
+
 test('two directories with one name are two vantages', async () => {
   const d1 = join(root, 'x1', 'run');
   const d2 = join(root, 'x2', 'run');
@@ -219,7 +240,7 @@ test('two directories with one name are two vantages', async () => {
   await writeRunDir(d2, { ...B, run: null });
   const r = await buildReport({ dirs: [d1, d2], html: false });
   assert.equal(r.summary.vantages.map((v) => v.vantage), ['run', 'run-2']);
-  assert.is(r.summary.all.announcements, 12);
+  assert.is(r.summary.all.announcements, 14);
   assert.is(r.files.html, null, '--no-html writes nothing');
   assert.not.ok(existsSync(join(d1, 'report.html')));
 });
@@ -306,7 +327,7 @@ test('a corrupt Parquet part exits 1 naming the file; --skip-corrupt leaves it o
   assert.is(s.code, 0, s.err);
   assert.match(s.err, /note: skipped unreadable part .*part-001\.parquet/);
   const j = JSON.parse(s.out);
-  assert.ok(j.summary.vantages[0].observations > 0 && j.summary.vantages[0].observations < 13, 'only the first part was read');
+  assert.ok(j.summary.vantages[0].observations > 0 && j.summary.vantages[0].observations < 14, 'only the first part was read');
   // Garbage bytes in place of a part.
   const g = join(root, 'garbage');
   await writeRunDir(g, A);
@@ -361,7 +382,7 @@ test('the command line: --json, --no-html, no DIR, --help', () => {
   assert.is(r.status, 0, r.stderr);
   const j = JSON.parse(r.stdout);
   assert.equal(j.summary.vantages.map((v: { vantage: string }) => v.vantage), ['alpha', 'beta']);
-  assert.is(j.summary.all.items.tx, 4);
+  assert.is(j.summary.all.items.tx, 5);
   assert.is(j.files.html, null);
   const t = spawnSync(process.execPath, [BIN, 'report', dirA, '--no-html'], { encoding: 'utf8', timeout: 60_000 });
   assert.is(t.status, 0, t.stderr);
