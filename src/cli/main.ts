@@ -11,7 +11,6 @@ import { connectCommand, CONNECT_HELP } from './connect.js';
 import { simulateCommand } from './simulate.js';
 import { demoCommand } from './demo.js';
 import { observeCommand } from './observe.js';
-import { reportCli } from './report.js';
 
 const HELP = `invscope: a Bitcoin P2P stack for measuring the network
 
@@ -64,7 +63,8 @@ async function main(argv: string[]): Promise<number> {
     case 'observe':
       return observeCommand(rest);
     case 'report':
-      return reportCli(rest);
+      // Loaded on demand: Vega and Vega-Lite cost every other command ~0.3 s of start-up.
+      return (await import('./report.js')).reportCli(rest);
     case undefined:
     case 'help':
     case '--help':
