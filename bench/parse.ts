@@ -23,6 +23,7 @@ import { decodeAddr } from '../src/protocol/messages/address.js';
 import { scanHeaders } from '../src/protocol/messages/headers.js';
 import { blockTxidsInto } from '../src/protocol/messages/block.js';
 import { loadOrMake } from './corpus.js';
+import { runV2Suites } from './v2.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const CORPUS_DIR = join(here, '..', '..', 'bench', 'corpus');
@@ -293,7 +294,7 @@ async function main(): Promise<void> {
     options: {
       json: { type: 'boolean', default: false },
       corpus: { type: 'string' },
-      suite: { type: 'string', default: 'small,announce,blocks' },
+      suite: { type: 'string', default: 'small,announce,blocks,v2' },
       time: { type: 'string', default: '3000' },
       scale: { type: 'string', default: '1' },
     },
@@ -325,6 +326,12 @@ async function main(): Promise<void> {
     row(r);
   } else {
     for (const suite of values.suite!.split(',')) {
+      if (suite === 'v2') {
+        // BIP324 suites (bench/v2.ts): encrypt and decrypt, next to v1 on the same corpora.
+        const v2 = await runV2Suites({ corpusDir: CORPUS_DIR, timeMs, scale, makeSink: () => new Sink(false), log });
+        results.push(...(v2 as unknown as SuiteResult[]));
+        continue;
+      }
       if (!['small', 'announce', 'blocks', 'announce-legacy', 'blocks-legacy'].includes(suite)) {
         throw new Error(`unknown suite ${JSON.stringify(suite)}`);
       }

@@ -6,7 +6,7 @@
  * below AEAD_NATIVE_MIN; authentication failure is a boolean, never a throw.
  */
 import { createCipheriv, createDecipheriv, hkdfSync } from 'node:crypto';
-import { chachaBlock, chachaXor, keyWords, Poly1305 } from './chacha.js';
+import { chachaBlock, chachaXorInPlace, keyWords, Poly1305 } from './chacha.js';
 
 /** Packets per key (BIP324 REKEY_INTERVAL). */
 export const REKEY_INTERVAL = 224;
@@ -97,7 +97,7 @@ export class FSChaCha20Poly1305 {
       buf.set(out, off);
       buf.set(c.getAuthTag(), off + len);
     } else {
-      chachaXor(k, 1, this.counter % REKEY_INTERVAL, ep, 0, buf, off, buf, off, len);
+      chachaXorInPlace(k, 1, this.counter % REKEY_INTERVAL, ep, 0, buf, off, len);
       this.mac(aad, buf, off, len, buf, off + len);
     }
     this.next();
@@ -115,7 +115,11 @@ export class FSChaCha20Poly1305 {
       let diff = 0;
       for (let i = 0; i < TAG_LEN; i++) diff |= tagBuf[i]! ^ ct[off + len + i]!;
       ok = diff === 0;
-      if (ok) chachaXor(this.key, 1, this.counter % REKEY_INTERVAL, this.epoch, 0, ct, off, out, outOff, len);
+      if (ok) {
+        // Copy, then XOR in place: the copy is a memcpy and lets aligned output take the word path.
+        out.set(ct.subarray(off, off + len), outOff);
+        chachaXorInPlace(this.key, 1, this.counter % REKEY_INTERVAL, this.epoch, 0, out, outOff, len);
+      }
     }
     this.next();
     return ok;
@@ -173,6 +177,14 @@ export const IGNORE_BIT = 0x80;
 /** Bytes a packet adds to its contents: length, header, tag. */
 export const PACKET_OVERHEAD = LENGTH_LEN + HEADER_LEN + TAG_LEN;
 
+/**
+ * A zeroed packet buffer for `contentsLen` bytes of contents, placed one byte into its memory so
+ * the encrypted region (header + contents, at offset 3) is 4-byte aligned for the word XOR.
+ */
+export function allocPacket(contentsLen: number): Uint8Array {
+  return new Uint8Array(PACKET_OVERHEAD + contentsLen + 1).subarray(1);
+}
+
 /** The keys and ciphers of one BIP324 session, for one side. */
 export class Bip324Cipher {
   readonly sessionId: Uint8Array;
@@ -222,7 +234,7 @@ export class Bip324Cipher {
 
   /** A whole packet around `contents` (a fresh buffer). */
   encryptPacket(contents: Uint8Array, ignore = false, aad: Uint8Array = EMPTY): Uint8Array {
-    const out = new Uint8Array(PACKET_OVERHEAD + contents.length);
+    const out = allocPacket(contents.length);
     out.set(contents, LENGTH_LEN + HEADER_LEN);
     this.encryptInPlace(out, 0, contents.length, ignore, aad);
     return out;

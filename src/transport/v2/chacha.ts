@@ -83,6 +83,26 @@ export function chachaXor(
   }
 }
 
+/**
+ * XORs `buf[off..off+len)` in place with the keystream from block `counter`. When the region is
+ * 4-byte aligned the full blocks are XORed as 16 words (a quarter of the byte operations).
+ */
+export function chachaXorInPlace(k: Uint32Array, counter: number, n0: number, n1: number, n2: number, buf: Uint8Array, off: number, len: number): void {
+  const start = buf.byteOffset + off;
+  const full = len & ~63;
+  if ((start & 3) !== 0 || full === 0) return chachaXor(k, counter, n0, n1, n2, buf, off, buf, off, len);
+  const w = new Uint32Array(buf.buffer, start, full >>> 2);
+  const nw = full >>> 2;
+  for (let i = 0; i < nw; i += 16) {
+    chachaBlock(k, counter++, n0, n1, n2, ks);
+    w[i] ^= ks[0]!; w[i + 1] ^= ks[1]!; w[i + 2] ^= ks[2]!; w[i + 3] ^= ks[3]!;
+    w[i + 4] ^= ks[4]!; w[i + 5] ^= ks[5]!; w[i + 6] ^= ks[6]!; w[i + 7] ^= ks[7]!;
+    w[i + 8] ^= ks[8]!; w[i + 9] ^= ks[9]!; w[i + 10] ^= ks[10]!; w[i + 11] ^= ks[11]!;
+    w[i + 12] ^= ks[12]!; w[i + 13] ^= ks[13]!; w[i + 14] ^= ks[14]!; w[i + 15] ^= ks[15]!;
+  }
+  if (len > full) chachaXor(k, counter, n0, n1, n2, buf, off + full, buf, off + full, len - full);
+}
+
 /** Reads 32 key bytes as 8 little-endian words into `out`. */
 export function keyWords(key: Uint8Array, out: Uint32Array = new Uint32Array(8)): Uint32Array {
   for (let i = 0; i < 8; i++) {

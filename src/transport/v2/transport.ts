@@ -15,7 +15,7 @@ import { Command, MAX_PROTOCOL_MESSAGE_LENGTH, type CommandName } from '../../pr
 import { Writer } from '../../protocol/writer.js';
 import { encodedSize, encodeMessageInto, type MessageMap } from '../../protocol/registry.js';
 import { V1Decoder, encodeRawFrame, type V1FrameSink } from '../v1.js';
-import { Bip324Cipher, PACKET_OVERHEAD, LENGTH_LEN, HEADER_LEN, TAG_LEN, IGNORE_BIT } from './aead.js';
+import { Bip324Cipher, allocPacket, PACKET_OVERHEAD, LENGTH_LEN, HEADER_LEN, TAG_LEN, IGNORE_BIT } from './aead.js';
 import { ellswiftCreate, v2Ecdh, type EllswiftKey } from './ellswift.js';
 import { COMMAND_TO_SHORT, SHORT_TO_COMMAND, V2_MAX_SHORT_ID } from './ids.js';
 
@@ -201,6 +201,17 @@ export class V2Transport {
     this.write(b);
   }
 
+  /**
+   * Takes over a session whose handshake happened elsewhere (benchmarks, tests, a handshake run
+   * by another component): application packets flow at once under `cipher`.
+   */
+  resume(cipher: Bip324Cipher): void {
+    this.cipher = cipher;
+    this.state = V2State.APP;
+    this.sendReady = true;
+    this.hsLen = 0;
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Sending
 
@@ -224,14 +235,14 @@ export class V2Transport {
 
   /** A decoy packet (ignore bit set) of `len` zero bytes of contents; queued during the handshake. */
   encodeDecoy(len: number): Uint8Array {
-    return this.seal(new Uint8Array(PACKET_OVERHEAD + len), len, true);
+    return this.seal(allocPacket(len), len, true);
   }
 
   private packetBuffer(id: number, cmd: Uint8Array, payloadSize: number): { buf: Uint8Array; payOff: number; contentsLen: number } {
     const sid = id > 0 ? COMMAND_TO_SHORT[id]! : 0;
     const typeLen = sid !== 0 ? 1 : 1 + COMMAND_SIZE;
     const contentsLen = typeLen + payloadSize;
-    const buf = new Uint8Array(PACKET_OVERHEAD + contentsLen);
+    const buf = allocPacket(contentsLen);
     if (sid !== 0) buf[CONTENTS_OFF] = sid;
     else buf.set(cmd, CONTENTS_OFF + 1);
     return { buf, payOff: CONTENTS_OFF + typeLen, contentsLen };
@@ -244,7 +255,7 @@ export class V2Transport {
       return EMPTY;
     }
     if (!ignore && this.decoyEvery > 0 && ++this.msgCount % this.decoyEvery === 0) {
-      this.write(this.encrypt(new Uint8Array(PACKET_OVERHEAD + randomInt(0, this.decoyMaxLen + 1)), -1, true));
+      this.write(this.encrypt(allocPacket(randomInt(0, this.decoyMaxLen + 1)), -1, true));
     }
     const b = this.encrypt(buf, contentsLen, ignore);
     this.sentBytes += b.length;
@@ -277,8 +288,8 @@ export class V2Transport {
     this.garb = new Uint8Array(MAX_GARBAGE_LEN + TERMINATOR_LEN);
     this.sendAad = this.garbage;
     const parts: Uint8Array[] = [this.cipher.sendTerminator];
-    for (let i = 0; i < this.decoysBeforeVersion; i++) parts.push(this.encrypt(new Uint8Array(PACKET_OVERHEAD + randomInt(0, this.decoyMaxLen + 1)), -1, true));
-    const vp = new Uint8Array(PACKET_OVERHEAD + this.versionContents.length);
+    for (let i = 0; i < this.decoysBeforeVersion; i++) parts.push(this.encrypt(allocPacket(randomInt(0, this.decoyMaxLen + 1)), -1, true));
+    const vp = allocPacket(this.versionContents.length);
     vp.set(this.versionContents, CONTENTS_OFF);
     parts.push(this.encrypt(vp, -1, false));
     for (const q of this.queue) parts.push(this.encrypt(q.buf, q.contentsLen, q.ignore));
