@@ -6,7 +6,7 @@
  */
 import { createInterface } from 'node:readline';
 import type { Server } from 'node:net';
-import { connectPeer, listenPeers, type Peer } from '../peer/index.js';
+import { connectPeer, listenPeers, transportFactory, type Peer } from '../peer/index.js';
 import { InvType, NETWORKS, type NetworkParams } from '../protocol/constants.js';
 import { messageToJSON } from '../protocol/registry.js';
 import { fromHex, hexToHash } from '../protocol/hex.js';
@@ -133,6 +133,11 @@ export interface ConnectCommandOptions {
   userAgent?: string;
   connectTimeoutMs: number;
   blockAnnounce: 'inv' | 'headers' | 'cmpct';
+  /**
+   * 'v1', 'v2' (BIP324), or 'auto': v2 first, then v1 if the v2 attempt is dropped before the
+   * peer answers at all (Core's rule). Listening: v2 serves v1 peers too. @default 'auto'
+   */
+  transport?: 'v1' | 'v2' | 'auto';
 }
 
 /** Runs a session; resolves with the exit status (0 closed by the user, 1 closed by the peer or failed). */
@@ -150,6 +155,7 @@ export async function connectCommand(o: ConnectCommandOptions): Promise<number> 
         t: now(),
         event: 'ready',
         peer: p.id,
+        transport: p.transport.kind,
         remote: {
           version: p.remote!.version,
           services: p.remote!.services.toString(),
@@ -169,7 +175,8 @@ export async function connectCommand(o: ConnectCommandOptions): Promise<number> 
     const { host, port } = parseHostPort(o.listen, (o.network ?? NETWORKS.mainnet).defaultPort);
     const network = o.network ?? networkForPort(port);
     peer = await new Promise<Peer>((resolve, reject) => {
-      listenPeers({ host, port, network, ...common, maxPeers: 1 }, (p) => {
+      const transport = transportFactory(o.transport === 'v1' ? 'v1' : 'v2', 'inbound', network.magic);
+      listenPeers({ host, port, network, ...common, transport, maxPeers: 1 }, (p) => {
         setup(p);
         resolve(p);
       }).then((s) => {
@@ -184,8 +191,20 @@ export async function connectCommand(o: ConnectCommandOptions): Promise<number> 
     const { host, port } = parseHostPort(o.target!, o.network?.defaultPort);
     const network = o.network ?? networkForPort(port);
     out({ t: now(), event: 'connecting', host, port, network: network.name });
+    const dial = (kind: 'v1' | 'v2'): Promise<Peer> =>
+      connectPeer({ host, port, network, connectTimeoutMs: o.connectTimeoutMs, ...common, transport: transportFactory(kind, 'outbound', network.magic), setup });
     try {
-      peer = await connectPeer({ host, port, network, connectTimeoutMs: o.connectTimeoutMs, ...common, setup });
+      const mode = o.transport ?? 'auto';
+      peer = await dial(mode === 'v1' ? 'v1' : 'v2');
+      if (mode === 'auto') {
+        // A v1-only node drops a v2 key without a word: Core then retries at once in v1.
+        const first = peer;
+        const up = await Promise.race([first.ready.then(() => true, () => false), first.closed.then(() => false)]);
+        if (!up && first.transport.shouldReconnectV1) {
+          out({ t: now(), event: 'retry-v1', reason: first.stats.closeReason });
+          peer = await dial('v1');
+        }
+      }
     } catch (e) {
       out({ t: now(), event: 'failed', host, port, code: (e as { code?: string }).code, message: (e as Error).message });
       return 1;

@@ -19,11 +19,12 @@ usage:
       Decode v1 frames (hex argument, file, or stdin; raw bytes or hex text) into one JSON
       object per message. Bad frames are printed as {"error": CODE, ...} and decoding goes on.
       Exit status: 0 all frames good, 1 some frames bad, 2 bad usage.
-  invscope connect HOST:PORT [--network NAME] [--user-agent UA] [--announce inv|headers|cmpct]
-  invscope connect --listen HOST:PORT [--network NAME]
+  invscope connect HOST:PORT [--network NAME] [--user-agent UA] [--announce inv|headers|cmpct] [--transport v1|v2|auto]
+  invscope connect --listen HOST:PORT [--network NAME] [--transport v1|v2|auto]
       Talk to one node: prints the handshake and every message in both directions as one JSON
       line ("dir": "in" or "out", "t": epoch ms), and sends what you type on stdin.
       The network defaults to the one whose default port is PORT, else mainnet.
+      --transport: BIP324 v2, v1, or auto (default: v2, then v1 if the peer drops the v2 key).
   invscope simulate [--nodes N] [--seed N] [--time-scale X] [--out DIR] [--duration S] ...
       Run a simulated network on loopback (every node at its own 127.x.y.z, one port) with the
       ground truth of every propagation; invscope simulate --help lists every option.
@@ -125,8 +126,11 @@ async function connectCmd(args: string[]): Promise<number> {
       'user-agent': { type: 'string' },
       'connect-timeout': { type: 'string', default: '5000' },
       announce: { type: 'string', default: 'inv' },
+      transport: { type: 'string', default: 'auto' },
     },
   });
+  const transport = values.transport!;
+  if (transport !== 'v1' && transport !== 'v2' && transport !== 'auto') throw new UsageError(`--transport takes v1, v2 or auto, not ${JSON.stringify(transport)}`);
   if (values.listen === undefined && positionals.length !== 1) throw new UsageError('connect takes one HOST:PORT (or --listen HOST:PORT)');
   if (values.listen !== undefined && positionals.length !== 0) throw new UsageError('connect --listen takes no HOST:PORT argument');
   const network = values.network === undefined ? undefined : parseNetwork(values.network, values['signet-challenge']);
@@ -142,6 +146,7 @@ async function connectCmd(args: string[]): Promise<number> {
     userAgent: values['user-agent'],
     connectTimeoutMs,
     blockAnnounce: announce,
+    transport,
   });
 }
 

@@ -44,6 +44,8 @@ options (defaults in brackets):
   --block-interval S     mean seconds of model time between blocks [${SIMULATE_DEFAULTS.blockInterval}]
   --misbehaving F        fraction 0..1 of nodes that misbehave (bad checksum, bad magic, oversize,
                          garbage, truncated, slow drip, inv flood, tiny flood, no handshake) [${SIMULATE_DEFAULTS.misbehaving}]
+  --v2 F                 fraction 0..1 of nodes that speak BIP324 v2 (as responders, v1 peers still
+                         served) and advertise service bit 11 [the client mix: Core 27+, about 2/3]
   --churn PER_HOUR       departures per node per hour of model time (each rejoins later) [${SIMULATE_DEFAULTS.churn}]
   --network NAME         mainnet, testnet3, testnet4, signet, regtest: magic and default port [${SIMULATE_DEFAULTS.network}]
   --port N               the one port of every node; 0 picks a free one [the network's default port]
@@ -95,6 +97,7 @@ export function parseSimulateArgs(args: string[]) {
       'block-interval': { type: 'string', default: String(SIMULATE_DEFAULTS.blockInterval) },
       misbehaving: { type: 'string', default: String(SIMULATE_DEFAULTS.misbehaving) },
       churn: { type: 'string', default: String(SIMULATE_DEFAULTS.churn) },
+      v2: { type: 'string' },
       network: { type: 'string', default: SIMULATE_DEFAULTS.network },
       'signet-challenge': { type: 'string' },
       port: { type: 'string' },
@@ -133,6 +136,7 @@ export function parseSimulateArgs(args: string[]) {
       blockIntervalMs: num('block-interval', values['block-interval']!, { min: 0, minExclusive: true }) * 1000,
       misbehaving: num('misbehaving', values.misbehaving!, { min: 0, max: 1 }),
       churnPerHour: num('churn', values.churn!, { min: 0 }),
+      ...(values.v2 !== undefined ? { v2Fraction: num('v2', values.v2, { min: 0, max: 1 }) } : {}),
       port: values.port === undefined ? network.defaultPort : num('port', values.port, { int: true, min: 0, max: 65535 }),
       addressBase,
       ...(values.out !== undefined ? { out: values.out } : {}),

@@ -12,12 +12,15 @@ import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Piscina } from 'piscina';
-import { NETWORKS, type NetworkName, type NetworkParams } from '../protocol/constants.js';
+import { NETWORKS, Services, type NetworkName, type NetworkParams } from '../protocol/constants.js';
 import { hashToHex } from '../protocol/hex.js';
 import { createRing, RingReader, R_TIME, R_PEER, R_KIND, R_ENTRY, R_INV_TYPE, R_HASH, Kind } from '../observe/ring.js';
 import type { VersionOptions } from '../peer/peer.js';
 import { AddressBook, parseHostPort, PROXIED_NETWORKS, type AddressRecord } from './addressbook.js';
 import { CONNECT_FAILED, INBOUND_PEER_BASE, SHARD_DIED, type FromShard, type LearnedAddress, type RemoteVersion, type ShardCounters, type ShardOptions, type ToShard } from './messages.js';
+
+/** BIP324 v2 transport service bit (11). */
+const NODE_P2P_V2 = Services.NODE_P2P_V2;
 
 export interface CoordinatorOptions {
   /** @default 'mainnet' */
@@ -82,6 +85,13 @@ export interface CoordinatorOptions {
   handlers?: string | URL;
   /** Structured-clone data handed to the handler module's setup as ctx.options. */
   handlerOptions?: unknown;
+  /**
+   * Outbound transport: 'v1', 'v2' (BIP324 only), or 'auto': v2 to addresses known to advertise
+   * NODE_P2P_V2 (service bit 11, from addr/addrv2 or an earlier version), v1 otherwise, and a v2
+   * attempt dropped before any byte came back is retried at once with v1 (Bitcoin Core).
+   * Inbound peers (listen) are served in v2 or v1, whichever they speak, unless 'v1'. @default 'auto'
+   */
+  transport?: 'v1' | 'v2' | 'auto';
 }
 
 /** A handler module's post, as the coordinator emits it ('handler' event). */
@@ -153,8 +163,9 @@ export interface Observation {
 
 export type PeerEvent =
   | { type: 'connected'; peer: number; address: string; shard: number; inbound?: boolean }
-  | { type: 'ready'; peer: number; address: string; shard: number; remote: RemoteVersion }
-  | { type: 'gone'; peer: number; address: string; shard: number; reason: string; detail: string; wasReady: boolean; stats?: Record<string, unknown> };
+  | { type: 'ready'; peer: number; address: string; shard: number; remote: RemoteVersion; transport: 'v1' | 'v2' }
+  /** `transport`: what the connection used (absent for a connect that failed or a dead shard's peer). */
+  | { type: 'gone'; peer: number; address: string; shard: number; reason: string; detail: string; wasReady: boolean; stats?: Record<string, unknown>; transport?: 'v1' | 'v2' };
 
 export interface PoolStats {
   /** connected and ready count outbound and inbound; `inbound` is the inbound part of connected. */
@@ -182,6 +193,8 @@ export interface PoolStats {
   /** The listening shard's bound address (null when not listening, or if the listen failed: see listenError). */
   listening: string | null;
   listenError: string | null;
+  /** Handshakes completed per transport, and v2 attempts retried with v1. */
+  transports: { v1: number; v2: number; v1Retries: number };
 }
 
 interface PeerSlot {
@@ -192,6 +205,8 @@ interface PeerSlot {
   inbound: boolean;
   shard: number;
   state: 'pending' | 'connected' | 'ready';
+  /** The transport asked for (outbound) or found (inbound, once ready). */
+  transport: 'v1' | 'v2';
 }
 
 interface ShardState {
@@ -266,6 +281,11 @@ export class Coordinator extends EventEmitter {
   private rr = 0;
   /** The first handler module failure reported by a starting shard (start() rejects with it). */
   private handlersFailed: string | null = null;
+  /** Addresses whose v2 attempt was dropped early: v1 from now on ('auto'). */
+  private readonly v1Only = new WeakSet<AddressRecord>();
+  /** Addresses that advertised NODE_P2P_V2 in their own version ('auto'). */
+  private readonly v2Capable = new WeakSet<AddressRecord>();
+  private readonly transportStats = { v1: 0, v2: 0, v1Retries: 0 };
 
   constructor(options: CoordinatorOptions = {}) {
     super();
@@ -288,6 +308,7 @@ export class Coordinator extends EventEmitter {
       crawl: options.crawl ?? false,
       maxInbound: options.maxInbound ?? 117,
       stopTimeoutMs: options.stopTimeoutMs ?? 10_000,
+      transport: options.transport ?? 'auto',
     };
     this.shardOptions = {
       network: { ...this.network, dnsSeeds: [...this.network.dnsSeeds] },
@@ -298,6 +319,7 @@ export class Coordinator extends EventEmitter {
       ...(options.pingIntervalMs !== undefined ? { pingIntervalMs: options.pingIntervalMs } : {}),
       ...(options.statsIntervalMs !== undefined ? { statsIntervalMs: options.statsIntervalMs } : {}),
       ...(options.handlers !== undefined ? { handlers: moduleHref(options.handlers) } : {}),
+      ...(options.transport !== undefined ? { transport: options.transport } : {}),
       ...(options.handlerOptions !== undefined ? { handlerOptions: options.handlerOptions } : {}),
     };
     let proxy: { host: string; port: number } | undefined;
@@ -512,7 +534,7 @@ export class Coordinator extends EventEmitter {
         return;
       }
       case 'inbound': {
-        const slot: PeerSlot = { index: m.peer, rec: null, address: m.address, inbound: true, shard: s.index, state: 'connected' };
+        const slot: PeerSlot = { index: m.peer, rec: null, address: m.address, inbound: true, shard: s.index, state: 'connected', transport: 'v1' };
         this.slots.set(m.peer, slot);
         s.peers.add(m.peer);
         this.inboundCount++;
@@ -523,13 +545,18 @@ export class Coordinator extends EventEmitter {
         const slot = this.slots.get(m.peer);
         if (!slot) return;
         slot.state = 'ready';
-        if (slot.rec) this.book.markReady(slot.rec, Date.now());
+        slot.transport = m.transport;
+        this.transportStats[m.transport]++;
+        if (slot.rec) {
+          this.book.markReady(slot.rec, Date.now());
+          if ((BigInt(m.remote.services) & NODE_P2P_V2) !== 0n) this.v2Capable.add(slot.rec);
+        }
         if (this.o.crawl) {
           // Once per connection: Core answers only the first getaddr of a connection anyway.
           s.port?.postMessage({ type: 'send', peer: slot.index, command: 'getaddr', payload: {} } satisfies ToShard);
           this.crawlStats.getaddrSent++;
         }
-        this.emit('peer', { type: 'ready', peer: slot.index, address: slot.address, shard: s.index, remote: m.remote } satisfies PeerEvent);
+        this.emit('peer', { type: 'ready', peer: slot.index, address: slot.address, shard: s.index, remote: m.remote, transport: m.transport } satisfies PeerEvent);
         return;
       }
       case 'failed': {
@@ -548,7 +575,13 @@ export class Coordinator extends EventEmitter {
         // The shard published its ring before posting this: drain now so that every record of
         // the peer is decoded while its address is still known.
         this.drain(s);
-        this.slotGone(slot, m.reason, m.detail, m.wasReady, m.stats);
+        this.slotGone(slot, m.reason, m.detail, m.wasReady, m.stats, m.transport);
+        if (m.reconnectV1 && slot.rec && this.o.transport === 'auto') {
+          // Core: a v2 attempt the peer dropped before answering at all is retried at once in v1.
+          this.v1Only.add(slot.rec);
+          slot.rec.nextAttemptAt = Date.now();
+          this.transportStats.v1Retries++;
+        }
         this.maintain();
         return;
       }
@@ -626,7 +659,7 @@ export class Coordinator extends EventEmitter {
     }
   }
 
-  private slotGone(slot: PeerSlot, reason: string, detail: string, wasReady: boolean, stats?: Record<string, unknown>): void {
+  private slotGone(slot: PeerSlot, reason: string, detail: string, wasReady: boolean, stats?: Record<string, unknown>, transport?: 'v1' | 'v2'): void {
     const now = Date.now();
     this.disconnectReasons[reason] = (this.disconnectReasons[reason] ?? 0) + 1;
     const rec = slot.rec;
@@ -636,7 +669,7 @@ export class Coordinator extends EventEmitter {
     else if (wasReady) this.book.markDropped(rec, reason, now);
     else this.book.markFailed(rec, reason, now);
     this.removeSlot(slot);
-    this.emit('peer', { type: 'gone', peer: slot.index, address: slot.address, shard: slot.shard, reason, detail, wasReady, ...(stats ? { stats } : {}) } satisfies PeerEvent);
+    this.emit('peer', { type: 'gone', peer: slot.index, address: slot.address, shard: slot.shard, reason, detail, wasReady, ...(stats ? { stats } : {}), ...(transport ? { transport } : {}) } satisfies PeerEvent);
   }
 
   private removeSlot(slot: PeerSlot): void {
@@ -691,14 +724,24 @@ export class Coordinator extends EventEmitter {
       }
       // Outbound indices stay below INBOUND_PEER_BASE (the listening shard numbers inbound ones).
       const index = this.nextPeer++ % INBOUND_PEER_BASE;
-      const slot: PeerSlot = { index, rec, address: rec.address, inbound: false, shard: shard.index, state: 'pending' };
+      const transport = this.transportFor(rec);
+      const slot: PeerSlot = { index, rec, address: rec.address, inbound: false, shard: shard.index, state: 'pending', transport };
       this.slots.set(index, slot);
       shard.peers.add(index);
       this.pendingCount++;
       this.book.markPending(rec, now);
       const proxy = !AddressBook.connectable(rec);
-      shard.port!.postMessage({ type: 'connect', peer: index, host: rec.host, port: rec.port, ...(proxy ? { proxy } : {}) } satisfies ToShard);
+      shard.port!.postMessage({ type: 'connect', peer: index, host: rec.host, port: rec.port, ...(proxy ? { proxy } : {}), transport } satisfies ToShard);
     }
+  }
+
+  /** The outbound transport for an address under the `transport` option (see CoordinatorOptions). */
+  private transportFor(rec: AddressRecord): 'v1' | 'v2' {
+    const t = this.o.transport;
+    if (t !== 'auto') return t;
+    if (this.v1Only.has(rec)) return 'v1';
+    if (this.v2Capable.has(rec)) return 'v2';
+    return rec.services !== undefined && /^\d+$/.test(rec.services) && (BigInt(rec.services) & NODE_P2P_V2) !== 0n ? 'v2' : 'v1';
   }
 
   /** The least-loaded live shard (ties broken round robin). */
@@ -872,6 +915,7 @@ export class Coordinator extends EventEmitter {
       crawl: { ...this.crawlStats },
       listening: this.listening,
       listenError: this.listenError,
+      transports: { ...this.transportStats },
     };
   }
 }

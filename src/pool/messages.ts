@@ -34,6 +34,11 @@ export interface ShardOptions {
   handlers?: string;
   /** Passed to the handler module's setup as ctx.options. */
   handlerOptions?: unknown;
+  /**
+   * Inbound: 'v1' accepts v1 only; otherwise a v2 responder that also serves v1 peers (it detects
+   * a v1 version header). Outbound connects carry their own transport. @default 'auto'
+   */
+  transport?: 'v1' | 'v2' | 'auto';
 }
 
 /** Inbound peer indices have the top bit set, so they never collide with the coordinator's outbound ones. */
@@ -52,7 +57,7 @@ export interface ShardTask {
 
 export type ToShard =
   /** Connect outbound to host:port as peer `peer` (a coordinator-wide index, written in ring records). */
-  | { type: 'connect'; peer: number; host: string; port: number; proxy?: boolean }
+  | { type: 'connect'; peer: number; host: string; port: number; proxy?: boolean; transport?: 'v1' | 'v2' }
   /** Send one message to a peer once it is ready (e.g. getaddr when crawling); dropped if it is not. */
   | { type: 'send'; peer: number; command: string; payload: unknown }
   /** Close one peer (or cancel its pending connect). */
@@ -118,10 +123,11 @@ export type FromShard =
   | { type: 'inbound'; peer: number; address: string }
   | { type: 'connected'; peer: number }
   | { type: 'failed'; peer: number; code: string }
-  | { type: 'ready'; peer: number; remote: RemoteVersion }
+  | { type: 'ready'; peer: number; remote: RemoteVersion; transport: 'v1' | 'v2' }
   | { type: 'addr'; peer: number; command: 'addr' | 'addrv2'; addrs: LearnedAddress[] }
   | { type: 'message'; peer: number; command: string; msg: unknown }
-  | { type: 'closed'; peer: number; reason: string; detail: string; wasReady: boolean; stats: Record<string, unknown> }
+  /** `reconnectV1`: a v2 attempt dropped before any byte came back (retry with v1, as Core does). */
+  | { type: 'closed'; peer: number; reason: string; detail: string; wasReady: boolean; stats: Record<string, unknown>; transport: 'v1' | 'v2'; reconnectV1: boolean }
   | { type: 'stats'; counters: ShardCounters }
   /** A user handler's post (handlers.ts). */
   | { type: 'handler'; value: unknown }

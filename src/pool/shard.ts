@@ -9,6 +9,7 @@ import type { Server } from 'node:net';
 import { connectPeer, listenPeers, type ConnectError } from '../peer/net.js';
 import { connectPeerViaProxy } from './socks.js';
 import { CloseReason, type Peer } from '../peer/peer.js';
+import { transportFactory } from '../peer/transport.js';
 import { Command } from '../protocol/constants.js';
 import { statusCode } from '../protocol/errors.js';
 import { scanInv, invEntryOffset, invEntryType } from '../protocol/messages/inventory.js';
@@ -119,6 +120,8 @@ export class Shard {
           ...(o.blockAnnounce ? { blockAnnounce: o.blockAnnounce } : {}),
           ...(o.handshakeTimeoutMs !== undefined ? { handshakeTimeoutMs: o.handshakeTimeoutMs } : {}),
           ...(o.pingIntervalMs !== undefined ? { pingIntervalMs: o.pingIntervalMs } : {}),
+          // A v2 responder serves v1 peers too (it recognises a v1 version header).
+          transport: transportFactory(o.transport === 'v1' ? 'v1' : 'v2', 'inbound', o.network.magic),
           rawTap: (cmd, buf, off, len, peer) => this.tap(this.inboundIndex.get(peer) ?? 0, cmd, buf, off, len, peer),
         },
         (peer) => this.accept(peer),
@@ -175,7 +178,7 @@ export class Shard {
   private onMessage(m: ToShard): void {
     switch (m.type) {
       case 'connect':
-        if (!this.stopping) this.connect(m.peer, m.host, m.port, m.proxy === true);
+        if (!this.stopping) this.connect(m.peer, m.host, m.port, m.proxy === true, m.transport ?? 'v1');
         return;
       case 'send': {
         const p = this.slots.get(m.peer)?.peer;
@@ -202,7 +205,7 @@ export class Shard {
     }
   }
 
-  private connect(index: number, host: string, port: number, viaProxy: boolean): void {
+  private connect(index: number, host: string, port: number, viaProxy: boolean, transport: 'v1' | 'v2'): void {
     const slot: Slot = { index, peer: null, cancelled: false, ready: false };
     this.slots.set(index, slot);
     const o = this.options;
@@ -224,6 +227,7 @@ export class Shard {
       ...(o.connectTimeoutMs !== undefined ? { connectTimeoutMs: o.connectTimeoutMs } : {}),
       ...(o.handshakeTimeoutMs !== undefined ? { handshakeTimeoutMs: o.handshakeTimeoutMs } : {}),
       ...(o.pingIntervalMs !== undefined ? { pingIntervalMs: o.pingIntervalMs } : {}),
+      transport: transportFactory(transport, 'outbound', o.network.magic),
       // One small closure per peer carries its index into the shared tap.
       rawTap: (cmd, buf, off, len, peer) => this.tap(index, cmd, buf, off, len, peer),
       setup: (peer) => this.setup(slot, peer),
@@ -259,7 +263,7 @@ export class Shard {
         wtxidRelay: r.wtxidRelay,
         sendAddrV2: r.sendAddrV2,
       };
-      this.post({ type: 'ready', peer: index, remote });
+      this.post({ type: 'ready', peer: index, remote, transport: peer.transport.kind });
       this.handlers?.peerReady(index, remote, peer.rxTime);
     });
     peer.on('addr', (m) => {
@@ -295,7 +299,8 @@ export class Shard {
     peer.on('close', (reason) => {
       this.slots.delete(index);
       this.c.bytesIn += peer.stats.bytesIn;
-      this.post({ type: 'closed', peer: index, reason, detail: peer.stats.closeDetail, wasReady: slot.ready, stats: peer.stats.toJSON() });
+      const t = peer.transport;
+      this.post({ type: 'closed', peer: index, reason, detail: peer.stats.closeDetail, wasReady: slot.ready, stats: peer.stats.toJSON(), transport: t.kind, reconnectV1: t.shouldReconnectV1 === true });
       if (slot.ready) this.handlers?.peerClosed(index, reason, now());
     });
   }

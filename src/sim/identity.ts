@@ -109,9 +109,11 @@ function startHeight(rng: Rng): number {
 /**
  * The identities of `n` nodes. `misbehaving` (0..1) of them, chosen by a seeded shuffle, carry a
  * misbehaviour label: round(n * misbehaving) nodes, MISBEHAVIOURS assigned round-robin so each
- * mode is present once there are at least nine of them.
+ * mode is present once there are at least nine of them. NODE_P2P_V2 (the node speaks BIP324 v2
+ * as responder) follows the client mix (Core 27+), or, with `v2Fraction`, a seeded draw per node;
+ * misbehaving nodes never have it (their faults are v1 framing faults).
  */
-export function makeIdentities(n: number, base: string, port: number, misbehaving: number, rng: Rng): SimNodeInfo[] {
+export function makeIdentities(n: number, base: string, port: number, misbehaving: number, rng: Rng, v2Fraction?: number): SimNodeInfo[] {
   const hosts = nodeAddresses(base, n);
   const out: SimNodeInfo[] = [];
   for (let i = 0; i < n; i++) {
@@ -133,6 +135,11 @@ export function makeIdentities(n: number, base: string, port: number, misbehavin
     for (let i = 0; i < n; i++) order[i] = i;
     rng.shuffle(order);
     for (let j = 0; j < k; j++) out[order[j]!]!.misbehaviour = MISBEHAVIOURS[j % MISBEHAVIOURS.length] as Misbehaviour;
+  }
+  // Drawn after everything else, so the other fields of a seed's nodes do not depend on it.
+  for (const node of out) {
+    const v2 = v2Fraction === undefined ? (node.services & NODE_P2P_V2) !== 0n : rng.chance(v2Fraction);
+    node.services = v2 && node.misbehaviour === null ? node.services | NODE_P2P_V2 : node.services & ~NODE_P2P_V2;
   }
   return out;
 }

@@ -47,6 +47,11 @@ export interface SimOptions {
   churnDowntimeMs: number;
   /** Fraction of nodes with a Misbehaviour label (towards observers). @default 0 */
   misbehaving: number;
+  /**
+   * Fraction of nodes that speak BIP324 v2 as responders and advertise NODE_P2P_V2 (bit 11).
+   * @default undefined: the client mix's (Core 27+, about two thirds)
+   */
+  v2Fraction?: number;
   /** First loopback address; node i gets the i-th address from it, skipping .0 and .255. @default '127.1.0.0' */
   addressBase: string;
   /** Port every node listens on. @default 18444 (regtest) */
@@ -173,6 +178,7 @@ export function simOptions(options: Partial<SimOptions> = {}): SimOptions {
   check(Number.isFinite(o.churnPerHour) && o.churnPerHour >= 0, 'churnPerHour', o.churnPerHour, 'a number >= 0');
   check(Number.isFinite(o.churnDowntimeMs) && o.churnDowntimeMs > 0, 'churnDowntimeMs', o.churnDowntimeMs, 'a positive number');
   check(Number.isFinite(o.misbehaving) && o.misbehaving >= 0 && o.misbehaving <= 1, 'misbehaving', o.misbehaving, 'a fraction in 0..1');
+  check(o.v2Fraction === undefined || (Number.isFinite(o.v2Fraction) && o.v2Fraction >= 0 && o.v2Fraction <= 1), 'v2Fraction', o.v2Fraction, 'a fraction in 0..1');
   check(int(o.port) && o.port >= 0 && o.port <= 65535, 'port', o.port, 'an integer in 0..65535');
   check(int(o.retainItems) && o.retainItems >= 0, 'retainItems', o.retainItems, 'an integer >= 0');
   check(o.clock === undefined || typeof o.clock === 'function', 'clock', o.clock, 'a function');
@@ -267,7 +273,7 @@ export class SimModel {
     const n = (this.n = o.nodes);
     const ts = o.timeScale;
 
-    this.nodes = makeIdentities(n, o.addressBase, o.port, o.misbehaving, Rng.stream(o.seed, S_IDENTITY));
+    this.nodes = makeIdentities(n, o.addressBase, o.port, o.misbehaving, Rng.stream(o.seed, S_IDENTITY), o.v2Fraction);
     const topo = (this.topology = buildTopology(n, o.outbound, o.maxInbound, o.latencyMedianMs, o.latencySigma, Rng.stream(o.seed, S_TOPOLOGY)));
     this.adjStart = topo.adjStart;
     this.adjNode = topo.adjNode;

@@ -7,7 +7,8 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { randomBytes as cryptoRandomBytes } from 'node:crypto';
-import { Peer, CloseReason, CoarseTimer, attachStream } from '../peer/index.js';
+import { Peer, CloseReason, CoarseTimer, attachStream, transportFactory } from '../peer/index.js';
+import { NODE_P2P_V2 } from './identity.js';
 import { InvType, MAX_ADDR_TO_SEND, MAX_HEADERS_RESULTS, type NetworkParams } from '../protocol/constants.js';
 import { encodeMessage, type MessageMap } from '../protocol/registry.js';
 import { Reader } from '../protocol/reader.js';
@@ -387,6 +388,8 @@ export class SimServer {
       answerGetHeaders: false,
       timer: this.timer,
       localNonces: this.nonces,
+      // A node advertising NODE_P2P_V2 answers as a BIP324 responder (serving v1 peers too, as Core).
+      ...((info.services & NODE_P2P_V2) !== 0n ? { transport: transportFactory('v2', 'inbound', this.network.magic) } : {}),
     });
     conn.peer = peer;
     peer.on('version', (v) => {
