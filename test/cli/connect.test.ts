@@ -54,7 +54,8 @@ test('a first session: handshake printed, typed commands sent, bad lines answere
   assert.is(ready.remote.userAgent, '/remote:9/');
   assert.ok(s.has((l) => l.dir === 'out' && l.command === 'version' && l.relay === 1));
   assert.ok(s.has((l) => l.dir === 'in' && l.command === 'version'));
-  const remote = inbound[0]!;
+  // The default transport is auto: a v2 attempt (dropped by this v1-only listener) comes first.
+  const remote = inbound.find((p) => p.isReady)!;
   const seen: string[] = [];
   remote.on('message', (cmd) => seen.push(cmd));
   const hash = '00000000000000000002a7c4c1e48d76c5a37902165a270156b7a8d72728a054';
