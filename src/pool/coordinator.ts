@@ -163,7 +163,8 @@ export interface Observation {
 
 export type PeerEvent =
   | { type: 'connected'; peer: number; address: string; shard: number; inbound?: boolean }
-  | { type: 'ready'; peer: number; address: string; shard: number; remote: RemoteVersion; transport: 'v1' | 'v2' }
+  /** `transport`: always set by the coordinator (optional in the type for events built elsewhere). */
+  | { type: 'ready'; peer: number; address: string; shard: number; remote: RemoteVersion; transport?: 'v1' | 'v2' }
   /** `transport`: what the connection used (absent for a connect that failed or a dead shard's peer). */
   | { type: 'gone'; peer: number; address: string; shard: number; reason: string; detail: string; wasReady: boolean; stats?: Record<string, unknown>; transport?: 'v1' | 'v2' };
 

@@ -101,7 +101,7 @@ test('packet_encoding_test_vectors.csv: keys, shared secret, terminators, sessio
   }
 });
 
-test('the JS ChaCha20-Poly1305 agrees with OpenSSL on every length 0..300 and AAD 0..40, and rejects any flipped bit', () => {
+test('the WebAssembly ChaCha20-Poly1305 agrees with OpenSSL on every length 0..300 and AAD 0..40, and rejects any flipped bit', () => {
   const rnd = prng(7);
   for (let len = 0; len <= 300; len += len < 70 ? 1 : 13) {
     for (const aadLen of [0, 1, 15, 16, 17, 40]) {

@@ -2,11 +2,13 @@
  * BIP324's rekeying ciphers: FSChaCha20 for the 3-byte packet lengths and FSChaCha20Poly1305
  * (RFC 8439 AEAD) for packet contents, both rekeyed every 224 packets (BIP324 "Rekeying";
  * Bitcoin Core src/crypto/chacha20poly1305.cpp), and the session's key schedule (HKDF-SHA256
- * with salt "bitcoin_v2_shared_secret" + network magic). Hot path: no allocation per packet
- * below AEAD_NATIVE_MIN; authentication failure is a boolean, never a throw.
+ * with salt "bitcoin_v2_shared_secret" + network magic). Contents below AEAD_NATIVE_MIN go
+ * through the WebAssembly kernel (wasm.ts), larger ones through OpenSSL. Hot path: no allocation
+ * per packet below AEAD_NATIVE_MIN but views; authentication failure is a boolean, never a throw.
  */
 import { createCipheriv, createDecipheriv, hkdfSync } from 'node:crypto';
-import { chachaBlock, chachaXorInPlace, keyWords, Poly1305 } from './chacha.js';
+import { chachaBlock, keyWords } from './chacha.js';
+import { wasmOpen, wasmSeal, WASM_MAX_AAD, WASM_MAX_LEN } from './wasm.js';
 
 /** Packets per key (BIP324 REKEY_INTERVAL). */
 export const REKEY_INTERVAL = 224;
@@ -15,15 +17,13 @@ export const TAG_LEN = 16;
 
 /**
  * Contents at or above this many bytes go through OpenSSL (node:crypto), whose per-call setup
- * (~9 us) is then paid back by its vector code; below it the JS code here is faster (bench/v2.ts).
+ * (a cipher object per packet, several microseconds) is then paid back by its vector code; below
+ * it the WebAssembly kernel is faster (measured: bench/README.md, v2 section).
  */
-export const AEAD_NATIVE_MIN = 4096;
+export const AEAD_NATIVE_MIN = 8192;
+if (AEAD_NATIVE_MIN > WASM_MAX_LEN) throw new Error('AEAD_NATIVE_MIN must fit the WebAssembly kernel');
 
 const EMPTY = new Uint8Array(0);
-const poly = new Poly1305();
-const polyKey = new Uint32Array(16);
-const polyKeyBytes = new Uint8Array(polyKey.buffer);
-const tagBuf = new Uint8Array(16);
 const rekeyBlock = new Uint32Array(16);
 const scratchBlock = new Uint32Array(16);
 
@@ -89,7 +89,7 @@ export class FSChaCha20Poly1305 {
   encrypt(aad: Uint8Array, buf: Uint8Array, off: number, len: number): void {
     const k = this.key;
     const ep = this.epoch;
-    if (len >= AEAD_NATIVE_MIN) {
+    if (len >= AEAD_NATIVE_MIN || aad.length > WASM_MAX_AAD) {
       const c = createCipheriv('chacha20-poly1305', this.keyBytes, this.nonceBytes(), { authTagLength: TAG_LEN });
       if (aad.length) c.setAAD(aad, { plaintextLength: len });
       const out = c.update(buf.subarray(off, off + len));
@@ -97,8 +97,7 @@ export class FSChaCha20Poly1305 {
       buf.set(out, off);
       buf.set(c.getAuthTag(), off + len);
     } else {
-      chachaXorInPlace(k, 1, this.counter % REKEY_INTERVAL, ep, 0, buf, off, len);
-      this.mac(aad, buf, off, len, buf, off + len);
+      wasmSeal(k, this.counter % REKEY_INTERVAL, ep, 0, aad, buf, off, len);
     }
     this.next();
   }
@@ -109,18 +108,8 @@ export class FSChaCha20Poly1305 {
    */
   decrypt(aad: Uint8Array, ct: Uint8Array, off: number, len: number, out: Uint8Array, outOff: number): boolean {
     let ok: boolean;
-    if (len >= AEAD_NATIVE_MIN) ok = this.decryptNative(aad, ct, off, len, out, outOff);
-    else {
-      this.mac(aad, ct, off, len, tagBuf, 0);
-      let diff = 0;
-      for (let i = 0; i < TAG_LEN; i++) diff |= tagBuf[i]! ^ ct[off + len + i]!;
-      ok = diff === 0;
-      if (ok) {
-        // Copy, then XOR in place: the copy is a memcpy and lets aligned output take the word path.
-        out.set(ct.subarray(off, off + len), outOff);
-        chachaXorInPlace(this.key, 1, this.counter % REKEY_INTERVAL, this.epoch, 0, out, outOff, len);
-      }
-    }
+    if (len >= AEAD_NATIVE_MIN || aad.length > WASM_MAX_AAD) ok = this.decryptNative(aad, ct, off, len, out, outOff);
+    else ok = wasmOpen(this.key, this.counter % REKEY_INTERVAL, this.epoch, 0, aad, ct, off, len, out, outOff);
     this.next();
     return ok;
   }
@@ -148,16 +137,6 @@ export class FSChaCha20Poly1305 {
     return n;
   }
 
-  /** Poly1305 over aad | pad | ct | pad | lengths, keyed by block 0 of this packet's nonce. */
-  private mac(aad: Uint8Array, ct: Uint8Array, off: number, len: number, tagOut: Uint8Array, tagOff: number): void {
-    chachaBlock(this.key, 0, this.counter % REKEY_INTERVAL, this.epoch, 0, polyKey);
-    poly.init(polyKeyBytes, 0);
-    if (aad.length) poly.updatePadded(aad, 0, aad.length);
-    poly.updatePadded(ct, off, len);
-    poly.updateLengths(aad.length, len);
-    poly.finish(tagOut, tagOff);
-  }
-
   /** Advances the packet counter; every 224th packet the key becomes block 1 of nonce (~0, epoch). */
   private next(): void {
     if ((this.counter + 1) % REKEY_INTERVAL === 0) {
@@ -177,12 +156,9 @@ export const IGNORE_BIT = 0x80;
 /** Bytes a packet adds to its contents: length, header, tag. */
 export const PACKET_OVERHEAD = LENGTH_LEN + HEADER_LEN + TAG_LEN;
 
-/**
- * A zeroed packet buffer for `contentsLen` bytes of contents, placed one byte into its memory so
- * the encrypted region (header + contents, at offset 3) is 4-byte aligned for the word XOR.
- */
+/** A zeroed packet buffer for `contentsLen` bytes of contents. */
 export function allocPacket(contentsLen: number): Uint8Array {
-  return new Uint8Array(PACKET_OVERHEAD + contentsLen + 1).subarray(1);
+  return new Uint8Array(PACKET_OVERHEAD + contentsLen);
 }
 
 /** The keys and ciphers of one BIP324 session, for one side. */
