@@ -347,5 +347,44 @@ test('garbageLen outside 0..4,095 is a programming error', () => {
   assert.throws(() => new V2Transport({ initiator: true, magic: MAGIC, garbageLen: 4096 }, recorder().sink), /garbageLen/);
 });
 
+test('random bytes, in random chunks, at either role never throw and end in 0 or a coded fatal status', () => {
+  const r = prng(99);
+  const coded = new Set([0, Status.V2_NO_TERMINATOR, Status.V2_AUTH, Status.V2_OVERSIZE, Status.V2_WRONG_NETWORK, Status.BAD_MAGIC, Status.BAD_COMMAND, Status.OVERSIZE]);
+  for (let i = 0; i < 150; i++) {
+    const t = new V2Transport({ initiator: i % 2 === 0, magic: MAGIC, garbageLen: 0 }, recorder().sink);
+    t.start(() => {});
+    const n = Math.floor(r() * 6000);
+    const bytes = new Uint8Array(n);
+    for (let j = 0; j < n; j++) bytes[j] = Math.floor(r() * 256);
+    // Sometimes a v1 version header first, so the fallback path gets random frames too.
+    const head = i % 5 === 1 ? encodeRawFrame(MAGIC, 'version', new Uint8Array(0)).subarray(0, 16) : new Uint8Array(0);
+    const all = Buffer.concat([head, bytes]);
+    let st = 0;
+    for (let pos = 0; pos < all.length && st === 0; ) {
+      const k = 1 + Math.floor(r() * 900);
+      st = t.push(all.subarray(pos, pos + k));
+      pos += k;
+    }
+    assert.ok(coded.has(st), `status ${statusCode(st)}`);
+  }
+});
+
+test('one corrupted byte anywhere in an established stream is fatal (auth or oversize) or leaves the stream waiting, never delivered', () => {
+  const r = prng(5);
+  for (let i = 0; i < 60; i++) {
+    const p = pair({ garbageLen: 7 }, { garbageLen: 9 });
+    p.pump();
+    const pkts = [p.ini.encodeRaw('inv', new Uint8Array(37)), p.ini.encodeRaw('tx', new Uint8Array(200)), p.ini.encodeRaw('ping', new Uint8Array(8))];
+    const stream = Buffer.concat(pkts);
+    const at = Math.floor(r() * stream.length);
+    stream[at]! ^= 1 << Math.floor(r() * 8);
+    const st = p.res.push(stream);
+    const whole = [0, pkts[0]!.length, pkts[0]!.length + pkts[1]!.length, stream.length];
+    const hit = whole.findIndex((end, k) => k > 0 && at < end) - 1;
+    assert.ok(st === Status.V2_AUTH || st === Status.V2_OVERSIZE || (st === 0 && at < whole[hit]! + 3), `byte ${at}: ${statusCode(st)}`);
+    assert.is(p.rb.got.length, hit, 'the packets before the corrupted one are delivered, no other');
+  }
+});
+
 void Command;
 test.run();
