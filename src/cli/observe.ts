@@ -486,12 +486,14 @@ export async function runObserve(s: ObserveSettings, argv: string[]): Promise<nu
   // commits and exports the open part.
   await pool.stop();
   await consuming;
+  const tPool = Date.now();
   clearInterval(ticker);
   tick();
   if (tty) process.stderr.write('\n');
   items.finish();
   const st = pool.stats();
   await store.close();
+  log.write('info', `stop: pool stopped and drained in ${tPool - stopRequested} ms, store committed and exported in ${Date.now() - tPool} ms`);
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
   const stopped = Date.now();

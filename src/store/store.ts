@@ -1,7 +1,7 @@
 /**
  * The run directory's writer (file contract and durability bounds in README.md here). Rows are
  * appended through DuckDB appenders into the open part, a DuckDB database file under DIR/.store/,
- * committed every flushMs or flushRows; at each rotation (and at close) every table of the closed
+ * staged in memory and committed every flushMs or flushRows by DuckDB's threads; at each rotation (and at close) every table of the closed
  * part is exported with COPY to DIR/<table>/part-NNN.parquet (zstd; written as .tmp, then renamed)
  * and its DuckDB file deleted. Main thread: the append methods are the warm path (a few native
  * calls per row, never a throw: a failure is recorded once and later rows are counted as lost).
@@ -18,9 +18,11 @@ export interface StoreOptions {
   rotateMs?: number;
   /** Staged rows are committed to the open part's file at least this often. @default 1_000 */
   flushMs?: number;
-  /** ... and whenever this many observations are waiting. @default 100_000 */
+  /** ... and whenever this many rows are staged. @default 100_000 */
   flushRows?: number;
-  /** DuckDB's memory limit (it spills the open part to its file beyond it). @default '512MB' */
+  /** Rows staged at most while a commit is slow; beyond, new rows are shed and counted. @default 2_000_000 */
+  maxStagedRows?: number;
+  /** DuckDB's memory limit (the staging sets live in it; the open part spills to its file). @default '1GB' */
   memoryLimit?: string;
   /** DuckDB worker threads (exports run on them, off the main thread). @default 2 */
   threads?: number;
@@ -98,7 +100,9 @@ export interface StoreCounters {
   timeline: number;
   /** Rows refused after a write failure (nothing is retried). */
   lost: number;
-  /** Commits of the open part (appender flushes). */
+  /** Rows refused because maxStagedRows were staged (the disk fell behind): the store never blocks. */
+  shed: number;
+  /** Commits of staged rows into the open part's file. */
   commits: number;
   /** Parts exported to Parquet. */
   parts: number;
@@ -108,17 +112,18 @@ interface OpenPart {
   index: number;
   alias: string;
   file: string;
-  appenders: Record<TableName, DuckDBAppender>;
-  rows: Record<TableName, number>;
 }
 
 export const STAGING_DIR = '.store';
 const partName = (i: number): string => `part-${String(i).padStart(3, '0')}`;
 const sqlString = (s: string): string => `'${s.replaceAll("'", "''")}'`;
+const stageTable = (k: number, t: TableName): string => `stage${k}_${t}`;
+/** Staged rows per appender flush between commits (a power of two). */
+const APPENDER_SLICE = 8192;
 
 export class Store {
   readonly dir: string;
-  readonly counters: StoreCounters = { observations: 0, peers: 0, items: 0, timeline: 0, lost: 0, commits: 0, parts: 0 };
+  readonly counters: StoreCounters = { observations: 0, peers: 0, items: 0, timeline: 0, lost: 0, shed: 0, commits: 0, parts: 0 };
   /** Parts exported so far, by name (part-000 ...). */
   readonly parts: string[] = [];
   /** The first write failure, or null. */
@@ -126,13 +131,23 @@ export class Store {
   private readonly o: Required<Omit<StoreOptions, 'onError' | 'dir'>>;
   private readonly onError: ((err: StoreError) => void) | undefined;
   private instance: DuckDBInstance | null = null;
+  /** Appenders only (synchronous calls from the main thread). */
   private appendConn: DuckDBConnection | null = null;
+  /** Commits and part files (ATTACH, CREATE, INSERT ... SELECT), one at a time on `chain`. */
+  private commitConn: DuckDBConnection | null = null;
+  /** Parquet exports and DETACH, one at a time on `exports`. */
   private exportConn: DuckDBConnection | null = null;
+  /** Two in-memory staging sets: appends go to `cur` while the other is being committed. */
+  private readonly stage: Record<TableName, DuckDBAppender>[] = [];
+  private cur = 0;
+  /** Rows in the current staging set. */
+  private staged = 0;
+  private inflight: Promise<void> | null = null;
+  private chain: Promise<unknown> = Promise.resolve();
   private part: OpenPart | null = null;
-  /** The next part, opened ahead so that a rotation switches appenders without waiting. */
+  /** The next part, opened ahead so that a rotation never waits for a file to be created. */
   private next: Promise<OpenPart> | null = null;
   private exports: Promise<void> = Promise.resolve();
-  private unflushed = 0;
   private flushTimer: ReturnType<typeof setInterval> | null = null;
   private rotateTimer: ReturnType<typeof setInterval> | null = null;
   private closed = false;
@@ -144,7 +159,8 @@ export class Store {
       rotateMs: o.rotateMs ?? 3_600_000,
       flushMs: o.flushMs ?? 1_000,
       flushRows: o.flushRows ?? 100_000,
-      memoryLimit: o.memoryLimit ?? '512MB',
+      maxStagedRows: o.maxStagedRows ?? 2_000_000,
+      memoryLimit: o.memoryLimit ?? '1GB',
       threads: o.threads ?? 2,
     };
   }
@@ -163,9 +179,22 @@ export class Store {
     const leftovers = stagedParts(o.dir);
     if (leftovers.length) throw new StoreError('unexported parts of an earlier run in', join(o.dir, STAGING_DIR), new Error(`${leftovers.join(', ')} (run invscope observe --recover ${o.dir})`));
     try {
-      s.instance = await DuckDBInstance.create(':memory:', { memory_limit: s.o.memoryLimit, threads: String(s.o.threads) });
+      s.instance = await DuckDBInstance.create(':memory:', {
+        memory_limit: s.o.memoryLimit,
+        threads: String(s.o.threads),
+        temp_directory: join(o.dir, STAGING_DIR, 'tmp'),
+      });
       s.appendConn = await s.instance.connect();
+      s.commitConn = await s.instance.connect();
       s.exportConn = await s.instance.connect();
+      for (const k of [0, 1]) {
+        const set = {} as Record<TableName, DuckDBAppender>;
+        for (const t of TABLES) {
+          await s.appendConn.run(`CREATE TABLE ${stageTable(k, t)} (${STAGING_DDL[t]})`);
+          set[t] = await s.appendConn.createAppender(stageTable(k, t));
+        }
+        s.stage.push(set);
+      }
       s.part = await s.openPart(0);
     } catch (e) {
       s.closeInstance();
@@ -173,24 +202,31 @@ export class Store {
     }
     s.next = s.openPart(1);
     s.next.catch(() => {});
-    s.flushTimer = setInterval(() => s.flush(), s.o.flushMs);
+    s.flushTimer = setInterval(() => void s.commit(), s.o.flushMs);
     s.rotateTimer = setInterval(() => void s.rotate(), s.o.rotateMs);
     return s;
   }
 
-  private async openPart(index: number): Promise<OpenPart> {
-    const name = partName(index);
-    const file = join(this.dir, STAGING_DIR, `${name}.duckdb`);
-    const alias = `p${index}`;
-    try {
-      await this.appendConn!.run(`ATTACH ${sqlString(file)} AS ${alias}`);
-      for (const t of TABLES) await this.appendConn!.run(`CREATE TABLE ${alias}.${t} (${STAGING_DDL[t]})`);
-      const appenders = {} as Record<TableName, DuckDBAppender>;
-      for (const t of TABLES) appenders[t] = await this.appendConn!.createAppender(t, 'main', alias);
-      return { index, alias, file, appenders, rows: { observations: 0, peers: 0, items: 0, timeline: 0 } };
-    } catch (e) {
-      throw new StoreError('cannot create the part', file, e);
-    }
+  /** Runs `fn` on the commit connection after everything queued before it. */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const r = this.chain.then(fn, fn);
+    this.chain = r.catch(() => {});
+    return r;
+  }
+
+  private openPart(index: number): Promise<OpenPart> {
+    return this.serial(async () => {
+      const name = partName(index);
+      const file = join(this.dir, STAGING_DIR, `${name}.duckdb`);
+      const alias = `p${index}`;
+      try {
+        await this.commitConn!.run(`ATTACH ${sqlString(file)} AS ${alias}`);
+        for (const t of TABLES) await this.commitConn!.run(`CREATE TABLE ${alias}.${t} (${STAGING_DDL[t]})`);
+        return { index, alias, file };
+      } catch (e) {
+        throw new StoreError('cannot create the part', file, e);
+      }
+    });
   }
 
   /** Records the first failure; later rows are counted as lost. */
@@ -211,14 +247,39 @@ export class Store {
   // -----------------------------------------------------------------------------------------------
   // Appending (warm)
 
-  /** Appends one observation; false (counted as lost) after a failure. */
-  appendObservation(time: number, peer: number, address: string, kind: string, invType: number, hash: string, shard: number): boolean {
-    const p = this.part;
-    if (!p || this.error || this.closed) {
+  /** False (and counted) when the row cannot be taken: after a failure (lost) or with a full stage (shed). */
+  private admit(): boolean {
+    if (this.error || this.closed || !this.part) {
       this.counters.lost++;
       return false;
     }
-    const a = p.appenders.observations;
+    if (this.staged >= this.o.maxStagedRows) {
+      this.counters.shed++;
+      return false;
+    }
+    return true;
+  }
+
+  private appended(): void {
+    const n = ++this.staged;
+    if (n >= this.o.flushRows && !this.inflight) void this.commit();
+    // Hand the appender's buffer to its (in-memory) table in slices: the main thread pays for a
+    // flush in proportion to the rows since the last one, so slices keep every pause short.
+    else if ((n & (APPENDER_SLICE - 1)) === 0) this.sliceFlush();
+  }
+
+  private sliceFlush(): void {
+    try {
+      this.stage[this.cur]!.observations.flushSync();
+    } catch (e) {
+      this.fail(new StoreError('cannot append to the staging table of', this.part!.file, e));
+    }
+  }
+
+  /** Appends one observation; false when it was not taken (counted as lost or shed). */
+  appendObservation(time: number, peer: number, address: string, kind: string, invType: number, hash: string, shard: number): boolean {
+    if (!this.admit()) return false;
+    const a = this.stage[this.cur]!.observations;
     try {
       a.appendDouble(time);
       a.appendUInteger(peer);
@@ -230,12 +291,11 @@ export class Store {
       a.endRow();
     } catch (e) {
       this.counters.lost++;
-      this.fail(new StoreError('cannot append to', p.file, e));
+      this.fail(new StoreError('cannot append to the staging table of', this.part!.file, e));
       return false;
     }
-    p.rows.observations++;
     this.counters.observations++;
-    if (++this.unflushed >= this.o.flushRows) this.flush();
+    this.appended();
     return true;
   }
 
@@ -251,18 +311,11 @@ export class Store {
       optInt(a, r.version);
       optVarchar(a, r.services);
       optInt(a, r.start_height);
-      optDouble(a, r.connected_at);
-      optDouble(a, r.ready_at);
-      optDouble(a, r.closed_at);
+      for (const v of [r.connected_at, r.ready_at, r.closed_at]) optDouble(a, v);
       optVarchar(a, r.close_reason);
       optVarchar(a, r.close_detail);
-      optDouble(a, r.ping_rtt_ms_min);
-      optDouble(a, r.ping_rtt_ms_median);
-      optDouble(a, r.ping_rtt_ms_max);
-      a.appendUBigInt(BigInt(Math.max(0, Math.trunc(r.bytes_in))));
-      a.appendUBigInt(BigInt(Math.max(0, Math.trunc(r.bytes_out))));
-      a.appendUBigInt(BigInt(Math.max(0, Math.trunc(r.msgs_in))));
-      a.appendUBigInt(BigInt(Math.max(0, Math.trunc(r.msgs_out))));
+      for (const v of [r.ping_rtt_ms_min, r.ping_rtt_ms_median, r.ping_rtt_ms_max]) optDouble(a, v);
+      for (const v of [r.bytes_in, r.bytes_out, r.msgs_in, r.msgs_out]) a.appendUBigInt(BigInt(Math.max(0, Math.trunc(v))));
       a.appendVarchar(r.by_command);
       a.appendVarchar(r.misbehaviour);
     });
@@ -293,36 +346,69 @@ export class Store {
   }
 
   private appendRow(t: Exclude<TableName, 'observations'>, fill: (a: DuckDBAppender) => void): boolean {
-    const p = this.part;
-    if (!p || this.error || this.closed) {
-      this.counters.lost++;
-      return false;
-    }
+    if (!this.admit()) return false;
+    const a = this.stage[this.cur]![t];
     try {
-      fill(p.appenders[t]);
-      p.appenders[t].endRow();
+      fill(a);
+      a.endRow();
     } catch (e) {
       this.counters.lost++;
-      this.fail(new StoreError('cannot append to', p.file, e));
+      this.fail(new StoreError('cannot append to the staging table of', this.part!.file, e));
       return false;
     }
-    p.rows[t]++;
     this.counters[t]++;
-    this.unflushed++;
+    this.appended();
     return true;
   }
 
-  /** Commits every staged row of the open part to its file (a crash loses only what came after). */
-  flush(): void {
+  /**
+   * Commits the staged rows to the open part's file: the appenders of the current staging set
+   * are flushed (in memory: cheap), appends switch to the other set, and DuckDB's threads copy the
+   * set into the part file and empty it. The main thread never waits for the disk. One commit at
+   * a time; a crash loses what is staged plus the commit in flight.
+   */
+  commit(): Promise<void> {
+    if (this.inflight) return this.inflight;
     const p = this.part;
-    if (!p || this.error || this.unflushed === 0) return;
+    if (!p || this.error || this.staged === 0) return Promise.resolve();
+    const k = this.cur;
     try {
-      for (const t of TABLES) p.appenders[t].flushSync();
-      this.counters.commits++;
-      this.unflushed = 0;
+      for (const t of TABLES) this.stage[k]![t].flushSync();
     } catch (e) {
       this.fail(new StoreError('cannot commit to', p.file, e));
+      return Promise.resolve();
     }
+    this.cur = 1 - k;
+    this.staged = 0;
+    const run = this.serial(async () => {
+      const c = this.commitConn!;
+      try {
+        await c.run('BEGIN TRANSACTION');
+        for (const t of TABLES) await c.run(`INSERT INTO ${p.alias}.${t} SELECT * FROM ${stageTable(k, t)}`);
+        await c.run('COMMIT');
+        this.counters.commits++;
+      } catch (e) {
+        await c.run('ROLLBACK').catch(() => {});
+        this.fail(new StoreError('cannot commit to', p.file, e));
+      }
+      // Emptied either way: after a failure the rows are in neither place, and counted below.
+      for (const t of TABLES) await c.run(`DELETE FROM ${stageTable(k, t)}`).catch(() => {});
+    });
+    this.inflight = run.finally(() => {
+      this.inflight = null;
+    });
+    return this.inflight;
+  }
+
+  /** Waits for the commit in flight, then commits what is staged. */
+  private async commitAll(): Promise<void> {
+    while (this.inflight) await this.inflight;
+    await this.commit();
+  }
+
+  /** Kept for callers that want everything staged committed now (tests, benches). */
+  flush(): Promise<void> {
+    return this.commitAll();
   }
 
   // -----------------------------------------------------------------------------------------------
@@ -338,26 +424,15 @@ export class Store {
       this.fail(e instanceof StoreError ? e : new StoreError('cannot open the next part in', this.dir, e));
       return;
     }
+    // Everything appended before this point belongs to the old part.
+    await this.commitAll();
     if (!this.part || this.error || this.closed) return;
     const old = this.part;
-    this.flush();
-    if (this.error) return;
-    this.closeAppenders(old);
     this.part = next;
     this.next = this.openPart(next.index + 1);
     this.next.catch(() => {});
     this.exports = this.exports.then(() => this.exportPart(old));
     await this.exports;
-  }
-
-  private closeAppenders(p: OpenPart): void {
-    for (const t of TABLES) {
-      try {
-        p.appenders[t].closeSync();
-      } catch (e) {
-        this.fail(new StoreError('cannot commit to', p.file, e));
-      }
-    }
   }
 
   /** COPY every table of a closed part to Parquet (.tmp, then renamed), then drop its DuckDB file. */
@@ -401,27 +476,19 @@ export class Store {
     if (this.rotateTimer) clearInterval(this.rotateTimer);
     this.flushTimer = this.rotateTimer = null;
     const p = this.part;
-    this.flush();
+    await this.commitAll();
     this.closed = true;
-    try {
-      await this.exports;
-    } catch {
-      /* recorded by fail() */
-    }
-    if (p) {
-      this.closeAppenders(p);
-      if (!this.error) await this.exportPart(p);
-    }
+    await this.exports;
+    if (p && !this.error) await this.exportPart(p);
     this.part = null;
     if (this.next) {
       try {
-        const n = await this.next;
-        this.closeAppenders(n);
-        await this.dropPart(n);
+        await this.dropPart(await this.next);
       } catch {
         /* the spare part could not be opened: nothing to remove */
       }
     }
+    await this.chain;
     this.closeInstance();
     // The staging directory is left only when it holds a part to recover.
     if (stagedParts(this.dir).length === 0) rmSync(join(this.dir, STAGING_DIR), { recursive: true, force: true });
@@ -429,13 +496,19 @@ export class Store {
 
   private closeInstance(): void {
     try {
+      for (const set of this.stage) for (const t of TABLES) set[t].closeSync();
+    } catch {
+      /* closing after a failure */
+    }
+    try {
       this.appendConn?.closeSync();
+      this.commitConn?.closeSync();
       this.exportConn?.closeSync();
       this.instance?.closeSync();
     } catch {
       /* closing after a failure: nothing more to save */
     }
-    this.appendConn = this.exportConn = null;
+    this.appendConn = this.commitConn = this.exportConn = null;
     this.instance = null;
   }
 }

@@ -125,6 +125,36 @@ test('SIGINT stops cleanly: rings drained, files closed, everything recorded kep
   rmSync(dir, { recursive: true, force: true });
 });
 
+test('a second signal forces the exit (130); what was committed is recovered with --recover', async () => {
+  const dir = tmp();
+  const sim = await startSim(dir, 24, 0);
+  const child = spawn(process.execPath, [BIN, 'observe', '--network', 'regtest', '--peers', join(dir, 'nodes.txt'), '--out', dir, '--shards', '1', '--json', '--status-interval', '0.5'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines = jsonLines(child);
+  let stderr = '';
+  child.stderr!.on('data', (b) => (stderr += b));
+  const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+  await waitFor(lines, (l) => l.event === 'status' && l.entries > 0, child);
+  await sleep(2500); // at least two commits (every second)
+  child.kill('SIGTERM');
+  await sleep(30);
+  child.kill('SIGTERM');
+  const code = await exited;
+  await sim.stop();
+  assert.is(code, 130, stderr);
+  assert.match(stderr, /forced exit; recover the open part with: invscope observe --recover/);
+  const run = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8'));
+  assert.is(run.stopped, null, 'run.json tells a forced stop from a clean one');
+  const r = spawnSync(process.execPath, [BIN, 'observe', '--recover', dir], { encoding: 'utf8', timeout: 30_000 });
+  assert.is(r.status, 0, r.stderr);
+  const rec = JSON.parse(r.stdout.trim());
+  assert.is(rec.event, 'recovered');
+  assert.ok(rec.parts.length >= 1 && rec.parts[0].rows.observations > 0, r.stdout);
+  const [n] = await query(`SELECT count(*)::INTEGER AS n FROM '${dir}/observations/*.parquet'`);
+  assert.is(n!.n, rec.parts.reduce((a: number, p: { rows: { observations: number } }) => a + p.rows.observations, 0), 'every recovered row reads back');
+  assert.not.ok(existsSync(join(dir, '.store', 'part-000.duckdb')));
+  rmSync(dir, { recursive: true, force: true });
+});
+
 test('a run directory that cannot be written: a clear error naming it, exit 1, nothing started', () => {
   const base = tmp();
   const ro = join(base, 'ro');

@@ -1,6 +1,6 @@
 /**
  * Test helper run as a child process by store.test.ts: opens a Store in the directory given as
- * argv[2], appends argv[3] observations, commits them (flush), appends argv[4] more without a
+ * argv[2], appends argv[3] observations, commits them (flush), stages argv[4] more without a
  * commit, prints "ready" and kills itself with SIGKILL: a crash with an open part.
  */
 import { Store } from '../../src/store/index.js';
@@ -16,7 +16,7 @@ store.appendPeer({
   start_height: 1, connected_at: 1, ready_at: 2, closed_at: 3, close_reason: 'bad-magic', close_detail: null, ping_rtt_ms_min: null,
   ping_rtt_ms_median: null, ping_rtt_ms_max: null, bytes_in: 10, bytes_out: 20, msgs_in: 1, msgs_out: 2, by_command: '{}', misbehaviour: '{"ERR_WIRE_BAD_MAGIC":1}',
 });
-store.flush();
+await store.flush();
 for (let i = 0; i < uncommitted; i++) store.appendObservation(1_800_000_000_000 + i, 1, '127.0.0.2:8333', 'inv', 1, hash(i), 1);
 process.stdout.write('ready\n');
 process.kill(process.pid, 'SIGKILL');
