@@ -367,7 +367,7 @@ export async function runObserve(s: ObserveSettings, argv: string[]): Promise<nu
   let lastStatusAt = 0;
   const tty = process.stderr.isTTY === true && !s.json && !s.quiet;
   const ringFill = (st: ReturnType<Coordinator['stats']>): number => Math.max(0, ...st.shards.map((x) => x.ringAvailable / OBSERVE_DEFAULTS.ringCapacity));
-  const dropsOf = (st: ReturnType<Coordinator['stats']>): number => st.shards.reduce((a, x) => a + x.drops, 0) + st.consumerDrops + store.counters.lost;
+  const dropsOf = (st: ReturnType<Coordinator['stats']>): number => st.shards.reduce((a, x) => a + x.drops, 0) + st.consumerDrops + store.counters.lost + store.counters.shed;
   const status = (st: ReturnType<Coordinator['stats']>, rate: number, t: number): Record<string, unknown> => ({
     event: 'status',
     t: Date.now(),
@@ -376,7 +376,7 @@ export async function runObserve(s: ObserveSettings, argv: string[]): Promise<nu
     invPerSecond: rate,
     entries: totalEntries,
     ringFill: Math.round(ringFill(st) * 1000) / 1000,
-    drops: { ring: st.shards.reduce((a, x) => a + x.drops, 0), consumer: st.consumerDrops, store: store.counters.lost },
+    drops: { ring: st.shards.reduce((a, x) => a + x.drops, 0), consumer: st.consumerDrops, store: store.counters.lost + store.counters.shed },
     disconnects: sessions.reasons,
     items: { open: items.openItems, finalized: items.finalized },
     parts: store.counters.parts,
@@ -504,6 +504,7 @@ export async function runObserve(s: ObserveSettings, argv: string[]): Promise<nu
     drops: ringDrops,
     consumerDrops: st.consumerDrops,
     storeLost: store.counters.lost,
+    storeShed: store.counters.shed,
     peers: { sessions: sessions.sessions, handshakes: sessions.handshakes },
     disconnectReasons: st.disconnectReasons,
     connectFailures: st.connectFailures,
@@ -531,7 +532,7 @@ export async function runObserve(s: ObserveSettings, argv: string[]): Promise<nu
   else if (!s.quiet || err) {
     say(
       `invscope observe: stopped (${stopReason}) after ${summary.seconds} s: ${fmtInt(counters.observations)} observations, ${fmtInt(sessions.sessions)} peer sessions ` +
-        `(${fmtInt(sessions.handshakes)} handshakes), ${fmtInt(items.finalized)} items, drops ${ringDrops + st.consumerDrops + store.counters.lost}; ${store.parts.length} parts in ${s.out}`,
+        `(${fmtInt(sessions.handshakes)} handshakes), ${fmtInt(items.finalized)} items, drops ${ringDrops + st.consumerDrops + store.counters.lost + store.counters.shed}; ${store.parts.length} parts in ${s.out}`,
     );
   }
   return err ? 1 : 0;
