@@ -147,10 +147,13 @@ export class Store {
   private part: OpenPart | null = null;
   /** The next part, opened ahead so that a rotation never waits for a file to be created. */
   private next: Promise<OpenPart> | null = null;
-  private exports: Promise<void> = Promise.resolve();
+  private lifecycle: Promise<void> = Promise.resolve();
+  private closePromise: Promise<void> | null = null;
+  private pendingRotate: Promise<void> | null = null;
+  /** close() was called: rows are refused from now on (the staged ones are still committed). */
+  private closing = false;
   private flushTimer: ReturnType<typeof setInterval> | null = null;
   private rotateTimer: ReturnType<typeof setInterval> | null = null;
-  private closed = false;
 
   private constructor(o: StoreOptions) {
     this.dir = o.dir;
@@ -241,7 +244,7 @@ export class Store {
 
   /** True while rows are accepted. */
   get writable(): boolean {
-    return this.error === null && !this.closed && this.part !== null;
+    return this.error === null && !this.closing && this.part !== null;
   }
 
   // -----------------------------------------------------------------------------------------------
@@ -249,7 +252,7 @@ export class Store {
 
   /** False (and counted) when the row cannot be taken: after a failure (lost) or with a full stage (shed). */
   private admit(): boolean {
-    if (this.error || this.closed || !this.part) {
+    if (this.error || this.closing || !this.part) {
       this.counters.lost++;
       return false;
     }
@@ -369,29 +372,33 @@ export class Store {
    */
   commit(): Promise<void> {
     if (this.inflight) return this.inflight;
-    const p = this.part;
-    if (!p || this.error || this.staged === 0) return Promise.resolve();
+    const file = this.part?.file ?? this.dir;
+    if (!this.part || this.error || this.staged === 0) return Promise.resolve();
     const k = this.cur;
     try {
       for (const t of TABLES) this.stage[k]![t].flushSync();
     } catch (e) {
-      this.fail(new StoreError('cannot commit to', p.file, e));
+      this.fail(new StoreError('cannot commit to', file, e));
       return Promise.resolve();
     }
     this.cur = 1 - k;
     this.staged = 0;
     const run = this.serial(async () => {
+      // The part is read when the commit runs: a rotation switches parts on this same chain, so
+      // every commit queued before the switch lands in the old part and every later one in the new.
+      const p = this.part;
       const c = this.commitConn!;
-      try {
-        await c.run('BEGIN TRANSACTION');
-        for (const t of TABLES) await c.run(`INSERT INTO ${p.alias}.${t} SELECT * FROM ${stageTable(k, t)}`);
-        await c.run('COMMIT');
-        this.counters.commits++;
-      } catch (e) {
-        await c.run('ROLLBACK').catch(() => {});
-        this.fail(new StoreError('cannot commit to', p.file, e));
+      if (p && !this.error) {
+        try {
+          await c.run('BEGIN TRANSACTION');
+          for (const t of TABLES) await c.run(`INSERT INTO ${p.alias}.${t} SELECT * FROM ${stageTable(k, t)}`);
+          await c.run('COMMIT');
+          this.counters.commits++;
+        } catch (e) {
+          await c.run('ROLLBACK').catch(() => {});
+          this.fail(new StoreError('cannot commit to', p.file, e));
+        }
       }
-      // Emptied either way: after a failure the rows are in neither place, and counted below.
       for (const t of TABLES) await c.run(`DELETE FROM ${stageTable(k, t)}`).catch(() => {});
     });
     this.inflight = run.finally(() => {
@@ -414,25 +421,43 @@ export class Store {
   // -----------------------------------------------------------------------------------------------
   // Parts
 
-  /** Closes the open part (exported in the background) and continues in the next one. */
-  async rotate(): Promise<void> {
-    if (!this.part || this.error || this.closed || !this.next) return;
-    let next: OpenPart;
-    try {
-      next = await this.next;
-    } catch (e) {
-      this.fail(e instanceof StoreError ? e : new StoreError('cannot open the next part in', this.dir, e));
-      return;
-    }
-    // Everything appended before this point belongs to the old part.
-    await this.commitAll();
-    if (!this.part || this.error || this.closed) return;
-    const old = this.part;
-    this.part = next;
-    this.next = this.openPart(next.index + 1);
-    this.next.catch(() => {});
-    this.exports = this.exports.then(() => this.exportPart(old));
-    await this.exports;
+  /** Rotations and the close, one at a time. */
+  private exclusive(fn: () => Promise<void>): Promise<void> {
+    const r = this.lifecycle.then(fn, fn);
+    this.lifecycle = r.catch(() => {});
+    return r;
+  }
+
+  /**
+   * Closes the open part and continues in the next one (opened ahead): the switch runs on the
+   * commit chain, after every commit queued before it; then the closed part is exported on
+   * DuckDB's threads.
+   */
+  rotate(): Promise<void> {
+    // One rotation waiting at most: timer ticks during a slow export coalesce instead of queueing.
+    if (this.pendingRotate) return this.pendingRotate;
+    const r = this.exclusive(async () => {
+      this.pendingRotate = null;
+      if (!this.part || this.error || this.closing || !this.next) return;
+      await this.commitAll();
+      let old: OpenPart | null;
+      try {
+        old = await this.serial(async () => {
+          const next = await this.next!; // settled: it was queued on this chain before
+          const prev = this.part;
+          this.part = next;
+          this.next = this.openPart(next.index + 1);
+          this.next.catch(() => {});
+          return prev;
+        });
+      } catch (e) {
+        this.fail(e instanceof StoreError ? e : new StoreError('cannot open the next part in', this.dir, e));
+        return;
+      }
+      if (old) await this.exportPart(old);
+    });
+    this.pendingRotate = r;
+    return r;
   }
 
   /** COPY every table of a closed part to Parquet (.tmp, then renamed), then drop its DuckDB file. */
@@ -470,28 +495,33 @@ export class Store {
    * After a failure the open part stays in DIR/.store (everything committed before the failure is
    * in it; `recoverDir` exports it once there is room again). Never throws.
    */
-  async close(): Promise<void> {
-    if (this.closed) return;
+  close(): Promise<void> {
+    if (this.closePromise) return this.closePromise;
+    this.closing = true;
     if (this.flushTimer) clearInterval(this.flushTimer);
     if (this.rotateTimer) clearInterval(this.rotateTimer);
     this.flushTimer = this.rotateTimer = null;
-    const p = this.part;
-    await this.commitAll();
-    this.closed = true;
-    await this.exports;
-    if (p && !this.error) await this.exportPart(p);
-    this.part = null;
-    if (this.next) {
-      try {
-        await this.dropPart(await this.next);
-      } catch {
-        /* the spare part could not be opened: nothing to remove */
+    this.closePromise = this.exclusive(async () => {
+      await this.commitAll();
+      const p = await this.serial(async () => {
+        const last = this.part;
+        this.part = null;
+        return last;
+      });
+      if (p && !this.error) await this.exportPart(p);
+      if (this.next) {
+        try {
+          await this.dropPart(await this.next);
+        } catch {
+          /* the spare part could not be opened: nothing to remove */
+        }
       }
-    }
-    await this.chain;
-    this.closeInstance();
-    // The staging directory is left only when it holds a part to recover.
-    if (stagedParts(this.dir).length === 0) rmSync(join(this.dir, STAGING_DIR), { recursive: true, force: true });
+      await this.chain;
+      this.closeInstance();
+      // The staging directory is left only when it holds a part to recover.
+      if (stagedParts(this.dir).length === 0) rmSync(join(this.dir, STAGING_DIR), { recursive: true, force: true });
+    });
+    return this.closePromise;
   }
 
   private closeInstance(): void {

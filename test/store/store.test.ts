@@ -66,6 +66,26 @@ test('writes every table as zstd Parquet parts that DuckDB reads back, one part 
   rmSync(dir, { recursive: true, force: true });
 });
 
+test('rotations, commits and the close racing each other lose no row and put no row twice', async () => {
+  const dir = tmp();
+  const store = await Store.open({ dir, rotateMs: 25, flushMs: 5, flushRows: 300 });
+  const n = 40_000;
+  for (let i = 0; i < n; i++) {
+    store.appendObservation(i, i % 13, '127.0.0.1:8333', 'inv', 1, hash(i), 0);
+    if (i % 1000 === 999) {
+      if (i % 3000 === 2999) void store.rotate();
+      await new Promise<void>((r) => setTimeout(r, 10));
+    }
+  }
+  void store.rotate();
+  await store.close();
+  assert.is(store.error, null);
+  assert.ok(store.parts.length >= 3, `${store.parts.length} parts`);
+  const [c] = await query(`SELECT count(*)::INTEGER AS n, count(DISTINCT time)::INTEGER AS d, min(time) AS lo, max(time) AS hi FROM '${dir}/observations/*.parquet'`);
+  assert.equal(c, { n, d: n, lo: 0, hi: n - 1 });
+  rmSync(dir, { recursive: true, force: true });
+});
+
 test('refuses a run directory it cannot create, naming the path', async () => {
   const dir = tmp();
   writeFileSync(join(dir, 'file'), 'x');
