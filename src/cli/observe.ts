@@ -55,6 +55,7 @@ options (defaults in brackets):
   --shards N              worker threads holding the sockets [this machine's cores]
   --listen HOST:PORT      accept inbound peers too (port 0: any free port)
   --proxy HOST:PORT       SOCKS5 proxy for Tor v3, I2P and CJDNS addresses
+  --transport MODE        v1, v2 (BIP324 only) or auto (v2 to peers advertising it, else v1) [the pool's default]
   --duration T            stop after T (90, 90s, 5m, 2h) [until Ctrl-C or SIGTERM]
   --out DIR               the run directory, new or without a run.json [./invscope-observe-<time>]
   --rotate T              a new Parquet part every T [${OBSERVE_DEFAULTS.rotate}]
@@ -80,6 +81,7 @@ export interface ObserveSettings {
   shards: number;
   listen: string | null;
   proxy: string | null;
+  transport: 'v1' | 'v2' | 'auto' | null;
   durationMs: number | null;
   out: string;
   rotateMs: number;
@@ -117,6 +119,11 @@ function hostPort(name: string, s: string, allowPortZero = false): string {
   const ok = parseHostPort(allowPortZero ? s.replace(/:0$/, ':1') : s) !== null && /:\d+$/.test(s.trim());
   if (!ok) throw new UsageError(`--${name} takes HOST:PORT, not ${JSON.stringify(s)}`);
   return s.trim();
+}
+
+function transportMode(s: string): 'v1' | 'v2' | 'auto' {
+  if (s !== 'v1' && s !== 'v2' && s !== 'auto') throw new UsageError(`--transport takes v1, v2 or auto, not ${JSON.stringify(s)}`);
+  return s;
 }
 
 function timestampName(t = new Date()): string {
@@ -158,6 +165,7 @@ export function parseObserveArgs(args: string[]): ObserveSettings | { help: true
       shards: { type: 'string' },
       listen: { type: 'string' },
       proxy: { type: 'string' },
+      transport: { type: 'string' },
       duration: { type: 'string' },
       out: { type: 'string' },
       rotate: { type: 'string', default: OBSERVE_DEFAULTS.rotate },
@@ -200,6 +208,7 @@ export function parseObserveArgs(args: string[]): ObserveSettings | { help: true
     shards: values.shards === undefined ? availableParallelism() : integer('shards', values.shards, 1, 64),
     listen: values.listen === undefined ? null : hostPort('listen', values.listen, true),
     proxy: values.proxy === undefined ? null : hostPort('proxy', values.proxy),
+    transport: values.transport === undefined ? null : transportMode(values.transport),
     durationMs: values.duration === undefined ? null : duration('duration', values.duration),
     out,
     rotateMs: duration('rotate', values.rotate!, 1000),
@@ -307,6 +316,7 @@ export async function runObserve(s: ObserveSettings, argv: string[]): Promise<nu
     shards: s.shards,
     listen: s.listen,
     proxy: s.proxy,
+    transport: s.transport,
     durationMs: s.durationMs,
     rotateMs: s.rotateMs,
     itemWindowMs: s.itemWindowMs,
@@ -351,6 +361,7 @@ export async function runObserve(s: ObserveSettings, argv: string[]): Promise<nu
     ringCapacity: OBSERVE_DEFAULTS.ringCapacity,
     ...(s.listen ? { listen: s.listen } : {}),
     ...(s.proxy ? { proxy: s.proxy } : {}),
+    ...(s.transport ? { transport: s.transport } : {}),
   });
   pool.on('peer', (e: PeerEvent) => {
     sessions.event(e, now());

@@ -95,7 +95,7 @@ export class PeerSessions {
       network,
       port,
       inbound: s?.inbound ?? false,
-      transport: typeof st.transport === 'string' ? st.transport : 'v1',
+      transport: e.transport ?? (typeof st.transport === 'string' ? st.transport : 'v1'),
       user_agent: r ? r.userAgent : null,
       version: r ? r.version : null,
       services: r ? r.services : null,

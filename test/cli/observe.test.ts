@@ -184,6 +184,7 @@ test('bad options: a message naming the value, exit 2, before anything starts', 
     [['--peer', '127.0.0.1:1', '--proxy', '1.2.3.4'], /--proxy .*"1.2.3.4"/],
     [['--peers', join(dir, 'missing.txt')], /missing\.txt.*ENOENT/],
     [['--peer', '127.0.0.1:1', '--log-level', 'loud'], /loud/],
+    [['--peer', '127.0.0.1:1', '--transport', 'v3'], /--transport .*"v3"/],
     [['--peer', '127.0.0.1:1', '--item-window', '1ms'], /--item-window/],
     [['--peer', '127.0.0.1:1', '--frobnicate'], /frobnicate/],
   ];
