@@ -13,7 +13,6 @@ import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { UsageError, jsonLine } from './decode.js';
 import { checkAgainstTruth } from './truthcheck.js';
-import { reportCommand } from './report.js';
 
 export interface DemoOptions {
   nodes: number;
@@ -95,6 +94,8 @@ export async function demoCommand(o: DemoOptions): Promise<number> {
   // 3. The report (src/cli/report.ts): the summary table with the accuracy against the truth
   // (or its JSON line), report.html and figures/*.svg in DIR.
   log(`$ invscope report ${dir}`);
+  // Loaded here, not at the top: main.ts imports this file for every command, and Vega costs start-up.
+  const { reportCommand } = await import('./report.js');
   const { code: reportCode } = await reportCommand({ dirs: [dir], json: o.json });
 
   // 4. The measurement against the ground truth.
