@@ -130,6 +130,8 @@ export class V1Decoder {
   bytes = 0;
   badChecksums = 0;
   unknownCommands = 0;
+  /** Bytes that arrived in place, read into `receiveBuffer()`: never copied by the decoder. */
+  inPlaceBytes = 0;
 
   // A frame straddling chunks: header and arrived payload bytes, copied into `partial`.
   private partial: Uint8Array = EMPTY;
@@ -168,6 +170,22 @@ export class V1Decoder {
   /** Bytes of memory held for the straddling frame. */
   get bufferCapacity(): number {
     return this.partial.length;
+  }
+
+  /**
+   * Where the next socket read may land directly: the free tail of the buffer of a large frame
+   * that is arriving (a declared payload of STREAM_HASH_MIN or more), ending at the frame's end or
+   * the buffer's, or null (read into your own buffer). Pushing a chunk that lies exactly at the
+   * start of this view appends it without copying: the kernel's copy into it is the only one.
+   * For `net.connect({ onread: { buffer: () => dec.receiveBuffer() ?? shared, callback } })`.
+   * The view is valid until the next `push`; it never makes the decoder allocate.
+   */
+  receiveBuffer(): Uint8Array | null {
+    if (this.partialHash === null) return null;
+    const end = Math.min(this.partial.length, this.partialTotal);
+    // A sliver left in a buffer that is still growing is not worth a read of its own.
+    if (end - this.partialLen < MIN_PARTIAL) return null;
+    return this.partial.subarray(this.partialLen, end);
   }
 
   /**
@@ -295,6 +313,12 @@ export class V1Decoder {
       if (n > skip) h.update(src.subarray(pos + skip, pos + n));
     }
     const need = this.partialLen + n;
+    // Bytes read straight into our own buffer (receiveBuffer) are already where they belong.
+    if (need <= this.partial.length && src.buffer === this.partial.buffer && src.byteOffset + pos === this.partial.byteOffset + this.partialLen) {
+      this.partialLen = need;
+      this.inPlaceBytes += n;
+      return;
+    }
     if (need > this.partial.length) {
       // Only a recycled buffer that holds the whole frame: then it never grows again.
       let grown = this.partialTotal > 0 ? takePooled(this.partialTotal) : undefined;

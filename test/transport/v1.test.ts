@@ -302,6 +302,74 @@ test('a large frame whose header straddles chunks is hashed from its first paylo
   }
 });
 
+/**
+ * A socket as `net.connect({ onread: { buffer: () => dec.receiveBuffer() ?? recv } })` drives it:
+ * each read lands in the decoder's offered view or in the shared receive buffer, then is pushed.
+ */
+function socketFeed(dec: V1Decoder, bytes: Uint8Array, readSize: number): { offered: number } {
+  const recv = new Uint8Array(readSize);
+  let offered = 0;
+  for (let pos = 0; pos < bytes.length; ) {
+    const direct = dec.receiveBuffer();
+    if (direct) offered++;
+    const target = direct ?? recv;
+    const n = Math.min(target.length, readSize, bytes.length - pos);
+    target.set(bytes.subarray(pos, pos + n)); // the kernel's copy
+    assert.is(dec.push(target.subarray(0, n)), 0);
+    pos += n;
+  }
+  return { offered };
+}
+
+test('reads straight into the frame buffer: same frames, verdicts and bytes, and those bytes are never copied', () => {
+  const sizes = [STREAM_HASH_MIN - 1, STREAM_HASH_MIN, 40_000, 100_000, 1_500_000];
+  const { bytes, frames } = largeStream(34, sizes);
+  const want = frames.map(expectedOk);
+  for (const readSize of [1000, 4096, 65_536, 200_000]) {
+    clearFramePool();
+    let i = 0;
+    const dec = new V1Decoder(NETWORKS.mainnet.magic, {
+      onFrame(_cmd, buf, off, len, ok) {
+        const f = frames[i]!;
+        assert.is(ok, want[i], `frame ${i}, reads of ${readSize}`);
+        assert.ok(Buffer.from(buf.buffer, buf.byteOffset + off, len).equals(f.subarray(HEADER_SIZE)), `frame ${i} bytes`);
+        i++;
+      },
+    });
+    const { offered } = socketFeed(dec, bytes, readSize);
+    assert.is(i, frames.length);
+    assert.is(dec.badChecksums, 4 * sizes.length);
+    assert.ok(offered > 0, 'the decoder offered its buffer');
+    // Most large-frame bytes landed in place (the rest arrived before the buffer had room).
+    const large = frames.filter((f) => f.length - HEADER_SIZE >= STREAM_HASH_MIN).reduce((a, f) => a + f.length, 0);
+    assert.ok(dec.inPlaceBytes > large / 2, `${dec.inPlaceBytes} of ${large} bytes in place, reads of ${readSize}`);
+  }
+});
+
+test('offers no receive buffer between frames, for small frames, or before a large frame\'s header is complete', () => {
+  const dec = new V1Decoder(NETWORKS.mainnet.magic, { onFrame() {} });
+  assert.is(dec.receiveBuffer(), null, 'idle');
+  const small = encodeRawFrame(NETWORKS.mainnet.magic, 'tx', new Uint8Array(STREAM_HASH_MIN - 1));
+  dec.push(small.subarray(0, 100));
+  assert.is(dec.receiveBuffer(), null, 'a small frame is copied as before');
+  dec.push(small.subarray(100));
+  const big = encodeRawFrame(NETWORKS.mainnet.magic, 'block', new Uint8Array(200_000));
+  dec.push(big.subarray(0, 20));
+  assert.is(dec.receiveBuffer(), null, 'header incomplete');
+  clearFramePool();
+  dec.push(big.subarray(20, 30));
+  assert.is(dec.receiveBuffer(), null, 'a 4 KiB buffer with nothing worth offering');
+  dec.push(big.subarray(30, 5000));
+  dec.push(big.subarray(5000, 12_000));
+  const view = dec.receiveBuffer();
+  assert.ok(view !== null, 'a growing buffer offers its free tail');
+  assert.is(view.length, dec.bufferCapacity - dec.bufferedBytes, 'only capacity already held');
+  assert.ok(dec.bufferCapacity <= 2 * 12_000, 'offering it allocated nothing');
+  view.set(big.subarray(12_000, 12_000 + view.length));
+  dec.push(view);
+  assert.is(dec.inPlaceBytes, view.length);
+});
+
 test('the frame buffer released last is the one the next large frame takes', () => {
   clearFramePool();
   const rand = prng(33);
