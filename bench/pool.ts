@@ -12,7 +12,8 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { Coordinator } from '../src/pool/index.js';
+import { Coordinator, HashIndex, type PeerEvent } from '../src/pool/index.js';
+import { hexToHash } from '../src/protocol/hex.js';
 import { NETWORKS } from '../src/protocol/constants.js';
 import { now } from '../src/observe/clock.js';
 import { nodeAddresses } from '../src/sim/identity.js';
@@ -32,7 +33,11 @@ const { values } = parseArgs({
     'ramp-nodes': { type: 'string', default: '1000' },
     'ramp-scale': { type: 'string', default: '100' },
     'latency-seconds': { type: 'string', default: '20' },
-    'drain-ms': { type: 'string', default: '2' },
+    'drain-ms': { type: 'string', default: '20' },
+    // Drain when a shard publishes (the default) or only on the drain-ms timer.
+    'drain-timer': { type: 'boolean', default: false },
+    // How the bench consumes: raw record batches (records(), the default) or observations().
+    api: { type: 'string', default: 'records' },
     'handshake-limit': { type: 'string', default: '90' },
     quick: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
@@ -47,6 +52,8 @@ const RAMP_NODES = Number(values['ramp-nodes']);
 const RAMP_SCALE = Number(values['ramp-scale']);
 const LAT_S = QUICK ? 8 : Number(values['latency-seconds']);
 const DRAIN_MS = Number(values['drain-ms']);
+const DRAIN_TIMER = values['drain-timer']!;
+const API = values.api === 'observations' ? 'observations' : 'records';
 const HS_LIMIT_MS = Number(values['handshake-limit']) * 1000;
 
 let CLK_TCK = 100;
@@ -131,6 +138,7 @@ function makePool(addresses: string[], shards: number): Coordinator {
     shards,
     addresses,
     drainIntervalMs: DRAIN_MS,
+    drainOnPublish: !DRAIN_TIMER,
     connectTimeoutMs: 30_000,
     handshakeTimeoutMs: 30_000,
     maxPendingConnects: 500,
@@ -185,40 +193,67 @@ async function runPeers(peers: number, shards: number): Promise<PeersResult> {
   log(`[${shards} shard(s), ${peers} peers] simulator up on port ${sim.port}; connecting`);
   const m0 = memory();
   const pool = makePool(addresses, shards);
-  // Observations, compactly: hash -> index; first (node, hash) -> receive and coordinator times.
-  const hashIdx = new Map<string, number>();
-  const seen = new Map<number, number>();
-  let recvT = new Float64Array(1 << 20);
-  let coordT = new Float64Array(1 << 20);
+  // Observations, compactly, so that the consumer costs little next to the pool: items by hash
+  // (HashIndex on the raw bytes, or a Map of hex strings with observations()), the first record of
+  // each (item, node) in a typed array per item, receive and coordinator times in flat arrays.
+  const nodeOfPeer = new Map<number, number>();
+  pool.on('peer', (e: PeerEvent) => {
+    if (e.type === 'connected') nodeOfPeer.set(e.peer, nodeOf.get(e.address) ?? -1);
+  });
+  const hashIdx = new HashIndex(4096);
+  const hexIdx = new Map<string, number>();
+  const firstOf: Int32Array[] = [];
+  let recvT = new Float64Array(1 << 22);
+  let coordT = new Float64Array(1 << 22);
   let n = 0;
   let count = 0;
   let measuring = false;
+  const record = (h: number, node: number, time: number, tc: number): void => {
+    const first = (firstOf[h] ??= new Int32Array(peers));
+    if (first[node] !== 0) return;
+    if (n === recvT.length) {
+      const a = new Float64Array(n * 2);
+      a.set(recvT);
+      recvT = a;
+      const b = new Float64Array(n * 2);
+      b.set(coordT);
+      coordT = b;
+    }
+    recvT[n] = time;
+    coordT[n] = tc;
+    first[node] = ++n;
+  };
   const t0 = now();
   await pool.start();
-  const reading = (async () => {
-    for await (const o of pool.observations()) {
-      const tc = now();
-      count++;
-      if (!measuring) continue;
-      let h = hashIdx.get(o.hash);
-      if (h === undefined) hashIdx.set(o.hash, (h = hashIdx.size));
-      const node = nodeOf.get(o.address);
-      if (node === undefined) continue;
-      const k = h * 16384 + node;
-      if (seen.has(k)) continue;
-      if (n === recvT.length) {
-        const a = new Float64Array(n * 2);
-        a.set(recvT);
-        recvT = a;
-        const b = new Float64Array(n * 2);
-        b.set(coordT);
-        coordT = b;
-      }
-      recvT[n] = o.time;
-      coordT[n] = tc;
-      seen.set(k, n++);
-    }
-  })();
+  const reading =
+    API === 'records'
+      ? (async () => {
+          for await (const b of pool.records()) {
+            const tc = now();
+            count += b.length;
+            if (!measuring) continue;
+            for (let i = 0; i < b.length; i++) {
+              const node = nodeOfPeer.get(b.peer(i)) ?? -1;
+              if (node >= 0) record(hashIdx.intern(b.bytes, b.hashOffset(i)), node, b.time(i), tc);
+            }
+          }
+        })()
+      : (async () => {
+          for await (const o of pool.observations()) {
+            const tc = now();
+            count++;
+            if (!measuring) continue;
+            let h = hexIdx.get(o.hash);
+            if (h === undefined) hexIdx.set(o.hash, (h = hexIdx.size));
+            const node = nodeOfPeer.get(o.peer) ?? -1;
+            if (node >= 0) record(h, node, o.time, tc);
+          }
+        })();
+  const indexOfHex = (hex: string): number | undefined => {
+    if (API === 'observations') return hexIdx.get(hex);
+    const i = hashIdx.get(hexToHash(hex), 0);
+    return i < 0 ? undefined : i;
+  };
   const hs = await waitReady(pool, peers, HS_LIMIT_MS);
   const hsMs = now() - t0;
   log(`  ${hs.ready} of ${peers} handshaken in ${(hsMs / 1000).toFixed(2)} s`);
@@ -248,7 +283,7 @@ async function runPeers(peers: number, shards: number): Promise<PeersResult> {
       const r = JSON.parse(line);
       const hs: number[] = [];
       for (const x of [r.hash, r.wtxid]) {
-        const h = hashIdx.get(x);
+        const h = indexOfHex(x);
         if (h !== undefined && !hs.includes(h)) hs.push(h);
       }
       hashesOf.set(r.id, hs);
@@ -257,8 +292,11 @@ async function runPeers(peers: number, shards: number): Promise<PeersResult> {
       if (r.t < tA || r.t > tB - 500) continue;
       let idx: number | undefined;
       for (const h of hashesOf.get(r.item) ?? []) {
-        idx = seen.get(h * 16384 + r.node);
-        if (idx !== undefined) break;
+        const k = firstOf[h]?.[r.node] ?? 0;
+        if (k !== 0) {
+          idx = k - 1;
+          break;
+        }
       }
       if (idx === undefined) missing++;
       else {
@@ -316,20 +354,32 @@ async function runStep(asked: number, shards: number): Promise<StepResult> {
   await pool.start();
   let count = 0;
   let measuring = false;
-  let lags = new Float64Array(1 << 21);
+  let lags = new Float64Array(1 << 23);
   let nl = 0;
-  const reading = (async () => {
-    for await (const o of pool.observations()) {
-      count++;
-      if (!measuring) continue;
-      if (nl === lags.length) {
-        const a = new Float64Array(nl * 2);
-        a.set(lags);
-        lags = a;
-      }
-      lags[nl++] = now() - o.time;
+  const addLag = (t: number): void => {
+    if (nl === lags.length) {
+      const a = new Float64Array(nl * 2);
+      a.set(lags);
+      lags = a;
     }
-  })();
+    lags[nl++] = t;
+  };
+  const reading =
+    API === 'records'
+      ? (async () => {
+          for await (const b of pool.records()) {
+            count += b.length;
+            if (!measuring) continue;
+            const tc = now();
+            for (let i = 0; i < b.length; i++) addLag(tc - b.time(i));
+          }
+        })()
+      : (async () => {
+          for await (const o of pool.observations()) {
+            count++;
+            if (measuring) addLag(now() - o.time);
+          }
+        })();
   const hs = await waitReady(pool, RAMP_NODES, 30_000);
   await sleep(2000);
   const d0 = drops(pool);
@@ -420,7 +470,7 @@ for (const shards of SHARDS) {
   const b = rs[rs.length - 1];
   if (a && b && b.ready > a.ready) marginal[shards] = { rssKiBPerPeer: r1(((b.rssMB - a.rssMB) * 1024) / (b.ready - a.ready)), from: a.ready, to: b.ready };
 }
-const env = { node: process.version, cpus: cpus().length, cpu: cpus()[0]?.model ?? '?', drainIntervalMs: DRAIN_MS, quick: QUICK, seconds: Math.round((Date.now() - started) / 1000) };
+const env = { node: process.version, cpus: cpus().length, cpu: cpus()[0]?.model ?? '?', drainIntervalMs: DRAIN_MS, drainOnPublish: !DRAIN_TIMER, api: API, quick: QUICK, seconds: Math.round((Date.now() - started) / 1000) };
 if (values.json) {
   process.stdout.write(JSON.stringify({ env, peers: peersResults, ramp: rampResults, sustained, marginal }, null, 1) + '\n');
 } else {
@@ -465,6 +515,6 @@ if (values.json) {
   );
   for (const [s, v] of Object.entries(sustained)) process.stdout.write(`${s} shard(s): sustained with zero drops ${v.zeroDropPerSec} entries/s; ${v.limit}\n`);
   for (const [s, v] of Object.entries(marginal)) process.stdout.write(`${s} shard(s): marginal RSS ${v.rssKiBPerPeer} KiB per peer (${v.from} -> ${v.to} peers)\n`);
-  process.stdout.write(`Node ${env.node}, ${env.cpus} x ${env.cpu}; drain every ${DRAIN_MS} ms; ${env.seconds} s\n`);
+  process.stdout.write(`Node ${env.node}, ${env.cpus} x ${env.cpu}; drain ${DRAIN_TIMER ? `every ${DRAIN_MS} ms` : `on publish (at most ${DRAIN_MS} ms apart)`}; consumer ${API}(); ${env.seconds} s\n`);
 }
 process.exit(0);

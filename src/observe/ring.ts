@@ -3,7 +3,8 @@
  * SharedArrayBuffer per shard (DESIGN.md "The observation ring"; byte layout in README.md here).
  * The writer (a shard worker, hot path) never blocks: a full ring counts a drop. Records become
  * visible with one Atomics.store of the write sequence per socket read; the reader (the main
- * thread) drains on a timer and stores its read sequence. The memory outlives a dead writer.
+ * thread) drains when the writer wakes it (Atomics.waitAsync on the write sequence, with a timeout)
+ * and stores its read sequence. The memory outlives a dead writer.
  */
 
 /** Int32 slots of the header. */
@@ -13,6 +14,8 @@ export const H_DROPPED = 2;
 export const H_CAPACITY = 3;
 export const H_RECORD_SIZE = 4;
 export const H_MAGIC = 5;
+/** 1 while the reader sleeps in Atomics.waitAsync on H_WRITE; the writer that sees it notifies. */
+export const H_WAITING = 6;
 /** Header bytes: 64, so records start on a cache line and the two sequences share none with them. */
 export const HEADER_BYTES = 64;
 export const RECORD_SIZE = 64;
@@ -118,15 +121,26 @@ export class RingWriter {
     return true;
   }
 
-  /** Makes every pushed record visible (one Atomics.store) and adds the drops counted since. */
+  /**
+   * Makes every pushed record visible (one Atomics.store) and adds the drops counted since. If the
+   * reader sleeps (H_WAITING), wakes it: one Atomics.load per publish, a notify only when asleep.
+   */
   publish(): void {
-    Atomics.store(this.h, H_WRITE, this.w);
+    const h = this.h;
+    Atomics.store(h, H_WRITE, this.w);
+    // Store-then-load on both sides (seq-cst): either this load sees the reader's flag, or the
+    // reader's waitAsync sees the new write sequence and does not sleep. No wakeup is lost.
+    if (Atomics.load(h, H_WAITING) !== 0 && Atomics.exchange(h, H_WAITING, 0) !== 0) Atomics.notify(h, H_WRITE);
     if (this.pendingDrops !== 0) {
       Atomics.add(this.h, H_DROPPED, this.pendingDrops);
       this.pendingDrops = 0;
     }
   }
 }
+
+/** What Atomics.waitAsync returns (ES2024; typed here for the ES2022 lib). */
+type WaitAsync = (a: Int32Array, index: number, value: number, timeout?: number) => { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
+const waitAsync = (Atomics as unknown as { waitAsync?: WaitAsync }).waitAsync;
 
 /** A decoded record (the reader's convenience form; `drain` itself allocates nothing). */
 export interface RingRecord {
@@ -188,6 +202,67 @@ export class RingReader {
     Atomics.store(this.h, H_READ, this.r);
     this.taken += n;
     return n;
+  }
+
+  /**
+   * Copies up to `max` published records, in order, into a new buffer (one or two copies: the
+   * records may wrap around the end of the ring), releases them to the writer and returns the
+   * bytes (records of RECORD_SIZE in the ring layout), or null when none are waiting.
+   */
+  take(max = Infinity): Uint8Array | null {
+    const w = Atomics.load(this.h, H_WRITE);
+    let n = (w - this.r) >>> 0;
+    if (n > max) n = max;
+    if (n === 0) return null;
+    const out = new Uint8Array(n * RECORD_SIZE);
+    const first = this.r & this.mask;
+    const k = Math.min(n, this.capacity - first);
+    const src = this.bytes;
+    out.set(src.subarray(HEADER_BYTES + first * RECORD_SIZE, HEADER_BYTES + (first + k) * RECORD_SIZE), 0);
+    if (k < n) out.set(src.subarray(HEADER_BYTES, HEADER_BYTES + (n - k) * RECORD_SIZE), k * RECORD_SIZE);
+    this.r = (this.r + n) | 0;
+    Atomics.store(this.h, H_READ, this.r);
+    this.taken += n;
+    return out;
+  }
+
+  /**
+   * Releases up to `n` published records without reading them (counted as taken). Returns how many.
+   */
+  skip(n: number): number {
+    const avail = (Atomics.load(this.h, H_WRITE) - this.r) >>> 0;
+    const k = Math.min(n, avail);
+    this.r = (this.r + k) | 0;
+    Atomics.store(this.h, H_READ, this.r);
+    this.taken += k;
+    return k;
+  }
+
+  /**
+   * Sleeps until the writer publishes or `timeoutMs` passes, without blocking the thread: a
+   * promise from Atomics.waitAsync, or null when records are already waiting (drain now) or
+   * waitAsync is unavailable (fall back to a timer). The writer wakes it at its next publish.
+   * A pending wait does not keep Node's event loop alive by itself.
+   */
+  wait(timeoutMs: number): Promise<'ok' | 'timed-out'> | null {
+    if (waitAsync === undefined) return null;
+    const h = this.h;
+    Atomics.store(h, H_WAITING, 1);
+    const res = waitAsync(h, H_WRITE, this.r, timeoutMs);
+    if (!res.async) {
+      Atomics.store(h, H_WAITING, 0);
+      return null;
+    }
+    return res.value;
+  }
+
+  /** Whether `wait` can sleep (Atomics.waitAsync exists); without it the reader polls on a timer. */
+  static readonly canWait = waitAsync !== undefined;
+
+  /** Wakes a pending `wait` (used when the reader stops). */
+  wake(): void {
+    Atomics.store(this.h, H_WAITING, 0);
+    Atomics.notify(this.h, H_WRITE);
   }
 }
 

@@ -5,7 +5,7 @@
  * messages queued during it) through the writer `start` receives. Runs on the thread that owns
  * the peer; hot path on receive.
  */
-import { V1Decoder, encodeFrame, encodeRawFrame, type V1FrameSink } from '../transport/v1.js';
+import { V1Decoder, encodeFrame, encodeRawFrame, type V1FrameSink, type V1DecoderOptions } from '../transport/v1.js';
 import { V2Transport, type V2TransportOptions } from '../transport/v2/transport.js';
 import type { CommandName } from '../protocol/constants.js';
 import type { MessageMap } from '../protocol/registry.js';
@@ -58,9 +58,10 @@ export class V1Transport implements PeerTransport {
   readonly decoder: V1Decoder;
   readonly magic: number;
 
-  constructor(magic: number, sink: FrameSink) {
+  /** `decoder`: options of the V1Decoder (the pool's shards pass a smaller checksum batch). */
+  constructor(magic: number, sink: FrameSink, decoder?: V1DecoderOptions) {
     this.magic = magic;
-    this.decoder = new V1Decoder(magic, sink);
+    this.decoder = new V1Decoder(magic, sink, decoder);
   }
 
   push(chunk: Uint8Array): number {

@@ -3,6 +3,8 @@
  * protocol types. Importing it starts no thread; the shard code itself is loaded by the workers.
  */
 export { Coordinator, type CoordinatorOptions, type Observation, type ObservationKind, type PeerEvent, type PoolStats, type SeedResolver, type SeedResult, type AddressInfo, type HandlerEvent, type HandlerErrorEvent } from './coordinator.js';
+export { RecordBatch } from '../observe/batch.js';
+export { HashIndex } from '../observe/hashindex.js';
 export type { HandlerContext, HandlerSetup, MessageHandler, RawHandler } from './handlers.js';
 export { AddressBook, parseHostPort, PROXIED_NETWORKS, type AddressBookOptions, type AddressRecord, type AddressState } from './addressbook.js';
 export type { ShardOptions, ShardTask, ToShard, FromShard, RemoteVersion, LearnedAddress, ShardCounters } from './messages.js';

@@ -6,11 +6,13 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { Server } from 'node:net';
-import { connectPeer, listenPeers, type ConnectError } from '../peer/net.js';
+import { listenPeers, type ConnectError } from '../peer/net.js';
+import { connectShardPeer, ShardPeer, shardTransport } from './socket.js';
 import { connectPeerViaProxy } from './socks.js';
 import { CloseReason, type Peer } from '../peer/peer.js';
 import { transportFactory } from '../peer/transport.js';
 import { Command } from '../protocol/constants.js';
+import type { MessageMap } from '../protocol/registry.js';
 import { statusCode } from '../protocol/errors.js';
 import { scanInv, invEntryOffset, invEntryType } from '../protocol/messages/inventory.js';
 import { scanHeaders, headersHashesInto } from '../protocol/messages/headers.js';
@@ -61,8 +63,8 @@ export class Shard {
   /** The user's handler module, when one is configured (handlers.ts). */
   private handlers: HandlerHost | null = null;
   private nextInbound = 0;
-  /** Inbound peers share one rawTap (listenPeers takes one option set): their index is looked up here. */
-  private readonly inboundIndex = new WeakMap<Peer, number>();
+  /** Slots of peers that are not ShardPeers (inbound and proxied ones); a ShardPeer carries its own. */
+  private readonly otherSlots = new Map<Peer, Slot>();
   private resolveDone!: (c: ShardCounters) => void;
   readonly done: Promise<ShardCounters>;
   private readonly c: ShardCounters;
@@ -122,7 +124,7 @@ export class Shard {
           ...(o.pingIntervalMs !== undefined ? { pingIntervalMs: o.pingIntervalMs } : {}),
           // A v2 responder serves v1 peers too (it recognises a v1 version header).
           transport: transportFactory(o.transport === 'v1' ? 'v1' : 'v2', 'inbound', o.network.magic),
-          rawTap: (cmd, buf, off, len, peer) => this.tap(this.inboundIndex.get(peer) ?? 0, cmd, buf, off, len, peer),
+          rawTap: this.rawTap,
         },
         (peer) => this.accept(peer),
       );
@@ -139,7 +141,6 @@ export class Shard {
       return;
     }
     const index = (INBOUND_PEER_BASE + (this.nextInbound++ % INBOUND_PEER_BASE)) >>> 0;
-    this.inboundIndex.set(peer, index);
     const slot: Slot = { index, peer: null, cancelled: false, ready: false };
     this.slots.set(index, slot);
     this.post({ type: 'inbound', peer: index, address: hostPort(peer.remoteHost, peer.remotePort) });
@@ -217,8 +218,7 @@ export class Shard {
       });
       return;
     }
-    const dial = viaProxy ? (opts: Parameters<typeof connectPeer>[0]) => connectPeerViaProxy({ ...opts, proxy: o.proxy! }) : connectPeer;
-    const p = dial({
+    const opts = {
       network: o.network,
       host,
       port,
@@ -227,11 +227,11 @@ export class Shard {
       ...(o.connectTimeoutMs !== undefined ? { connectTimeoutMs: o.connectTimeoutMs } : {}),
       ...(o.handshakeTimeoutMs !== undefined ? { handshakeTimeoutMs: o.handshakeTimeoutMs } : {}),
       ...(o.pingIntervalMs !== undefined ? { pingIntervalMs: o.pingIntervalMs } : {}),
-      transport: transportFactory(transport, 'outbound', o.network.magic),
-      // One small closure per peer carries its index into the shared tap.
-      rawTap: (cmd, buf, off, len, peer) => this.tap(index, cmd, buf, off, len, peer),
-      setup: (peer) => this.setup(slot, peer),
-    }).then(
+      transport: shardTransport(transport, o.network.magic),
+      rawTap: this.rawTap,
+    };
+    const setup = (peer: Peer): void => this.setup(slot, peer);
+    const p = (viaProxy ? connectPeerViaProxy({ ...opts, proxy: o.proxy!, setup }) : connectShardPeer({ ...opts, setup })).then(
       (peer) => {
         this.pending.delete(p);
         if (slot.cancelled || this.stopping) peer.close(CloseReason.LOCAL, 'coordinator');
@@ -245,65 +245,97 @@ export class Shard {
     this.pending.add(p);
   }
 
-  /** Handlers for one peer, registered before it sends anything. */
+  /**
+   * Registers the shard's listeners on a peer before it sends anything. They are shared by every
+   * peer of the shard (no closure per peer: at 10,000 peers closures are kilobytes each): the
+   * peer's slot is found through the peer (a ShardPeer carries it, others are in otherSlots).
+   */
   private setup(slot: Slot, peer: Peer, outbound = true): void {
     slot.peer = peer;
+    if (peer instanceof ShardPeer) {
+      peer.index = slot.index;
+      peer.slot = slot;
+    } else this.otherSlots.set(peer, slot);
+    if (outbound) this.post({ type: 'connected', peer: slot.index });
+    peer.on('ready', this.onReady);
+    peer.on('message', this.onPeerMessage);
+    peer.on('close', this.onClose);
+  }
+
+  private slotOf(peer: Peer): Slot | undefined {
+    return peer instanceof ShardPeer ? (peer.slot as Slot) : this.otherSlots.get(peer);
+  }
+
+  private readonly onReady = (peer: Peer): void => {
+    const slot = this.slotOf(peer);
+    if (!slot) return;
+    slot.ready = true;
+    const r = peer.remote!;
+    const remote = {
+      version: r.version,
+      services: r.services.toString(),
+      userAgent: r.userAgent,
+      startHeight: r.startHeight,
+      relay: r.relay,
+      addrRecv: hostPort(ipV1ToString(r.addrRecv.ip), r.addrRecv.port),
+      wtxidRelay: r.wtxidRelay,
+      sendAddrV2: r.sendAddrV2,
+    };
+    this.post({ type: 'ready', peer: slot.index, remote, transport: peer.transport.kind });
+    this.handlers?.peerReady(slot.index, remote, peer.rxTime);
+  };
+
+  /** Every decoded message (inv, headers and cmpctblock never get here: the raw tap consumes them). */
+  private readonly onPeerMessage = (command: string, msg: any, peer: Peer): void => {
+    const slot = this.slotOf(peer);
+    if (!slot) return;
     const index = slot.index;
-    if (outbound) this.post({ type: 'connected', peer: index });
-    peer.on('ready', () => {
-      slot.ready = true;
-      const r = peer.remote!;
-      const remote = {
-        version: r.version,
-        services: r.services.toString(),
-        userAgent: r.userAgent,
-        startHeight: r.startHeight,
-        relay: r.relay,
-        addrRecv: hostPort(ipV1ToString(r.addrRecv.ip), r.addrRecv.port),
-        wtxidRelay: r.wtxidRelay,
-        sendAddrV2: r.sendAddrV2,
-      };
-      this.post({ type: 'ready', peer: index, remote, transport: peer.transport.kind });
-      this.handlers?.peerReady(index, remote, peer.rxTime);
-    });
-    peer.on('addr', (m) => {
-      const addrs: LearnedAddress[] = m.addrs.map((a) => ({
+    if (command === 'addr') {
+      const addrs: LearnedAddress[] = (msg as MessageMap['addr']).addrs.map((a) => ({
         address: hostPort(ipV1ToString(a.ip), a.port),
         network: netAddrNetwork(netAddrFromV1(a.ip)),
         services: a.services.toString(),
         time: a.time,
       }));
       this.post({ type: 'addr', peer: index, command: 'addr', addrs });
-    });
-    peer.on('addrv2', (m) => {
-      const addrs: LearnedAddress[] = m.addrs.map((a) => ({
+    } else if (command === 'addrv2') {
+      const addrs: LearnedAddress[] = (msg as MessageMap['addrv2']).addrs.map((a) => ({
         address: hostPort(netAddrToString(a), a.port),
         network: netAddrNetwork(a),
         services: a.services.toString(),
         time: a.time,
       }));
       this.post({ type: 'addr', peer: index, command: 'addrv2', addrs });
-    });
-    peer.on('message', (command, msg) => {
-      const h = this.handlers;
-      if (h !== null && peer.isReady && h.wantsDecoded(command)) h.message(index, command, msg, peer.rxTime);
-      // Only what the coordinator asked for; addr/addrv2 already went out above.
-      if (this.forward.has(command) && command !== 'addr' && command !== 'addrv2') {
-        try {
-          this.post({ type: 'message', peer: index, command, msg });
-        } catch {
-          /* not clonable (should not happen for decoded messages): dropped */
-        }
+    }
+    const h = this.handlers;
+    if (h !== null && peer.isReady && h.wantsDecoded(command)) h.message(index, command, msg, peer.rxTime);
+    // Only what the coordinator asked for; addr/addrv2 already went out above.
+    if (this.forward.has(command) && command !== 'addr' && command !== 'addrv2') {
+      try {
+        this.post({ type: 'message', peer: index, command, msg });
+      } catch {
+        /* not clonable (should not happen for decoded messages): dropped */
       }
-    });
-    peer.on('close', (reason) => {
-      this.slots.delete(index);
-      this.c.bytesIn += peer.stats.bytesIn;
-      const t = peer.transport;
-      this.post({ type: 'closed', peer: index, reason, detail: peer.stats.closeDetail, wasReady: slot.ready, stats: peer.stats.toJSON(), transport: t.kind, reconnectV1: t.shouldReconnectV1 === true });
-      if (slot.ready) this.handlers?.peerClosed(index, reason, now());
-    });
-  }
+    }
+  };
+
+  private readonly onClose = (reason: string, peer: Peer): void => {
+    const slot = this.slotOf(peer);
+    if (!slot) return;
+    const index = slot.index;
+    this.slots.delete(index);
+    this.otherSlots.delete(peer);
+    this.c.bytesIn += peer.stats.bytesIn;
+    const t = peer.transport;
+    this.post({ type: 'closed', peer: index, reason, detail: peer.stats.closeDetail, wasReady: slot.ready, stats: peer.stats.toJSON(), transport: t.kind, reconnectV1: t.shouldReconnectV1 === true });
+    if (slot.ready) this.handlers?.peerClosed(index, reason, now());
+  };
+
+  /** The peers' shared raw tap: finds the peer's index, then `tap`. */
+  private readonly rawTap = (cmd: number, buf: Uint8Array, off: number, len: number, peer: Peer): boolean => {
+    const index = peer instanceof ShardPeer ? peer.index : (this.otherSlots.get(peer)?.index ?? 0);
+    return this.tap(index, cmd, buf, off, len, peer);
+  };
 
   /**
    * The raw tap (hot path): inv entries, headers and cmpctblock go to the ring from the frame's

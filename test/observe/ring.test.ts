@@ -113,4 +113,61 @@ test('what reached the ring survives its writer thread being terminated', async 
   assert.is(n, 3000);
 });
 
+test('take copies the waiting records out in order across the wrap-around and releases them; skip releases unread', () => {
+  const sab = createRing(8);
+  const w = new RingWriter(sab);
+  const r = new RingReader(sab);
+  for (let i = 0; i < 6; i++) w.push(i, 0, Kind.INV, 0, 1, i, hashOf(i), 0);
+  w.publish();
+  assert.is(r.skip(5), 5);
+  // Records 6..12 wrap: sequence 5 sits at slot 5, 8 at slot 0.
+  for (let i = 6; i < 13; i++) assert.ok(w.push(i, 0, Kind.INV, 0, 1, i, hashOf(i), 0));
+  w.publish();
+  const bytes = r.take()!;
+  assert.is(bytes.length, 8 * RECORD_SIZE);
+  const v = new DataView(bytes.buffer);
+  const seqs = Array.from({ length: 8 }, (_, i) => v.getUint32(i * RECORD_SIZE + R_SEQ, true));
+  assert.equal(seqs, [5, 6, 7, 8, 9, 10, 11, 12]);
+  assert.equal(bytes.subarray(7 * RECORD_SIZE + R_HASH, 8 * RECORD_SIZE), hashOf(12));
+  assert.is(r.take(), null, 'nothing left');
+  assert.is(r.taken, 13);
+  assert.is(r.skip(3), 0, 'skip never passes the write sequence');
+  for (let i = 0; i < 4; i++) w.push(i, 0, Kind.INV, 0, 1, 100 + i, hashOf(i), 0);
+  w.publish();
+  assert.is(r.take(3)!.length, 3 * RECORD_SIZE, 'at most the number asked for');
+  assert.is(r.available, 1);
+});
+
+test('wait sleeps until the writer publishes, returns null when records are waiting, times out otherwise', async () => {
+  const sab = createRing(8);
+  const w = new RingWriter(sab);
+  const r = new RingReader(sab);
+  // A pending waitAsync does not keep the event loop alive (the pool's timers and ports do).
+  const keepAlive = setInterval(() => {}, 1_000);
+  assert.ok(RingReader.canWait, 'Atomics.waitAsync exists on Node 20');
+  const p = r.wait(10_000)!;
+  assert.ok(p instanceof Promise, 'nothing waiting: it sleeps');
+  w.push(1, 0, Kind.INV, 0, 1, 0, hashOf(1), 0);
+  w.publish(); // sees the reader's flag and notifies
+  assert.is(await p, 'ok');
+  assert.is(r.wait(10_000), null, 'a record is waiting: drain now');
+  r.skip(1);
+  assert.is(await r.wait(5)!, 'timed-out');
+  const q = r.wait(10_000)!;
+  r.wake();
+  assert.is(await q, 'ok', 'wake ends a pending wait');
+  clearInterval(keepAlive);
+});
+
+test('a writer in another thread wakes a sleeping reader at its first publish', async () => {
+  const sab = createRing(1 << 12);
+  const r = new RingReader(sab);
+  const woke = r.wait(30_000)!;
+  const worker = new Worker(new URL('./ring-worker.js', import.meta.url), { workerData: { sab, count: 10, batch: 5 } });
+  assert.is(await woke, 'ok');
+  await new Promise((res) => worker.on('message', res));
+  await worker.terminate();
+  assert.is(r.take()!.length, 10 * RECORD_SIZE);
+});
+
 test.run();

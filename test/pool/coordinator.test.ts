@@ -167,6 +167,10 @@ test('headers and cmpctblock announcements arrive as block hashes', async () => 
   assert.is(o3!.invType, 2);
 });
 
+test('records() is refused while observations() is consumed (one consumer)', () => {
+  assert.throws(() => pool.records(), /records\(\) while observations\(\) is being consumed/);
+});
+
 test('a refused address backs off exponentially and records its outcome', async () => {
   const rec = pool.book.get(refused)!;
   assert.ok(rec, 'in the book');
@@ -224,8 +228,8 @@ test('stop() drains every ring, closes every socket and ends observations()', as
 });
 
 test('killing a shard mid-run loses nothing that reached its ring, and its peers are reconnected', async () => {
-  // Drain only on demand (60 s timer): the records sit in the ring when the thread dies.
-  const b = new Coordinator({ network: 'regtest', peers: 6, shards: 2, addresses, drainIntervalMs: 60_000, retryAfterDropMs: 20, maintainIntervalMs: 20 });
+  // Drain only on demand (a 60 s timer, no wakeup on publish): the records sit in the ring when the thread dies.
+  const b = new Coordinator({ network: 'regtest', peers: 6, shards: 2, addresses, drainIntervalMs: 60_000, drainOnPublish: false, retryAfterDropMs: 20, maintainIntervalMs: 20 });
   pool = b;
   const ev = track(b);
   const o = consume(b);
@@ -282,6 +286,38 @@ test('killing a shard mid-run loses nothing that reached its ring, and its peers
   for (let i = 0; i < targets.length; i++) assert.ok(o.seen.some((x) => x.hash === hashToHex(hs[i]!) && x.address === targets[i]!.address));
   assert.is(o.seen.length, total);
   assert.ok(b.stats().shards.every((x) => x.drops === 0));
+});
+
+test('records() gives raw batches with every field; beyond maxQueuedObservations records are counted as consumer drops', async () => {
+  const c = new Coordinator({ network: 'regtest', peers: 2, shards: 1, addresses: addresses.slice(0, 2), maxQueuedObservations: 4 });
+  pool = c;
+  const ev = track(c);
+  const it = c.records();
+  await c.start();
+  await until(() => ev.ready.size === 2 && [...ev.ready.keys()].every((a) => inbound.get(a)?.isReady === true && inbound.get(a)!.isOpen), '2 ready');
+  const [address, e] = [...ev.ready.entries()][0]!;
+  const hs = hashes(10);
+  const tSend = now();
+  inbound.get(address)!.send('inv', { inventory: hs.map((hash, i) => ({ type: i % 2 ? 5 : 1, hash })) });
+  await until(() => c.stats().observations === 10, '10 records drained');
+  const s = c.stats();
+  assert.is(s.queued, 4);
+  assert.is(s.consumerDrops, 6, 'the six beyond the bound');
+  const b = (await it.next()).value!;
+  assert.is(b.length, 4);
+  for (let i = 0; i < 4; i++) {
+    assert.is(b.hashHex(i), hashToHex(hs[i]!));
+    assert.is(b.peer(i), e.peer);
+    assert.is(b.address(i), address);
+    assert.is(b.kind(i), 1);
+    assert.is(b.invType(i), i % 2 ? 5 : 1);
+    assert.is(b.entry(i), i);
+    assert.ok(b.time(i) >= tSend && b.time(i) <= now());
+  }
+  assert.is(b.seq(0), b.seq(3), 'one message, one sequence number');
+  assert.is(c.stats().queued, 0);
+  await c.stop();
+  assert.equal(await it.next(), { value: undefined, done: true });
 });
 
 test.run();
