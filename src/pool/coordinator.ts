@@ -12,7 +12,8 @@ import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Piscina } from 'piscina';
-import { NETWORKS, Services, type NetworkName, type NetworkParams } from '../protocol/constants.js';
+import { NETWORKS, Services, type CommandName, type NetworkName, type NetworkParams } from '../protocol/constants.js';
+import type { MessageMap } from '../protocol/registry.js';
 import { createRing, RingReader, RECORD_SIZE, R_PEER } from '../observe/ring.js';
 import { RecordBatch } from '../observe/batch.js';
 import { ObservationQueue, type Observation, type ObservationKind } from './queue.js';
@@ -765,6 +766,19 @@ export class Coordinator extends EventEmitter {
     }
     this.rr = (this.rr + 1) % Math.max(1, n);
     return best;
+  }
+
+  /**
+   * Sends one message to a ready peer through its shard (e.g. getdata, or a ping as a barrier:
+   * TCP keeps order, so its pong comes after everything the peer sent before it). Returns false
+   * when the peer is not ready here; the shard drops it if the peer is gone by then.
+   */
+  send<K extends CommandName>(peer: number, command: K, msg: MessageMap[K]): boolean {
+    const slot = this.slots.get(peer);
+    const port = slot ? this.shardStates[slot.shard]?.port : null;
+    if (!slot || slot.state !== 'ready' || !port) return false;
+    port.postMessage({ type: 'send', peer, command, payload: msg } satisfies ToShard);
+    return true;
   }
 
   /** Closes one peer. */

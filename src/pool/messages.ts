@@ -114,6 +114,8 @@ export interface ShardCounters {
   handlerCalls: number;
   handlerErrors: number;
   handlerPosts: number;
+  /** Messages from pool.send() that did not encode (dropped). */
+  sendErrors: number;
 }
 
 export type FromShard =

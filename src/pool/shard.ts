@@ -79,7 +79,7 @@ export class Shard {
     this.port = task.port;
     this.options = task.options;
     this.writer = new RingWriter(task.ring);
-    this.c = { shard: task.shard, peers: 0, ready: 0, pending: 0, records: 0, drops: 0, publishes: 0, frames: 0, malformed: 0, bytesIn: 0, handlerCalls: 0, handlerErrors: 0, handlerPosts: 0 };
+    this.c = { shard: task.shard, peers: 0, ready: 0, pending: 0, records: 0, drops: 0, publishes: 0, frames: 0, malformed: 0, bytesIn: 0, handlerCalls: 0, handlerErrors: 0, handlerPosts: 0, sendErrors: 0 };
     for (const cmd of task.options.forward ?? []) if (!RING_COMMANDS.has(cmd)) this.forward.add(cmd);
     this.done = new Promise((res) => (this.resolveDone = res));
     this.port.on('message', (m: ToShard) => this.onMessage(m));
@@ -183,7 +183,12 @@ export class Shard {
         return;
       case 'send': {
         const p = this.slots.get(m.peer)?.peer;
-        if (p?.isReady) p.send(m.command as any, m.payload as any);
+        try {
+          if (p?.isReady) p.send(m.command as any, m.payload as any);
+        } catch {
+          // A message from pool.send() that does not encode: counted, never fatal to the shard.
+          this.c.sendErrors++;
+        }
         return;
       }
       case 'close': {
