@@ -46,6 +46,12 @@ export interface CoordinatorOptions {
    * plain timer; fewer, larger drains, more latency). @default true
    */
   drainOnPublish?: boolean;
+  /**
+   * With drainOnPublish, the least time between two drains of a ring: publishes that come sooner
+   * are gathered into the next drain, which bounds the main thread's wakeups (at 10,000 peers a
+   * shard publishes tens of thousands of times a second). 0: wake at every publish. @default 1
+   */
+  drainMinIntervalMs?: number;
   /** Connects in flight at once, over all shards. @default 500 */
   maxPendingConnects?: number;
   /** Replace dropped peers (and reconnect a dead shard's). @default true */
@@ -226,8 +232,9 @@ interface ShardState {
   peers: Set<number>;
   last: ShardCounters | null;
   onStopped: (() => void) | null;
-  /** The drain loop's continuation for this ring (bound once), and its timer when polling. */
+  /** The drain loop's continuations for this ring (bound once), and its pending timer. */
   loop: () => void;
+  sleep: () => void;
   timer?: ReturnType<typeof setTimeout>;
   /** handlerErrors of the shard's earlier (dead) tasks, and of the current one as last heard. */
   handlerErrorsBefore: number;
@@ -301,6 +308,7 @@ export class Coordinator extends EventEmitter {
       ringCapacity: options.ringCapacity ?? 1 << 16,
       drainIntervalMs: options.drainIntervalMs ?? 20,
       drainOnPublish: options.drainOnPublish ?? true,
+      drainMinIntervalMs: options.drainMinIntervalMs ?? 1,
       maxPendingConnects: options.maxPendingConnects ?? 500,
       reconnect: options.reconnect ?? true,
       maxQueuedObservations: options.maxQueuedObservations ?? 1 << 20,
@@ -388,7 +396,7 @@ export class Coordinator extends EventEmitter {
     const started: Promise<void>[] = [];
     for (let i = 0; i < n; i++) {
       const ring = createRing(this.o.ringCapacity);
-      const s: ShardState = { index: i, ring, reader: new RingReader(ring), port: null, task: null, alive: false, restarts: 0, peers: new Set(), last: null, onStopped: null, loop: () => this.drainLoop(s), handlerErrorsBefore: 0, handlerErrors: 0 };
+      const s: ShardState = { index: i, ring, reader: new RingReader(ring), port: null, task: null, alive: false, restarts: 0, peers: new Set(), last: null, onStopped: null, loop: () => this.drainLoop(s), sleep: () => this.sleepOn(s), handlerErrorsBefore: 0, handlerErrors: 0 };
       this.shardStates.push(s);
       started.push(this.runShard(s));
     }
@@ -802,16 +810,25 @@ export class Coordinator extends EventEmitter {
 
   /**
    * One ring's drain loop, event-driven: drain, then sleep in Atomics.waitAsync until the shard's
-   * next publish wakes it (at most drainIntervalMs). Records already waiting are drained on the
-   * next turn of the event loop (setImmediate), so a busy ring never starves sockets and timers.
+   * next publish wakes it (at most drainIntervalMs). After a drain that took records it first
+   * waits drainMinIntervalMs, so a busy ring is drained in batches rather than once per publish;
+   * records already waiting when it would sleep are drained on the next turn of the event loop.
    */
   private drainLoop(s: ShardState): void {
     if (!this.running || this.stopped) return;
-    this.drain(s);
-    const p = this.o.drainOnPublish ? s.reader.wait(this.o.drainIntervalMs) : null;
+    const took = this.drain(s);
+    const o = this.o;
+    if (!o.drainOnPublish || !RingReader.canWait) s.timer = setTimeout(s.loop, o.drainIntervalMs);
+    else if (took && o.drainMinIntervalMs > 0) s.timer = setTimeout(s.sleep, o.drainMinIntervalMs);
+    else this.sleepOn(s);
+  }
+
+  /** Sleeps until the ring's next publish (or drainIntervalMs), then drains. */
+  private sleepOn(s: ShardState): void {
+    if (!this.running || this.stopped) return;
+    const p = s.reader.wait(this.o.drainIntervalMs);
     if (p !== null) void p.then(s.loop);
-    else if (RingReader.canWait && this.o.drainOnPublish) setImmediate(s.loop);
-    else s.timer = setTimeout(s.loop, this.o.drainIntervalMs);
+    else setImmediate(s.loop); // records are waiting: drain on the next turn of the event loop
   }
 
   /**
@@ -820,11 +837,12 @@ export class Coordinator extends EventEmitter {
    * consumer gets to it). Without a consumer records are only counted; beyond the queue's room
    * they are counted as consumerDrops. Never blocks.
    */
-  private drain(s: ShardState): void {
+  private drain(s: ShardState): boolean {
     const q = this.queue;
     if (!q.active) {
-      this.observationCount += s.reader.skip(Infinity);
-      return;
+      const n = s.reader.skip(Infinity);
+      this.observationCount += n;
+      return n > 0;
     }
     const bytes = s.reader.take(q.room);
     if (bytes !== null) {
@@ -849,6 +867,7 @@ export class Coordinator extends EventEmitter {
       this.observationCount += dropped;
       this.consumerDrops += dropped;
     }
+    return bytes !== null;
   }
 
   /**

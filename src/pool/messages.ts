@@ -116,6 +116,8 @@ export interface ShardCounters {
   handlerPosts: number;
   /** Messages from pool.send() that did not encode (dropped). */
   sendErrors: number;
+  /** This thread's event-loop delay since the previous stats message (perf_hooks, 2 ms resolution). */
+  loopDelayMs: { p50: number; p99: number; max: number };
 }
 
 export type FromShard =

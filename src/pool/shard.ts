@@ -6,6 +6,8 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { Server } from 'node:net';
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { SlicedTimer } from './timer.js';
 import { listenPeers, type ConnectError } from '../peer/net.js';
 import { connectShardPeer, ShardPeer, shardTransport } from './socket.js';
 import { connectPeerViaProxy } from './socks.js';
@@ -62,6 +64,10 @@ export class Shard {
   private server: Server | null = null;
   /** The user's handler module, when one is configured (handlers.ts). */
   private handlers: HandlerHost | null = null;
+  /** The peers' deadlines, walked in slices (timer.ts). */
+  private readonly timer = new SlicedTimer();
+  /** Event-loop delay of this thread since the last stats post (how long a socket read may wait). */
+  private readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: 2 });
   private nextInbound = 0;
   /** Slots of peers that are not ShardPeers (inbound and proxied ones); a ShardPeer carries its own. */
   private readonly otherSlots = new Map<Peer, Slot>();
@@ -79,12 +85,16 @@ export class Shard {
     this.port = task.port;
     this.options = task.options;
     this.writer = new RingWriter(task.ring);
-    this.c = { shard: task.shard, peers: 0, ready: 0, pending: 0, records: 0, drops: 0, publishes: 0, frames: 0, malformed: 0, bytesIn: 0, handlerCalls: 0, handlerErrors: 0, handlerPosts: 0, sendErrors: 0 };
+    this.c = { shard: task.shard, peers: 0, ready: 0, pending: 0, records: 0, drops: 0, publishes: 0, frames: 0, malformed: 0, bytesIn: 0, handlerCalls: 0, handlerErrors: 0, handlerPosts: 0, sendErrors: 0, loopDelayMs: { p50: 0, p99: 0, max: 0 } };
+    this.loopDelay.enable();
     for (const cmd of task.options.forward ?? []) if (!RING_COMMANDS.has(cmd)) this.forward.add(cmd);
     this.done = new Promise((res) => (this.resolveDone = res));
     this.port.on('message', (m: ToShard) => this.onMessage(m));
     const every = task.options.statsIntervalMs ?? 5_000;
-    this.statsTimer = setInterval(() => this.post({ type: 'stats', counters: this.counters() }), every);
+    this.statsTimer = setInterval(() => {
+      this.post({ type: 'stats', counters: this.counters() });
+      this.loopDelay.reset();
+    }, every);
     void this.begin();
   }
 
@@ -124,6 +134,7 @@ export class Shard {
           ...(o.pingIntervalMs !== undefined ? { pingIntervalMs: o.pingIntervalMs } : {}),
           // A v2 responder serves v1 peers too (it recognises a v1 version header).
           transport: transportFactory(o.transport === 'v1' ? 'v1' : 'v2', 'inbound', o.network.magic),
+          timer: this.timer,
           rawTap: this.rawTap,
         },
         (peer) => this.accept(peer),
@@ -173,7 +184,10 @@ export class Shard {
       }
     }
     const h = this.handlers;
-    return { ...this.c, peers: open, ready, pending, ...(h ? { handlerCalls: h.calls, handlerErrors: h.errors, handlerPosts: h.posts } : {}) };
+    const d = this.loopDelay;
+    const ms = (ns: number): number => Math.round(ns / 1e4) / 100;
+    const loopDelayMs = d.count > 0 ? { p50: ms(d.percentile(50)), p99: ms(d.percentile(99)), max: ms(d.max) } : { p50: 0, p99: 0, max: 0 };
+    return { ...this.c, peers: open, ready, pending, loopDelayMs, ...(h ? { handlerCalls: h.calls, handlerErrors: h.errors, handlerPosts: h.posts } : {}) };
   }
 
   private onMessage(m: ToShard): void {
@@ -233,6 +247,7 @@ export class Shard {
       ...(o.handshakeTimeoutMs !== undefined ? { handshakeTimeoutMs: o.handshakeTimeoutMs } : {}),
       ...(o.pingIntervalMs !== undefined ? { pingIntervalMs: o.pingIntervalMs } : {}),
       transport: shardTransport(transport, o.network.magic),
+      timer: this.timer,
       rawTap: this.rawTap,
     };
     const setup = (peer: Peer): void => this.setup(slot, peer);
@@ -411,6 +426,7 @@ export class Shard {
     if (this.stopping) return;
     this.stopping = true;
     if (this.statsTimer) clearInterval(this.statsTimer);
+    this.loopDelay.disable();
     this.server?.close();
     for (const s of [...this.slots.values()]) {
       if (s.peer) s.peer.close(CloseReason.LOCAL, 'stop');
