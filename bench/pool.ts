@@ -12,6 +12,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Coordinator, HashIndex, type PeerEvent } from '../src/pool/index.js';
 import { hexToHash } from '../src/protocol/hex.js';
 import { NETWORKS } from '../src/protocol/constants.js';
@@ -46,7 +47,7 @@ const { values } = parseArgs({
 const QUICK = values.quick!;
 const PEERS = QUICK ? [1000] : values.peers!.split(',').map(Number);
 const SHARDS = values.shards!.split(',').map(Number);
-const STEPS = (QUICK ? '50000,200000' : values.steps!).split(',').map(Number);
+const STEPS = (QUICK ? '50000,200000' : values.steps!).split(',').map(Number).filter((x) => x > 0);
 const STEP_S = Number(values['step-seconds']);
 const RAMP_NODES = Number(values['ramp-nodes']);
 const RAMP_SCALE = Number(values['ramp-scale']);
@@ -184,6 +185,18 @@ interface PeersResult {
   sendToCoordinatorMs: { p50: number; p99: number; max: number };
   ringDrops: number;
   consumerDrops: number;
+  /** Event-loop delay p99 / max (ms): the bench's main thread over the window, the worst shard over its last stats interval. */
+  mainLoopDelayMs: { p99: number; max: number };
+  shardLoopDelayMs: { p99: number; max: number };
+}
+
+/** The main thread's event-loop delay (the coordinator drains there). */
+const mainLoop = monitorEventLoopDelay({ resolution: 2 });
+mainLoop.enable();
+const loopMs = (ns: number): number => r2(ns / 1e6);
+function shardLoop(pool: Coordinator): { p99: number; max: number } {
+  const ls = pool.stats().shards.map((s) => s.last?.loopDelayMs ?? { p99: NaN, max: NaN });
+  return { p99: Math.max(...ls.map((l) => l.p99)), max: Math.max(...ls.map((l) => l.max)) };
 }
 
 async function runPeers(peers: number, shards: number): Promise<PeersResult> {
@@ -263,9 +276,12 @@ async function runPeers(peers: number, shards: number): Promise<PeersResult> {
   measuring = true;
   const tA = now();
   const c0 = count;
+  mainLoop.reset();
   await sleep(LAT_S * 1000);
   const tB = now();
   const c1 = count;
+  const mainLoopDelayMs = { p99: loopMs(mainLoop.percentile(99)), max: loopMs(mainLoop.max) };
+  const shardLoopDelayMs = shardLoop(pool);
   const d = drops(pool);
   const ready = pool.stats().peers.ready;
   await pool.stop();
@@ -326,6 +342,8 @@ async function runPeers(peers: number, shards: number): Promise<PeersResult> {
     sendToCoordinatorMs: st(s2c),
     ringDrops: d.ring,
     consumerDrops: d.consumer,
+    mainLoopDelayMs,
+    shardLoopDelayMs,
   };
 }
 
@@ -496,6 +514,7 @@ if (values.json) {
       ['send->recv p50/p99/max ms', (r) => `${r.sendToReceiveMs.p50}/${r.sendToReceiveMs.p99}/${r.sendToReceiveMs.max}`],
       ['send->coord p50/p99/max ms', (r) => `${r.sendToCoordinatorMs.p50}/${r.sendToCoordinatorMs.p99}/${r.sendToCoordinatorMs.max}`],
       ['drops ring/consumer', (r) => `${r.ringDrops}/${r.consumerDrops}`],
+      ['loop delay main/shard p99 ms', (r) => `${r.mainLoopDelayMs.p99}/${r.shardLoopDelayMs.p99}`],
     ],
     peersResults,
   );
