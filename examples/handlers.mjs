@@ -35,6 +35,8 @@ const reading = (async () => {
     if (o.kind === 'inv' && (type === 1 || type === 5)) txObservations++;
   }
 })();
+// Every node handshaken first (a few seconds on a busy machine), then the observing window.
+for (const until = Date.now() + 30_000; pool.stats().peers.ready < sim.nodes.length && Date.now() < until; ) await new Promise((r) => setTimeout(r, 50));
 await new Promise((r) => setTimeout(r, seconds * 1000));
 const ready = pool.stats().peers.ready;
 await pool.stop(); // the shards' 'stop' handlers post their summaries before this returns

@@ -45,6 +45,8 @@ const reading = (async () => {
   }
 })();
 
+// Every node handshaken first (a few seconds on a busy machine), then the observing window.
+for (const until = Date.now() + 30_000; pool.stats().peers.ready < sim.nodes.length && Date.now() < until; ) await new Promise((r) => setTimeout(r, 50));
 await new Promise((r) => setTimeout(r, seconds * 1000));
 const stats = pool.stats();
 await pool.stop(); // drains every ring, closes every socket, ends the loop above
