@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { Store } from '../src/store/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -90,7 +91,12 @@ async function endToEnd(scale: number, seconds: number): Promise<Record<string, 
   await simExit;
   const run = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8'));
   const c = run.counters;
-  // The steady rate: the timeline's busiest 10 s after the handshakes.
+  // The steady rate: the timeline's busiest second and its last 10 s (after the handshakes).
+  const inst = await DuckDBInstance.create(':memory:');
+  const c0 = await inst.connect();
+  const tl = (await c0.runAndReadAll(`SELECT max(inv_entries)::DOUBLE AS peak, (SELECT avg(inv_entries)::DOUBLE FROM (SELECT inv_entries FROM read_parquet('${join(dir, 'timeline', '*.parquet')}') ORDER BY time DESC LIMIT 11 OFFSET 1)) AS last10 FROM read_parquet('${join(dir, 'timeline', '*.parquet')}')`)).getRowObjectsJS()[0] as { peak: number; last10: number };
+  c0.closeSync();
+  inst.closeSync();
   const obsBytes = readdirSync(join(dir, 'observations')).reduce((a, f) => a + statSync(join(dir, 'observations', f)).size, 0);
   rmSync(dir, { recursive: true, force: true });
   return {
@@ -98,7 +104,9 @@ async function endToEnd(scale: number, seconds: number): Promise<Record<string, 
     exit: r.status ?? -1,
     seconds: Math.round((run.stopRequested - run.started) / 100) / 10,
     observations: c.observations,
-    perSecond: Math.round(c.observations / ((run.stopRequested - run.started) / 1000)),
+    perSecondMean: Math.round(c.observations / ((run.stopRequested - run.started) / 1000)),
+    perSecondPeak: Math.round(tl.peak),
+    perSecondLast10s: Math.round(tl.last10),
     ringDrops: c.drops,
     consumerDrops: c.consumerDrops,
     storeLost: c.storeLost,

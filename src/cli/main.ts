@@ -31,7 +31,7 @@ usage:
   invscope observe [--peer HOST:PORT ...] [--peers FILE] [--dns] [--crawl] [--out DIR] [--duration T] ...
       Observe many peers at once and store every announcement, peer session and item as Parquet
       parts in DIR (plus run.json and observe.log); invscope observe --help lists every option.
-  invscope demo [--nodes 1000] [--seconds 45] [--time-scale 4] [--block-interval 60] [--shards 2]
+  invscope demo [--nodes 1000] [--seconds 45] [--time-scale 4] [--block-interval 20] [--shards 2]
                 [--seed 1] [--misbehaving 0.03] [--out DIR] [--json]
       A whole experiment on the built-in simulated network (what npm start runs): invscope
       simulate and invscope observe as child processes writing into one fresh DIR
@@ -92,7 +92,7 @@ async function demoCmd(args: string[]): Promise<number> {
       nodes: { type: 'string', default: '1000' },
       seconds: { type: 'string', default: '45' },
       'time-scale': { type: 'string', default: '4' },
-      'block-interval': { type: 'string', default: '60' },
+      'block-interval': { type: 'string', default: '20' },
       shards: { type: 'string', default: '2' },
       seed: { type: 'string', default: '1' },
       misbehaving: { type: 'string', default: '0.03' },
