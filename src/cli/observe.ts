@@ -7,7 +7,7 @@
  * observation loop is warm, the rest cold.
  */
 import { parseArgs } from 'node:util';
-import { closeSync, existsSync, openSync, readFileSync, statSync, writeFileSync, writeSync, renameSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync, renameSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -258,8 +258,13 @@ function fmtClock(ms: number): string {
 /** Writes run.json atomically (tmp + rename) so a crash never leaves half a file. */
 function writeRunJson(dir: string, o: unknown): void {
   const f = join(dir, 'run.json');
-  writeFileSync(f + '.tmp', JSON.stringify(o, null, 2) + '\n');
-  renameSync(f + '.tmp', f);
+  try {
+    writeFileSync(f + '.tmp', JSON.stringify(o, null, 2) + '\n');
+    renameSync(f + '.tmp', f);
+  } catch (e) {
+    rmSync(f + '.tmp', { force: true });
+    throw e;
+  }
 }
 
 export async function observeCommand(args: string[]): Promise<number> {

@@ -98,7 +98,7 @@ export interface StoreCounters {
   peers: number;
   items: number;
   timeline: number;
-  /** Rows refused after a write failure (nothing is retried). */
+  /** Rows refused after a write failure, or staged when it happened (nothing is retried). */
   lost: number;
   /** Rows refused because maxStagedRows were staged (the disk fell behind): the store never blocks. */
   shed: number;
@@ -382,6 +382,7 @@ export class Store {
       return Promise.resolve();
     }
     this.cur = 1 - k;
+    const rows = this.staged;
     this.staged = 0;
     const run = this.serial(async () => {
       // The part is read when the commit runs: a rotation switches parts on this same chain, so
@@ -396,9 +397,10 @@ export class Store {
           this.counters.commits++;
         } catch (e) {
           await c.run('ROLLBACK').catch(() => {});
+          this.counters.lost += rows;
           this.fail(new StoreError('cannot commit to', p.file, e));
         }
-      }
+      } else this.counters.lost += rows; // after a failure: the rows had nowhere to go
       for (const t of TABLES) await c.run(`DELETE FROM ${stageTable(k, t)}`).catch(() => {});
     });
     this.inflight = run.finally(() => {
@@ -503,6 +505,11 @@ export class Store {
     this.flushTimer = this.rotateTimer = null;
     this.closePromise = this.exclusive(async () => {
       await this.commitAll();
+      // Rows still staged after a failure are lost, and counted.
+      if (this.error) {
+        this.counters.lost += this.staged;
+        this.staged = 0;
+      }
       const p = await this.serial(async () => {
         const last = this.part;
         this.part = null;
