@@ -280,7 +280,8 @@ export function formatAccuracy(acc: readonly Accuracy[]): string {
       .map(
         (a) =>
           `${a.vantage}: measured vs true send time: error p50 ${fmtMs(a.errorMs.p50)}, p99 ${fmtMs(a.errorMs.p99)}, max ${fmtMs(a.errorMs.max)} (min ${fmtMs(a.errorMs.min)}) ` +
-          `over ${a.matched} matched announcements; truth announcements up to ${IN_FLIGHT_S} s before the stop ${a.truthAnnouncements}, missing ${a.missing} (and ${a.missingMisbehaving} from misbehaving nodes), measured but not in the truth ${a.unmatched}`,
+          `over ${a.matched} matched announcements; of the truth's ${a.truthAnnouncements} sent up to ${IN_FLIGHT_S} s before the stop request ` +
+          `${a.truthAnnouncements - a.missing - a.missingMisbehaving} measured, ${a.missing} missing (+${a.missingMisbehaving} from misbehaving nodes); measured but not in the truth ${a.unmatched}`,
       )
       .join('\n') + '\n'
   );
