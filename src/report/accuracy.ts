@@ -8,7 +8,7 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { ReportError, num, rows, sqlString, type VantageDir } from './load.js';
-import { CDF_GRID, cdfRows, curveRows, figureBase, gridSql, propagationRows, PCT_GRID, ZOOM, type Figure } from './figures.js';
+import { CDF_GRID, cdfPoints, cdfSql, curveRows, figureBase, propagationRows, PCT_GRID, ZOOM, type Figure } from './figures.js';
 
 /**
  * Announcements the truth says were sent within this long before the observer was asked to stop
@@ -124,8 +124,7 @@ export async function accuracy(conn: DuckDBConnection, vantages: VantageDir[]): 
 }
 
 async function errorCdf(conn: DuckDBConnection): Promise<Figure> {
-  const r = await rows(conn, `SELECT vantage, count(*) AS n, quantile_cont(received - sent, ${gridSql}) AS q FROM matched GROUP BY ALL ORDER BY ALL`);
-  const values = r.flatMap((row) => cdfRows(row.q, { vantage: `${row.vantage} (${num(row.n)})` }));
+  const values = await cdfPoints(conn, cdfSql('SELECT vantage, received - sent AS value FROM matched', ['vantage']), (row) => ({ vantage: `${row.vantage} (${num(row.n)})` }));
   return {
     id: 'accuracy-error',
     title: 'Measurement error against the ground truth (CDF)',
@@ -172,10 +171,11 @@ async function curves(conn: DuckDBConnection): Promise<Figure> {
     'truth: learned (all nodes)',
     `WITH nn AS (SELECT vantage, count(*) AS n FROM t_node GROUP BY vantage),
           it AS (SELECT DISTINCT vantage, item, kind, t FROM (${itemsN}) JOIN t_item USING (vantage, item, kind)),
-          r AS (SELECT l.vantage, l.item, it.kind, l.t - it.t AS delay, row_number() OVER (PARTITION BY l.vantage, l.item ORDER BY l.t, l.node) AS rank
-                FROM t_learn l JOIN it ON it.vantage = l.vantage AND it.item = l.item)
-     SELECT r.vantage, r.kind, g.pct, r.delay
-     FROM r JOIN nn ON nn.vantage = r.vantage, (${PCT_GRID}) g WHERE r.rank = (g.pct * nn.n + 99) // 100`,
+          r AS (SELECT l.vantage, l.item, l.t - it.t AS delay, row_number() OVER (PARTITION BY l.vantage, l.item ORDER BY l.t, l.node) AS rank
+                FROM t_learn l JOIN it ON it.vantage = l.vantage AND it.item = l.item),
+          need AS (SELECT it.vantage, it.item, it.kind, g.pct, (g.pct * nn.n + 99) // 100 AS k FROM it JOIN nn ON nn.vantage = it.vantage, (${PCT_GRID}) g)
+     SELECT need.vantage, need.kind, need.pct, r.delay
+     FROM need JOIN r ON r.vantage = need.vantage AND r.item = need.item AND r.rank = need.k`,
     `SELECT vantage, kind, count(*) AS m FROM (${itemsN}) GROUP BY ALL`,
   );
   const values = [...measured, ...announced, ...learned].map((r: Record<string, unknown>) => ({ ...r, series: `${r.source} (${r.kind})` }));

@@ -49,17 +49,33 @@ function base(title: string, extra: VlSpec = {}): VlSpec {
 /** Pan and zoom with the mouse on both axes (double-click resets). */
 const ZOOM = [{ name: 'zoom', select: 'interval', bind: 'scales' }];
 
-/** Zips a DuckDB list of quantiles with the grid they were taken at. */
-function cdfRows(list: unknown, extra: Record<string, unknown>): Record<string, unknown>[] {
-  const a = Array.isArray(list) ? list.map(num) : [];
-  return a.map((v, i) => ({ ...extra, value: v, p: CDF_GRID[i] })).filter((r) => Number.isFinite(r.value as number));
+/**
+ * The CDF of `value` per group through CDF_GRID, exactly quantile_cont's (linear interpolation at
+ * h = (n - 1) p), but computed by numbering the sorted values once and joining on the two ranks
+ * around each h: DuckDB's quantile_cont with a 201-element list took 8.7 s over 945,000
+ * announcements here, this 0.7 s. `source` yields the group columns and `value`.
+ * Rows: the group columns, n, k (grid index), v.
+ */
+export function cdfSql(source: string, groups: readonly string[]): string {
+  const g = groups.join(', ');
+  return `WITH s AS (SELECT ${g}, value, row_number() OVER (PARTITION BY ${g} ORDER BY value) - 1 AS i FROM (${source})),
+     c AS (SELECT ${g}, count(*) AS n FROM s GROUP BY ${g}),
+     x AS (SELECT ${g}, n, k, (n - 1) * k / ${CDF_GRID.length - 1} AS h FROM c, (SELECT unnest(range(0, ${CDF_GRID.length})) AS k)),
+     ix AS (SELECT ${g}, n, k, CAST(floor(h) AS BIGINT) AS i, 1 - (h - floor(h)) AS w FROM x
+            UNION ALL SELECT ${g}, n, k, CAST(floor(h) AS BIGINT) + 1 AS i, h - floor(h) AS w FROM x WHERE h > floor(h))
+  SELECT ${g}, any_value(n) AS n, k, sum(value * w) AS v FROM ix JOIN s USING (${g}, i) GROUP BY ${g}, k ORDER BY ${g}, k`;
 }
 
-const gridSql = `[${CDF_GRID.join(', ')}]`;
+/** cdfSql's rows as plot points: `label(row)` names the series, p the fraction. */
+async function cdfPoints(conn: DuckDBConnection, sql: string, label: (row: Record<string, unknown>) => Record<string, unknown>): Promise<Record<string, unknown>[]> {
+  return (await rows(conn, sql)).map((row) => ({ ...label(row), value: num(row.v), p: CDF_GRID[num(row.k)] }));
+}
 
 export async function delayCdf(conn: DuckDBConnection): Promise<Figure> {
-  const r = await rows(conn, `SELECT vantage, item_kind AS kind, count(*) AS n, quantile_cont(delay, ${gridSql}) AS q FROM ann WHERE delay > 0 AND timed GROUP BY ALL ORDER BY ALL`);
-  const values = r.flatMap((row) => cdfRows(row.q, { vantage: row.vantage, kind: `${row.kind} (${num(row.n)})` }));
+  const values = await cdfPoints(conn, cdfSql('SELECT vantage, item_kind AS kind, delay AS value FROM ann WHERE delay > 0 AND timed', ['vantage', 'kind']), (row) => ({
+    vantage: row.vantage,
+    kind: `${row.kind} (${num(row.n)})`,
+  }));
   return {
     id: 'delay-cdf',
     title: 'Announcement delay after first-seen (CDF)',
@@ -345,4 +361,4 @@ export async function measurementFigures(conn: DuckDBConnection): Promise<Figure
   return [await delayCdf(conn), await propagation(conn), await peersOverTime(conn), await invRate(conn), await lateness(conn), await worstPeers(conn), await userAgents(conn)];
 }
 
-export { base as figureBase, cdfRows, gridSql, ZOOM };
+export { base as figureBase, cdfPoints, ZOOM };
