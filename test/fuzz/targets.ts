@@ -26,6 +26,7 @@ import { scanTx, decodeTx, serializeTx, txidOf, computeTxid, newTxLayout } from 
 import { decodeBlock, blockTxidsInto, type BlockMessage } from '../../src/protocol/messages/block.js';
 import { V1Decoder, clearFramePool, HEADER_SIZE, EMPTY_CHECKSUM } from '../../src/transport/v1.js';
 import { FIXTURES } from '../helpers.js';
+import { v2Target, v2Seeds } from './v2-target.js';
 
 /** A property violation: the fuzzer saves the input as a regression fixture. */
 export class Finding extends Error {
@@ -340,6 +341,7 @@ export const TARGETS: Record<string, Target> = {
   addrv2: addrv2Target,
   tx: txTarget,
   block: blockTarget,
+  v2: (data) => v2Target(data),
 };
 
 function json<T = any>(rel: string): T {
@@ -393,6 +395,8 @@ export function seedsFor(target: string): Uint8Array[] {
         .map((t) => fromHex(t.hex!));
     case 'block':
       return smallBlocks();
+    case 'v2':
+      return v2Seeds();
     default:
       throw new Error(`no fuzz target ${target}`);
   }
