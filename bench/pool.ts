@@ -20,7 +20,7 @@ import { now } from '../src/observe/clock.js';
 import { nodeAddresses } from '../src/sim/identity.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const BIN = join(here, '..', 'src', 'cli', 'main.js');
+const DEFAULT_BIN = join(here, '..', 'src', 'cli', 'main.js');
 const NET = NETWORKS.regtest;
 const ADDRESS_BASE = '127.1.0.0';
 
@@ -40,11 +40,14 @@ const { values } = parseArgs({
     // How the bench consumes: raw record batches (records(), the default) or observations().
     api: { type: 'string', default: 'records' },
     'handshake-limit': { type: 'string', default: '90' },
+    // Another build's invscope CLI as the simulator (to compare pools against one fixed simulator).
+    'sim-bin': { type: 'string' },
     quick: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   },
 });
 const QUICK = values.quick!;
+const BIN = values['sim-bin'] ?? DEFAULT_BIN;
 const PEERS = QUICK ? [1000] : values.peers!.split(',').map(Number);
 const SHARDS = values.shards!.split(',').map(Number);
 const STEPS = (QUICK ? '50000,200000' : values.steps!).split(',').map(Number).filter((x) => x > 0);
