@@ -96,10 +96,12 @@ export class V2Transport {
   sentBytes = 0;
   receivedBytes = 0;
 
-  private readonly key: EllswiftKey;
+  /** Made on first use: a responder that turns out to serve a v1 peer never pays for a key (~5 ms). */
+  private keyCache: EllswiftKey | null;
+  private readonly garbageLen: number;
+  private garbageCache: Uint8Array | null = null;
   private readonly magicBytes: Uint8Array;
   private readonly allowV1: boolean;
-  private readonly garbage: Uint8Array;
   private readonly decoysBeforeVersion: number;
   private readonly decoyEvery: number;
   private readonly decoyMaxLen: number;
@@ -141,13 +143,21 @@ export class V2Transport {
     this.allowV1 = options.allowV1 ?? true;
     const gl = options.garbageLen ?? randomInt(0, MAX_GARBAGE_LEN + 1);
     if (!(gl >= 0 && gl <= MAX_GARBAGE_LEN)) throw new RangeError(`garbageLen must be 0..${MAX_GARBAGE_LEN}`);
-    this.garbage = gl > 0 ? new Uint8Array(randomBytes(gl)) : EMPTY;
-    this.key = options.key ?? ellswiftCreate();
+    this.garbageLen = gl;
+    this.keyCache = options.key ?? null;
     this.decoysBeforeVersion = options.decoysBeforeVersion ?? 0;
     this.decoyEvery = options.decoyEvery ?? 0;
     this.decoyMaxLen = options.decoyMaxLen ?? 64;
     this.versionContents = options.versionContents ?? EMPTY;
     this.state = this.initiator || !this.allowV1 ? V2State.KEY : V2State.MAYBE_V1;
+  }
+
+  private get key(): EllswiftKey {
+    return (this.keyCache ??= ellswiftCreate());
+  }
+
+  private get garbage(): Uint8Array {
+    return (this.garbageCache ??= this.garbageLen > 0 ? new Uint8Array(randomBytes(this.garbageLen)) : EMPTY);
   }
 
   get kind(): 'v1' | 'v2' {
