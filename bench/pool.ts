@@ -464,7 +464,7 @@ for (const shards of SHARDS) {
     peersResults.push(r);
   }
   let best = 0;
-  let limit = `no limit reached up to ${STEPS[STEPS.length - 1]} entries/s asked`;
+  let limit = STEPS.length === 0 ? 'ramp not run (--steps empty)' : `no limit reached up to ${STEPS[STEPS.length - 1]} entries/s asked`;
   for (const asked of STEPS) {
     log(`[${shards} shard(s)] ramp: ${asked} entries/s asked (${RAMP_NODES} nodes x time scale ${RAMP_SCALE})`);
     const r = await runStep(asked, shards);
