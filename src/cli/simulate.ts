@@ -8,6 +8,7 @@ import { UsageError, jsonLine } from './decode.js';
 import { parseNetwork } from './options.js';
 import { startSimulation, type Simulation } from '../sim/index.js';
 import { nodeAddresses } from '../sim/identity.js';
+import { ALL_MISBEHAVIOURS, type Misbehaviour } from '../sim/types.js';
 
 /** The most nodes here: each observer connection costs the simulator one fd of 20,000 per process. */
 export const MAX_SIM_NODES = 10_000;
@@ -44,6 +45,9 @@ options (defaults in brackets):
   --block-interval S     mean seconds of model time between blocks [${SIMULATE_DEFAULTS.blockInterval}]
   --misbehaving F        fraction 0..1 of nodes that misbehave (bad checksum, bad magic, oversize,
                          garbage, truncated, slow drip, inv flood, tiny flood, no handshake) [${SIMULATE_DEFAULTS.misbehaving}]
+  --misbehaviours LIST   the modes spread over the misbehaving nodes, comma-separated, or 'all'
+                         (adds no-verack, checksum-flood, inv-storm, addr-flood, ping-flood,
+                         command-flood, never-reads) [the nine above]
   --v2 F                 fraction 0..1 of nodes that speak BIP324 v2 (as responders, v1 peers still
                          served) and advertise service bit 11 [the client mix: Core 27+, about 2/3]
   --churn PER_HOUR       departures per node per hour of model time (each rejoins later) [${SIMULATE_DEFAULTS.churn}]
@@ -96,6 +100,7 @@ export function parseSimulateArgs(args: string[]) {
       'tx-rate': { type: 'string', default: String(SIMULATE_DEFAULTS.txRate) },
       'block-interval': { type: 'string', default: String(SIMULATE_DEFAULTS.blockInterval) },
       misbehaving: { type: 'string', default: String(SIMULATE_DEFAULTS.misbehaving) },
+      misbehaviours: { type: 'string' },
       churn: { type: 'string', default: String(SIMULATE_DEFAULTS.churn) },
       v2: { type: 'string' },
       network: { type: 'string', default: SIMULATE_DEFAULTS.network },
@@ -121,6 +126,15 @@ export function parseSimulateArgs(args: string[]) {
   } catch (e) {
     throw new UsageError(`--address-base ${addressBase}: ${(e as Error).message}`);
   }
+  let misbehaviours: readonly Misbehaviour[] | undefined;
+  if (values.misbehaviours !== undefined) {
+    const list = values.misbehaviours === 'all' ? ALL_MISBEHAVIOURS : values.misbehaviours.split(',').map((x) => x.trim());
+    const bad = list.find((m) => !ALL_MISBEHAVIOURS.includes(m as Misbehaviour));
+    if (bad !== undefined || list.length === 0) {
+      throw new UsageError(`--misbehaviours takes 'all' or a list of ${ALL_MISBEHAVIOURS.join(', ')}, not ${JSON.stringify(bad ?? values.misbehaviours)}`);
+    }
+    misbehaviours = list as Misbehaviour[];
+  }
   const duration = values.duration === undefined ? undefined : num('duration', values.duration, { min: 0, minExclusive: true });
   return {
     help: values.help!,
@@ -135,6 +149,7 @@ export function parseSimulateArgs(args: string[]) {
       txRate: num('tx-rate', values['tx-rate']!, { min: 0, max: 100_000 }),
       blockIntervalMs: num('block-interval', values['block-interval']!, { min: 0, minExclusive: true }) * 1000,
       misbehaving: num('misbehaving', values.misbehaving!, { min: 0, max: 1 }),
+      ...(misbehaviours ? { misbehaviours } : {}),
       churnPerHour: num('churn', values.churn!, { min: 0 }),
       ...(values.v2 !== undefined ? { v2Fraction: num('v2', values.v2, { min: 0, max: 1 }) } : {}),
       port: values.port === undefined ? network.defaultPort : num('port', values.port, { int: true, min: 0, max: 65535 }),

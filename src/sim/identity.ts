@@ -108,12 +108,21 @@ function startHeight(rng: Rng): number {
 
 /**
  * The identities of `n` nodes. `misbehaving` (0..1) of them, chosen by a seeded shuffle, carry a
- * misbehaviour label: round(n * misbehaving) nodes, MISBEHAVIOURS assigned round-robin so each
- * mode is present once there are at least nine of them. NODE_P2P_V2 (the node speaks BIP324 v2
- * as responder) follows the client mix (Core 27+), or, with `v2Fraction`, a seeded draw per node;
- * misbehaving nodes never have it (their faults are v1 framing faults).
+ * misbehaviour label: round(n * misbehaving) nodes, `modes` (default MISBEHAVIOURS) assigned
+ * round-robin so each mode is present once there are at least as many such nodes as modes.
+ * NODE_P2P_V2 (the node speaks BIP324 v2 as responder) follows the client mix (Core 27+), or,
+ * with `v2Fraction`, a seeded draw per node; misbehaving nodes never have it (their faults are v1
+ * framing faults).
  */
-export function makeIdentities(n: number, base: string, port: number, misbehaving: number, rng: Rng, v2Fraction?: number): SimNodeInfo[] {
+export function makeIdentities(
+  n: number,
+  base: string,
+  port: number,
+  misbehaving: number,
+  rng: Rng,
+  v2Fraction?: number,
+  modes: readonly Misbehaviour[] = MISBEHAVIOURS,
+): SimNodeInfo[] {
   const hosts = nodeAddresses(base, n);
   const out: SimNodeInfo[] = [];
   for (let i = 0; i < n; i++) {
@@ -130,11 +139,11 @@ export function makeIdentities(n: number, base: string, port: number, misbehavin
     });
   }
   const k = Math.round(n * misbehaving);
-  if (k > 0) {
+  if (k > 0 && modes.length > 0) {
     const order = new Int32Array(n);
     for (let i = 0; i < n; i++) order[i] = i;
     rng.shuffle(order);
-    for (let j = 0; j < k; j++) out[order[j]!]!.misbehaviour = MISBEHAVIOURS[j % MISBEHAVIOURS.length] as Misbehaviour;
+    for (let j = 0; j < k; j++) out[order[j]!]!.misbehaviour = modes[j % modes.length] as Misbehaviour;
   }
   // Drawn after everything else, so the other fields of a seed's nodes do not depend on it.
   for (const node of out) {

@@ -4,9 +4,11 @@
  * one row of the bad-input table (src/transport/README.md). Simulator process, cold path (the
  * large inv-flood frame is built once per process and reused).
  */
-import { encodeRawFrame, allocFrame, HEADER_SIZE } from '../transport/v1.js';
-import { Command, InvType, MAX_INV_SZ, MAX_PROTOCOL_MESSAGE_LENGTH } from '../protocol/constants.js';
+import type { Socket } from 'node:net';
+import { encodeRawFrame, allocFrame, encodeFrame, HEADER_SIZE } from '../transport/v1.js';
+import { Command, InvType, MAX_ADDR_TO_SEND, MAX_INV_SZ, MAX_PROTOCOL_MESSAGE_LENGTH, type NetworkParams } from '../protocol/constants.js';
 import { varintSize, Writer } from '../protocol/writer.js';
+import type { AddrEntry } from '../protocol/messages/address.js';
 import type { Misbehaviour } from './types.js';
 
 /** Sizes and rates of each mode, each with why it is that number. */
@@ -29,6 +31,24 @@ export const MISBEHAVE = {
   BAD_CHECKSUM_INTERVAL_MS: 2_000,
   /** slow-drip: one byte per second, so a ~100-byte version outlasts Core's 60 s handshake timeout. */
   DRIP_INTERVAL_MS: 1_000,
+  /** checksum-flood: bad-checksum pings in all (640 KB): "bad checksums at high rate", as fast as the observer reads. */
+  CHECKSUM_FLOOD_FRAMES: 20_000,
+  /** inv-storm: legal inv frames of MAX_INV_SZ (50,000) entries back to back (1.8 MB each, 36 MB in all). */
+  INV_STORM_FRAMES: 20,
+  /** addr-flood: legal addr messages of MAX_ADDR_TO_SEND (1,000) entries back to back (30 KB each, 30 MB). */
+  ADDR_FLOOD_MESSAGES: 1_000,
+  /** ping-flood: pings back to back (3.2 MB); each asks for a pong. */
+  PING_FLOOD_FRAMES: 100_000,
+  /** command-flood: frames of this many distinct unknown commands (x00000, x00001, ...), one write. */
+  COMMAND_FLOOD_FRAMES: 5_000,
+  /**
+   * never-reads: pings sent while never reading the pongs (32 MB). The pongs must outgrow the
+   * kernel's buffers (loopback: the sender's 4 MB tcp_wmem plus the idle receiver's ~128 KB) and
+   * then the observer's send bound (5 MB by default) for the bound to be what stops them.
+   */
+  NEVER_READS_PINGS: 1_000_000,
+  /** Frames per write of the floods above (about 64 KB of small frames). */
+  FLOOD_BATCH: 2_048,
 } as const;
 
 /** Modes that complete a real handshake first and misbehave after it. */
@@ -40,6 +60,12 @@ export const AFTER_HANDSHAKE: ReadonlySet<Misbehaviour> = new Set<Misbehaviour>(
   'truncated',
   'inv-flood',
   'tiny-flood',
+  'checksum-flood',
+  'inv-storm',
+  'addr-flood',
+  'ping-flood',
+  'command-flood',
+  'never-reads',
 ]);
 
 /** A `ping` frame (8-byte nonce) with its checksum inverted: dropped and counted, the peer stays. */
@@ -119,4 +145,149 @@ export function tinyFlood(magic: number, n: number = MISBEHAVE.TINY_FLOOD_FRAMES
   const out = new Uint8Array(one.length * n);
   for (let i = 0; i < n; i++) out.set(one, i * one.length);
   return out;
+}
+
+/** Frame `one` repeated `n` times in one buffer. */
+function repeat(one: Uint8Array, n: number): Uint8Array {
+  const out = new Uint8Array(one.length * n);
+  for (let i = 0; i < n; i++) out.set(one, i * one.length);
+  return out;
+}
+
+/**
+ * One legal `inv` frame of exactly MAX_INV_SZ (50,000) MSG_WTX entries: decodes fine, so every
+ * entry would reach the observation ring. Deterministic hashes (xorshift32 from `seed`).
+ */
+export function invStormFrame(magic: number, seed = 0x2545f491): Uint8Array {
+  const n = MAX_INV_SZ;
+  const payload = new Uint8Array(varintSize(n) + n * 36);
+  const w = new Writer(payload, 0);
+  w.varint(n);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    w.u32(InvType.MSG_WTX);
+    for (let j = 0; j < 8; j++) {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      w.u32(x >>> 0);
+    }
+  }
+  return encodeRawFrame(magic, Command.inv, payload);
+}
+
+/**
+ * One legal `addr` message of MAX_ADDR_TO_SEND (1,000) entries. The addresses are loopback
+ * (127.254.x.y, port 1: nothing listens there), so an observer that dials them reaches nothing
+ * outside the machine.
+ */
+export function addrFloodFrame(network: NetworkParams, page = 0): Uint8Array {
+  const addrs: AddrEntry[] = [];
+  for (let i = 0; i < MAX_ADDR_TO_SEND; i++) {
+    const k = (page * MAX_ADDR_TO_SEND + i) & 0xffff;
+    const ip = new Uint8Array(16);
+    ip[10] = 0xff;
+    ip[11] = 0xff;
+    ip[12] = 127;
+    ip[13] = 254;
+    ip[14] = k >> 8;
+    ip[15] = k & 255;
+    addrs.push({ time: 1_700_000_000, services: 1n, ip, port: 1 });
+  }
+  return encodeFrame(network.magic, 'addr', { addrs });
+}
+
+/** `n` distinct unknown commands (`x00000`, `x00001`, ...), empty payloads, concatenated. */
+export function commandFlood(magic: number, n: number = MISBEHAVE.COMMAND_FLOOD_FRAMES): Uint8Array {
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for (let i = 0; i < n; i++) {
+    const f = encodeRawFrame(magic, `x${String(i).padStart(5, '0')}`, new Uint8Array(0));
+    parts.push(f);
+    size += f.length;
+  }
+  const out = new Uint8Array(size);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+/** `n` pings (nonces first..first+n-1, so each pong can be told apart), concatenated. */
+function pings(magic: number, first: number, n: number): Uint8Array {
+  const p = new Uint8Array(8);
+  const dv = new DataView(p.buffer);
+  let out: Uint8Array | null = null;
+  for (let i = 0; i < n; i++) {
+    dv.setUint32(0, (first + i) >>> 0, true);
+    const f = encodeRawFrame(magic, Command.ping, p);
+    out ??= new Uint8Array(f.length * n);
+    out.set(f, i * f.length);
+  }
+  return out ?? new Uint8Array(0);
+}
+
+/**
+ * The chunks of one flood mode, in order, each about 64 KB (or one big frame): written by `pump`
+ * as fast as the observer reads. Lazily made, so a closed connection stops the work.
+ */
+export function* floodChunks(mode: Misbehaviour, network: NetworkParams): Generator<Uint8Array> {
+  const magic = network.magic;
+  const B = MISBEHAVE.FLOOD_BATCH;
+  switch (mode) {
+    case 'checksum-flood': {
+      const one = badChecksumFrame(magic, 1);
+      const batch = repeat(one, B);
+      for (let sent = 0; sent < MISBEHAVE.CHECKSUM_FLOOD_FRAMES; sent += B) {
+        yield sent + B <= MISBEHAVE.CHECKSUM_FLOOD_FRAMES ? batch : batch.subarray(0, (MISBEHAVE.CHECKSUM_FLOOD_FRAMES - sent) * one.length);
+      }
+      return;
+    }
+    case 'inv-storm': {
+      const f = invStormFrame(magic);
+      for (let i = 0; i < MISBEHAVE.INV_STORM_FRAMES; i++) yield f;
+      return;
+    }
+    case 'addr-flood':
+      for (let i = 0; i < MISBEHAVE.ADDR_FLOOD_MESSAGES; i++) yield addrFloodFrame(network, i);
+      return;
+    case 'ping-flood':
+    case 'never-reads': {
+      const total = mode === 'ping-flood' ? MISBEHAVE.PING_FLOOD_FRAMES : MISBEHAVE.NEVER_READS_PINGS;
+      for (let sent = 0; sent < total; sent += B) yield pings(magic, sent + 1, Math.min(B, total - sent));
+      return;
+    }
+    case 'command-flood':
+      yield commandFlood(magic);
+      return;
+    default:
+      return;
+  }
+}
+
+/**
+ * Writes `chunks` to `socket` with backpressure (waits for 'drain' whenever write() says the
+ * buffer is full), until they run out or `stopped()` (the connection closed). Resolves with the
+ * bytes written.
+ */
+export function pump(socket: Socket, chunks: Iterator<Uint8Array>, stopped: () => boolean): Promise<number> {
+  return new Promise((resolve) => {
+    let bytes = 0;
+    const next = (): void => {
+      for (;;) {
+        if (stopped() || socket.destroyed) return resolve(bytes);
+        const r = chunks.next();
+        if (r.done) return resolve(bytes);
+        bytes += r.value.length;
+        if (!socket.write(r.value)) {
+          socket.once('drain', next);
+          return;
+        }
+      }
+    };
+    socket.once('close', () => resolve(bytes));
+    next();
+  });
 }

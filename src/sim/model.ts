@@ -14,7 +14,7 @@ import { makeRawBlock, makeTx, MAX_BLOCK_WEIGHT, type RawTx } from './items.js';
 import { Rng } from './rng.js';
 import { buildTopology, type Topology } from './topology.js';
 import type { TruthWriter } from './truth.js';
-import type { ItemKind, SimItem, SimModelEvents, SimNodeInfo } from './types.js';
+import { ALL_MISBEHAVIOURS, type ItemKind, type Misbehaviour, type SimItem, type SimModelEvents, type SimNodeInfo } from './types.js';
 
 export interface SimOptions {
   /** Simulated nodes. @default 1000 (tested up to 10,000) */
@@ -52,6 +52,8 @@ export interface SimOptions {
    * @default undefined: the client mix's (Core 27+, about two thirds)
    */
   v2Fraction?: number;
+  /** The modes spread round robin over the misbehaving nodes. @default MISBEHAVIOURS (types.ts; ALL_MISBEHAVIOURS adds issue 8's) */
+  misbehaviours?: readonly Misbehaviour[];
   /** First loopback address; node i gets the i-th address from it, skipping .0 and .255. @default '127.1.0.0' */
   addressBase: string;
   /** Port every node listens on. @default 18444 (regtest) */
@@ -179,6 +181,12 @@ export function simOptions(options: Partial<SimOptions> = {}): SimOptions {
   check(Number.isFinite(o.churnDowntimeMs) && o.churnDowntimeMs > 0, 'churnDowntimeMs', o.churnDowntimeMs, 'a positive number');
   check(Number.isFinite(o.misbehaving) && o.misbehaving >= 0 && o.misbehaving <= 1, 'misbehaving', o.misbehaving, 'a fraction in 0..1');
   check(o.v2Fraction === undefined || (Number.isFinite(o.v2Fraction) && o.v2Fraction >= 0 && o.v2Fraction <= 1), 'v2Fraction', o.v2Fraction, 'a fraction in 0..1');
+  check(
+    o.misbehaviours === undefined || (Array.isArray(o.misbehaviours) && o.misbehaviours.every((m) => ALL_MISBEHAVIOURS.includes(m))),
+    'misbehaviours',
+    o.misbehaviours,
+    `a list of ${ALL_MISBEHAVIOURS.join(', ')}`,
+  );
   check(int(o.port) && o.port >= 0 && o.port <= 65535, 'port', o.port, 'an integer in 0..65535');
   check(int(o.retainItems) && o.retainItems >= 0, 'retainItems', o.retainItems, 'an integer >= 0');
   check(o.clock === undefined || typeof o.clock === 'function', 'clock', o.clock, 'a function');
@@ -273,7 +281,7 @@ export class SimModel {
     const n = (this.n = o.nodes);
     const ts = o.timeScale;
 
-    this.nodes = makeIdentities(n, o.addressBase, o.port, o.misbehaving, Rng.stream(o.seed, S_IDENTITY), o.v2Fraction);
+    this.nodes = makeIdentities(n, o.addressBase, o.port, o.misbehaving, Rng.stream(o.seed, S_IDENTITY), o.v2Fraction, o.misbehaviours);
     const topo = (this.topology = buildTopology(n, o.outbound, o.maxInbound, o.latencyMedianMs, o.latencySigma, Rng.stream(o.seed, S_TOPOLOGY)));
     this.adjStart = topo.adjStart;
     this.adjNode = topo.adjNode;

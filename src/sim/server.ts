@@ -25,9 +25,11 @@ import {
   MISBEHAVE,
   badChecksumFrame,
   badMagicFrame,
+  floodChunks,
   garbageBytes,
   invFloodFrame,
   oversizeHeader,
+  pump,
   tinyFlood,
   truncatedFrame,
 } from './misbehave.js';
@@ -371,7 +373,7 @@ export class SimServer {
     });
     const info = this.model.nodes[node]!;
     const mode = info.misbehaviour;
-    if (mode === 'slow-drip' || mode === 'no-handshake') return this.rawMode(conn, info, mode);
+    if (mode === 'slow-drip' || mode === 'no-handshake' || mode === 'no-verack') return this.rawMode(conn, info, mode);
 
     const peer = new Peer({
       network: this.network,
@@ -790,13 +792,24 @@ export class SimServer {
       case 'tiny-flood':
         this.record(c.node, mode);
         return this.writeRaw(c, tinyFlood(magic));
+      case 'never-reads':
+      case 'checksum-flood':
+      case 'inv-storm':
+      case 'addr-flood':
+      case 'ping-flood':
+      case 'command-flood':
+        this.record(c.node, mode);
+        // never-reads stops reading first: the observer's pongs pile up in its send buffer.
+        if (mode === 'never-reads') c.socket.pause();
+        void pump(c.socket, floodChunks(mode, this.network), () => c.closed);
+        return;
       default:
         return;
     }
   }
 
   /** Nodes that never complete a handshake: no Peer, only the raw socket. */
-  private rawMode(c: Conn, info: SimNodeInfo, mode: 'slow-drip' | 'no-handshake'): void {
+  private rawMode(c: Conn, info: SimNodeInfo, mode: 'slow-drip' | 'no-handshake' | 'no-verack'): void {
     const socket = c.socket;
     socket.on('error', () => {});
     socket.on('data', () => {}); // read and ignore what the observer sends
@@ -813,6 +826,11 @@ export class SimServer {
       startHeight: this.heightOf(c.node, info),
       relay: true,
     });
+    if (mode === 'no-verack') {
+      // The whole version at once, then nothing: the handshake never completes.
+      socket.write(version);
+      return;
+    }
     let i = 0;
     const drip = (): void => {
       if (c.closed || i >= version.length) {

@@ -15,8 +15,16 @@ export type Misbehaviour =
   | 'slow-drip'
   | 'inv-flood'
   | 'tiny-flood'
-  | 'no-handshake';
+  | 'no-handshake'
+  | 'no-verack'
+  | 'checksum-flood'
+  | 'inv-storm'
+  | 'addr-flood'
+  | 'ping-flood'
+  | 'command-flood'
+  | 'never-reads';
 
+/** The default mix (what `misbehaving` spreads round robin unless `misbehaviours` says otherwise). */
 export const MISBEHAVIOURS: readonly Misbehaviour[] = [
   'bad-checksum',
   'bad-magic',
@@ -27,6 +35,22 @@ export const MISBEHAVIOURS: readonly Misbehaviour[] = [
   'inv-flood',
   'tiny-flood',
   'no-handshake',
+];
+
+/**
+ * Every mode: the default mix plus the hostile ones of issue 8 (test/hostile, bench/soak.ts):
+ * a version but never a verack, bad checksums at a high rate, legal 50,000-entry invs back to
+ * back, addr floods, ping floods, thousands of distinct unknown commands, a peer that never reads.
+ */
+export const ALL_MISBEHAVIOURS: readonly Misbehaviour[] = [
+  ...MISBEHAVIOURS,
+  'no-verack',
+  'checksum-flood',
+  'inv-storm',
+  'addr-flood',
+  'ping-flood',
+  'command-flood',
+  'never-reads',
 ];
 
 /** One simulated node's identity, as its `version` shows it. */
