@@ -7,20 +7,106 @@ import { connect as netConnect, createServer, type Server, type Socket } from 'n
 import type { Duplex } from 'node:stream';
 import { Peer, CloseReason, type PeerOptions } from './peer.js';
 
+/**
+ * Chunks one stream may deliver in one turn of the event loop before it is paused until the next
+ * turn (issue 8). libuv reads a readable socket up to 32 times in a row (64 KB each, 2 MB) within
+ * one poll callback, so a flooding peer (100,000 pings, 1,000,000 addresses) would hold its whole
+ * thread for that long and every other peer of the shard would wait. 4 x 64 KB keeps one peer's
+ * turn to a few milliseconds of parsing; an honest peer rarely sends more than one chunk a turn.
+ */
+export const MAX_CHUNKS_PER_TURN = 1;
+
+/** A stream's share of the current turn. */
+interface Turn {
+  stream: Duplex;
+  chunks: number;
+  paused: boolean;
+  /** Reading stopped because our send buffer is over its bound (resumed on 'drain'). */
+  blocked: boolean;
+}
+
+/** Streams that delivered data this turn; one setImmediate per thread and turn resets them all. */
+const touched: Turn[] = [];
+let turnScheduled = false;
+
+function endOfTurn(): void {
+  turnScheduled = false;
+  for (let i = 0; i < touched.length; i++) {
+    const t = touched[i]!;
+    t.chunks = 0;
+    if (t.paused) {
+      t.paused = false;
+      if (!t.blocked && !t.stream.destroyed) t.stream.resume();
+    }
+  }
+  touched.length = 0;
+}
+
 /** Attaches a connected Duplex to a peer: its data feeds `peer.receive`, its end closes the peer. */
 export function attachStream(peer: Peer, stream: Duplex): void {
+  const turn: Turn = { stream, chunks: 0, paused: false, blocked: false };
+  const unblock = (): void => {
+    turn.blocked = false;
+    if (!turn.paused && !stream.destroyed) stream.resume();
+  };
+  // Frames written while corked (the peer's answers to one received chunk) are joined into one
+  // write: one syscall, and one entry in the stream's queue instead of thousands when the remote
+  // does not read (a destroyed stream fails every queued entry with an Error of its own).
+  let held: Uint8Array[] | null = null;
+  let heldBytes = 0;
   const io = {
     write(bytes: Uint8Array): void {
-      stream.write(bytes);
+      if (held !== null) {
+        held.push(bytes);
+        heldBytes += bytes.length;
+      } else stream.write(bytes);
     },
     bufferedBytes(): number {
-      return stream.writableLength;
+      return stream.writableLength + heldBytes;
     },
     close(): void {
+      held = null;
+      heldBytes = 0;
       stream.destroy();
     },
+    cork(): void {
+      held ??= [];
+    },
+    uncork(): void {
+      const h = held;
+      held = null;
+      if (h === null || h.length === 0 || stream.destroyed) {
+        heldBytes = 0;
+        return;
+      }
+      heldBytes = 0;
+      stream.write(h.length === 1 ? h[0]! : Buffer.concat(h));
+    },
   };
-  stream.on('data', (chunk: Buffer) => peer.receive(chunk));
+  stream.on('data', (chunk: Buffer) => {
+    if (turn.chunks++ === 0) {
+      touched.push(turn);
+      if (!turnScheduled) {
+        turnScheduled = true;
+        setImmediate(endOfTurn);
+      }
+    }
+    peer.receive(chunk);
+    // Paused, the stream reads at most one more chunk into its buffer and stops reading.
+    if (turn.chunks >= MAX_CHUNKS_PER_TURN && !turn.paused) {
+      turn.paused = true;
+      stream.pause();
+    }
+    // Bitcoin Core's fPauseSend: a peer whose answers pile up over the send bound (it does not
+    // read: a ping flood it never reads the pongs of) is not read from until they drain, so what it
+    // makes us queue stays at the bound plus one chunk's answers; the peer's send-stall deadline
+    // closes it if it never drains.
+    if (!turn.blocked && stream.writableLength > peer.options.maxSendBuffer) {
+      turn.blocked = true;
+      stream.pause();
+      stream.once('drain', unblock);
+    }
+  });
   stream.on('end', () => peer.transportClosed(CloseReason.REMOTE_CLOSED));
   stream.on('close', () => peer.transportClosed(CloseReason.REMOTE_CLOSED));
   stream.on('error', (e: NodeJS.ErrnoException) => peer.transportClosed(CloseReason.SOCKET_ERROR, e.code ?? e.message));

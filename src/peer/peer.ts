@@ -32,6 +32,13 @@ export interface PeerIO {
   bufferedBytes(): number;
   /** Closes the pipe; the peer has already recorded why. */
   close(): void;
+  /**
+   * Optional: hold writes until `uncork` and then send them in one go (a socket's cork/uncork:
+   * one writev). The peer corks around each received chunk, so the answers to a chunk of many
+   * frames (a ping flood's pongs) cost one syscall, not one each.
+   */
+  cork?(): void;
+  uncork?(): void;
 }
 
 /** Fields of our `version`: every one settable; defaults are for measurement. */
@@ -145,6 +152,14 @@ export class PeerStats {
   readonly rttsMs: number[] = [];
   handlerErrors = 0;
   sendRefused = 0;
+  /**
+   * High-water marks of the memory this peer held (issue 8: memory per peer within its bound):
+   * bytes queued for sending in the I/O after a write (bounded by maxSendBuffer plus one frame:
+   * sends are refused over it), and bytes of a partial frame held by the transport after a read
+   * (bounded by what arrived, src/transport/README.md "Memory").
+   */
+  sendBufferedMax = 0;
+  recvBufferedMax = 0;
 
   fault(code: string): void {
     this.faults.set(code, (this.faults.get(code) ?? 0) + 1);
@@ -180,6 +195,8 @@ export class PeerStats {
       rttsMs: this.rttsMs,
       handlerErrors: this.handlerErrors,
       sendRefused: this.sendRefused,
+      sendBufferedMax: this.sendBufferedMax,
+      recvBufferedMax: this.recvBufferedMax,
     };
   }
 }
@@ -504,8 +521,11 @@ export class Peer implements Tickable {
     this.stats.bytesOut += frame.length;
     this.stats.msgsOutByCommand[id]!++;
     this.stats.bytesOutByCommand[id]! += frame.length;
+    const io = this.io!;
     // Empty: a v2 transport queued the message until its handshake is done (it writes it then).
-    if (frame.length > 0) this.io!.write(frame);
+    if (frame.length > 0) io.write(frame);
+    const queued = io.bufferedBytes();
+    if (queued > this.stats.sendBufferedMax) this.stats.sendBufferedMax = queued;
     this.emit('sent', command, frame.length, this, msg);
     return true;
   }
@@ -519,7 +539,17 @@ export class Peer implements Tickable {
     this.rxTime = now();
     this.lastRecvAt = this.rxTime;
     this.stats.bytesIn += chunk.length;
-    const status = this.transport.push(chunk);
+    const io = this.io;
+    io?.cork?.();
+    let status: number;
+    try {
+      status = this.transport.push(chunk);
+    } finally {
+      // The same pipe even if the peer closed meanwhile (uncorking a destroyed stream is harmless).
+      io?.uncork?.();
+    }
+    const held = this.transport.bufferedBytes;
+    if (held > this.stats.recvBufferedMax) this.stats.recvBufferedMax = held;
     if (status !== 0 && !this.isClosed) {
       const code = statusCode(status);
       this.stats.fault(code);
