@@ -40,6 +40,12 @@ export interface AddressRecord {
   attempts: number;
   /** Consecutive failures (reset by a completed handshake). */
   failures: number;
+  /**
+   * Consecutive connections closed for a protocol fault after the handshake (bad magic, oversize,
+   * inv flood, a stalled send...): not reset by a handshake, only by a connection that ends
+   * without a fault, so a node that handshakes and then misbehaves backs off like a dead one.
+   */
+  misbehaved: number;
   /** Not tried again before this time (epoch ms). */
   nextAttemptAt: number;
   lastAttemptAt: number;
@@ -148,6 +154,7 @@ export class AddressBook {
       state: 'idle',
       attempts: 0,
       failures: 0,
+      misbehaved: 0,
       nextAttemptAt: 0,
       lastAttemptAt: 0,
       lastOutcome: null,
@@ -224,9 +231,19 @@ export class AddressBook {
   /** A handshaken peer went away (remote close, timeout...): retry after a short fixed delay. */
   markDropped(r: AddressRecord, outcome: string, now: number, delayMs = this.afterDrop): void {
     r.state = 'idle';
+    r.misbehaved = 0;
     r.lastOutcome = outcome;
     r.lastOutcomeAt = now;
     r.nextAttemptAt = now + delayMs;
+  }
+
+  /** A handshaken peer closed for a protocol fault: back off exponentially on consecutive faults. */
+  markMisbehaved(r: AddressRecord, outcome: string, now: number): void {
+    r.state = 'idle';
+    r.misbehaved++;
+    r.lastOutcome = outcome;
+    r.lastOutcomeAt = now;
+    r.nextAttemptAt = now + this.backoff(r.misbehaved);
   }
 
   /** The delay after `failures` consecutive failures: min(max, base * 2^(failures-1)), jittered down. */

@@ -97,6 +97,12 @@ export interface CoordinatorOptions {
   handshakeTimeoutMs?: number;
   pingIntervalMs?: number;
   statsIntervalMs?: number;
+  /** Per peer: send buffer bound (bytes) and how long it may stay over it before the peer is closed send-stalled. @default 5_000_000 / 60_000 */
+  maxSendBuffer?: number;
+  sendStallMs?: number;
+  /** Per peer: ring records at once / refilled per second; beyond, closed as inv-flood (src/pool/guard.ts). @default 10_000 / 5_000 */
+  invBurst?: number;
+  invPerSecond?: number;
   /** How long stop() waits for each shard to close its peers. @default 10_000 */
   stopTimeoutMs?: number;
   /** @default the compiled workers/shard.js next to this package's dist */
@@ -248,6 +254,13 @@ function moduleHref(m: string | URL): string {
   return pathToFileURL(resolvePath(m)).href;
 }
 
+/**
+ * Close reasons (src/peer CloseReason, src/pool/guard.ts) that mean the peer misbehaved after its
+ * handshake: its address backs off exponentially (AddressBook.markMisbehaved) instead of being
+ * redialled after retryAfterDropMs, so a hostile node is not reconnected every second.
+ */
+const FAULT_CLOSES = new Set(['bad-magic', 'bad-command', 'oversize', 'inv-flood', 'handshake-out-of-order', 'malformed-handshake', 'send-stalled']);
+
 const DEFAULT_WORKER = new URL('../../workers/shard.js', import.meta.url);
 
 export class Coordinator extends EventEmitter {
@@ -258,6 +271,7 @@ export class Coordinator extends EventEmitter {
       CoordinatorOptions,
       | 'network' | 'addresses' | 'version' | 'blockAnnounce' | 'connectTimeoutMs' | 'handshakeTimeoutMs' | 'pingIntervalMs' | 'statsIntervalMs' | 'workerFilename'
       | 'dnsSeeds' | 'resolver' | 'proxy' | 'listen' | 'maxLearnedAddresses' | 'handlers' | 'handlerOptions' | 'shardResourceLimits'
+      | 'maxSendBuffer' | 'sendStallMs' | 'invBurst' | 'invPerSecond'
     >
   >;
   private readonly seedNames: readonly string[];
@@ -334,6 +348,7 @@ export class Coordinator extends EventEmitter {
       ...(options.transport !== undefined ? { transport: options.transport } : {}),
       ...(options.handlerOptions !== undefined ? { handlerOptions: options.handlerOptions } : {}),
     };
+    for (const k of ['maxSendBuffer', 'sendStallMs', 'invBurst', 'invPerSecond'] as const) if (options[k] !== undefined) this.shardOptions[k] = options[k];
     let proxy: { host: string; port: number } | undefined;
     if (options.proxy !== undefined) {
       const hp = parseHostPort(options.proxy);
@@ -685,6 +700,7 @@ export class Coordinator extends EventEmitter {
     if (!rec) {
       // inbound: nothing to retry
     } else if (reason === SHARD_DIED || reason === 'stop') this.book.markDropped(rec, reason, now, 0);
+    else if (wasReady && FAULT_CLOSES.has(reason)) this.book.markMisbehaved(rec, reason, now);
     else if (wasReady) this.book.markDropped(rec, reason, now);
     else this.book.markFailed(rec, reason, now);
     this.removeSlot(slot);

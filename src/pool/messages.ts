@@ -39,6 +39,12 @@ export interface ShardOptions {
    * a v1 version header). Outbound connects carry their own transport. @default 'auto'
    */
   transport?: 'v1' | 'v2' | 'auto';
+  /** Per peer: send buffer bound and how long it may stay over it (PeerOptions). @default 5_000_000 / 60_000 */
+  maxSendBuffer?: number;
+  sendStallMs?: number;
+  /** Per peer: ring records at once and refilled per second before it is closed as inv-flood (guard.ts). @default GUARD */
+  invBurst?: number;
+  invPerSecond?: number;
 }
 
 /** Inbound peer indices have the top bit set, so they never collide with the coordinator's outbound ones. */
@@ -118,6 +124,10 @@ export interface ShardCounters {
   sendErrors: number;
   /** This thread's event-loop delay since the previous stats message (perf_hooks, 2 ms resolution). */
   loopDelayMs: { p50: number; p99: number; max: number };
+  /** Peers closed as inv-flood: over their record budget (guard.ts). */
+  invFlood: number;
+  /** Addresses dropped by Core's addr rate limit (never posted). */
+  addrRateLimited: number;
 }
 
 export type FromShard =

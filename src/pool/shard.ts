@@ -23,6 +23,7 @@ import { Status } from '../protocol/errors.js';
 import { ipV1ToString, netAddrFromV1, netAddrNetwork, netAddrToString } from '../protocol/messages/address.js';
 import { MAX_HEADERS_RESULTS } from '../protocol/constants.js';
 import { RingWriter, Kind } from '../observe/ring.js';
+import { GUARD, INV_FLOOD, TokenBucket } from './guard.js';
 import { HandlerHost } from './handlers.js';
 import { now } from '../observe/clock.js';
 import { INBOUND_PEER_BASE, type FromShard, type LearnedAddress, type ShardCounters, type ShardTask, type ToShard } from './messages.js';
@@ -47,6 +48,10 @@ interface Slot {
   /** close requested while the connect was pending */
   cancelled: boolean;
   ready: boolean;
+  /** Ring records this peer may still write (guard.ts); made at setup. */
+  records: TokenBucket | null;
+  /** Addresses this peer may still pass on (Core's addr rate limit); made at setup. */
+  addrs: TokenBucket | null;
 }
 
 export class Shard {
@@ -85,7 +90,7 @@ export class Shard {
     this.port = task.port;
     this.options = task.options;
     this.writer = new RingWriter(task.ring);
-    this.c = { shard: task.shard, peers: 0, ready: 0, pending: 0, records: 0, drops: 0, publishes: 0, frames: 0, malformed: 0, bytesIn: 0, handlerCalls: 0, handlerErrors: 0, handlerPosts: 0, sendErrors: 0, loopDelayMs: { p50: 0, p99: 0, max: 0 } };
+    this.c = { shard: task.shard, peers: 0, ready: 0, pending: 0, records: 0, drops: 0, publishes: 0, frames: 0, malformed: 0, bytesIn: 0, handlerCalls: 0, handlerErrors: 0, handlerPosts: 0, sendErrors: 0, loopDelayMs: { p50: 0, p99: 0, max: 0 }, invFlood: 0, addrRateLimited: 0 };
     this.loopDelay.enable();
     for (const cmd of task.options.forward ?? []) if (!RING_COMMANDS.has(cmd)) this.forward.add(cmd);
     this.done = new Promise((res) => (this.resolveDone = res));
@@ -132,6 +137,8 @@ export class Shard {
           ...(o.blockAnnounce ? { blockAnnounce: o.blockAnnounce } : {}),
           ...(o.handshakeTimeoutMs !== undefined ? { handshakeTimeoutMs: o.handshakeTimeoutMs } : {}),
           ...(o.pingIntervalMs !== undefined ? { pingIntervalMs: o.pingIntervalMs } : {}),
+          ...(o.maxSendBuffer !== undefined ? { maxSendBuffer: o.maxSendBuffer } : {}),
+          ...(o.sendStallMs !== undefined ? { sendStallMs: o.sendStallMs } : {}),
           // A v2 responder serves v1 peers too (it recognises a v1 version header).
           transport: transportFactory(o.transport === 'v1' ? 'v1' : 'v2', 'inbound', o.network.magic),
           timer: this.timer,
@@ -152,7 +159,7 @@ export class Shard {
       return;
     }
     const index = (INBOUND_PEER_BASE + (this.nextInbound++ % INBOUND_PEER_BASE)) >>> 0;
-    const slot: Slot = { index, peer: null, cancelled: false, ready: false };
+    const slot: Slot = { index, peer: null, cancelled: false, ready: false, records: null, addrs: null };
     this.slots.set(index, slot);
     this.post({ type: 'inbound', peer: index, address: hostPort(peer.remoteHost, peer.remotePort) });
     this.setup(slot, peer, false);
@@ -196,9 +203,11 @@ export class Shard {
         if (!this.stopping) this.connect(m.peer, m.host, m.port, m.proxy === true, m.transport ?? 'v1');
         return;
       case 'send': {
-        const p = this.slots.get(m.peer)?.peer;
+        const s = this.slots.get(m.peer);
+        const p = s?.peer;
         try {
-          if (p?.isReady) p.send(m.command as any, m.payload as any);
+          // Core: +1,000 addr tokens for each getaddr we send.
+          if (p?.isReady && p.send(m.command as any, m.payload as any) && m.command === 'getaddr') s!.addrs?.add(GUARD.ADDR_BUCKET);
         } catch {
           // A message from pool.send() that does not encode: counted, never fatal to the shard.
           this.c.sendErrors++;
@@ -226,7 +235,7 @@ export class Shard {
   }
 
   private connect(index: number, host: string, port: number, viaProxy: boolean, transport: 'v1' | 'v2'): void {
-    const slot: Slot = { index, peer: null, cancelled: false, ready: false };
+    const slot: Slot = { index, peer: null, cancelled: false, ready: false, records: null, addrs: null };
     this.slots.set(index, slot);
     const o = this.options;
     if (viaProxy && !o.proxy) {
@@ -246,6 +255,8 @@ export class Shard {
       ...(o.connectTimeoutMs !== undefined ? { connectTimeoutMs: o.connectTimeoutMs } : {}),
       ...(o.handshakeTimeoutMs !== undefined ? { handshakeTimeoutMs: o.handshakeTimeoutMs } : {}),
       ...(o.pingIntervalMs !== undefined ? { pingIntervalMs: o.pingIntervalMs } : {}),
+      ...(o.maxSendBuffer !== undefined ? { maxSendBuffer: o.maxSendBuffer } : {}),
+      ...(o.sendStallMs !== undefined ? { sendStallMs: o.sendStallMs } : {}),
       transport: shardTransport(transport, o.network.magic),
       timer: this.timer,
       rawTap: this.rawTap,
@@ -272,6 +283,10 @@ export class Shard {
    */
   private setup(slot: Slot, peer: Peer, outbound = true): void {
     slot.peer = peer;
+    const t0 = now();
+    const o = this.options;
+    slot.records = new TokenBucket(o.invBurst ?? GUARD.INV_BURST, o.invPerSecond ?? GUARD.INV_PER_SECOND, t0);
+    slot.addrs = new TokenBucket(GUARD.ADDR_BUCKET, GUARD.ADDR_PER_SECOND, t0, GUARD.ADDR_INITIAL);
     if (peer instanceof ShardPeer) {
       peer.index = slot.index;
       peer.slot = slot;
@@ -310,7 +325,12 @@ export class Shard {
     const slot = this.slotOf(peer);
     if (!slot) return;
     const index = slot.index;
-    if (command === 'addr') {
+    if (command === 'addr' || command === 'addrv2') {
+      const all = (msg as MessageMap['addr'] | MessageMap['addrv2']).addrs;
+      const allowed = this.addrAllowed(slot, peer, all.length);
+      if (allowed < all.length) msg = { ...msg, addrs: all.slice(0, allowed) };
+    }
+    if (command === 'addr' && msg.addrs.length > 0) {
       const addrs: LearnedAddress[] = (msg as MessageMap['addr']).addrs.map((a) => ({
         address: hostPort(ipV1ToString(a.ip), a.port),
         network: netAddrNetwork(netAddrFromV1(a.ip)),
@@ -318,7 +338,7 @@ export class Shard {
         time: a.time,
       }));
       this.post({ type: 'addr', peer: index, command: 'addr', addrs });
-    } else if (command === 'addrv2') {
+    } else if (command === 'addrv2' && msg.addrs.length > 0) {
       const addrs: LearnedAddress[] = (msg as MessageMap['addrv2']).addrs.map((a) => ({
         address: hostPort(netAddrToString(a), a.port),
         network: netAddrNetwork(a),
@@ -351,6 +371,37 @@ export class Shard {
     if (slot.ready) this.handlers?.peerClosed(index, reason, now());
   };
 
+  /**
+   * Core's addr rate limit (net_processing.cpp ProcessAddrs): a peer's addresses beyond its token
+   * bucket are dropped and counted (`addrRateLimited`, fault ADDR_RATE_LIMITED), never posted, so
+   * an addr flood costs the coordinator nothing. The peer stays (Core keeps it too).
+   */
+  private addrAllowed(slot: Slot, peer: Peer, n: number): number {
+    const k = slot.addrs ? slot.addrs.takeUpTo(n, peer.rxTime) : n;
+    if (k < n) {
+      this.c.addrRateLimited += n - k;
+      peer.stats.fault('ADDR_RATE_LIMITED');
+    }
+    return k;
+  }
+
+  /**
+   * A peer over its record budget (guard.ts): counted and closed as `inv-flood` before any entry of
+   * the message reaches the ring. Consumed (returns true) so the frame is not decoded.
+   */
+  private flood(peer: Peer, n: number): boolean {
+    this.c.invFlood++;
+    peer.stats.fault('INV_FLOOD');
+    peer.close(INV_FLOOD, `${n} entries over the budget`);
+    return true;
+  }
+
+  /** Takes `n` records from the peer's budget. */
+  private budget(peer: Peer, n: number): boolean {
+    const b = this.slotOf(peer)?.records;
+    return b ? b.take(n, peer.rxTime) : true;
+  }
+
   /** The peers' shared raw tap: finds the peer's index, then `tap`. */
   private readonly rawTap = (cmd: number, buf: Uint8Array, off: number, len: number, peer: Peer): boolean => {
     const index = peer instanceof ShardPeer ? peer.index : (this.otherSlots.get(peer)?.index ?? 0);
@@ -369,6 +420,7 @@ export class Shard {
       this.c.frames++;
       const n = scanInv(buf, off, len);
       if (n < 0) return this.malformed(peer, -n, 'inv');
+      if (!this.budget(peer, n)) return this.flood(peer, n);
       const seq = this.msgSeq++;
       const t = peer.rxTime;
       let accepted = 0;
@@ -383,6 +435,7 @@ export class Shard {
       this.c.frames++;
       const n = scanHeaders(buf, off, len);
       if (n < 0) return this.malformed(peer, -n, 'headers');
+      if (n > 0 && !this.budget(peer, n)) return this.flood(peer, n);
       if (n === 0) return true; // an empty headers (an answer to getheaders) announces nothing
       headersHashesInto(buf, off, n, hashScratch, 0);
       const seq = this.msgSeq++;
@@ -396,6 +449,7 @@ export class Shard {
       this.c.frames++;
       // Only the header is read: the short ids and prefilled txs are not needed to know the block.
       if (len < HEADER_SIZE) return this.malformed(peer, Status.TRUNCATED, 'cmpctblock');
+      if (!this.budget(peer, 1)) return this.flood(peer, 1);
       sha256dInto(buf, off, HEADER_SIZE, hashScratch, 0);
       const ok = w.push(peer.rxTime, index, Kind.CMPCTBLOCK, 0, MSG_BLOCK, this.msgSeq++, hashScratch, 0);
       this.counted(ok ? 1 : 0, 1);
