@@ -1,0 +1,442 @@
+/**
+ * `npm run soak -- --minutes N` (issue 8): the sharded pool against `invscope simulate` in a child
+ * process for N minutes, with churn and 10 % misbehaving nodes (every mode, ALL_MISBEHAVIOURS).
+ * Prints RSS, heap, open fds, ring and consumer drops and event-loop delay once a minute; at the
+ * end checks every announcement of the simulator's ground truth against what was observed.
+ * Exit 1 if memory grows without bound (criterion in bench/README.md "Soak") or anything recorded
+ * is lost; 0 otherwise. Bench process only (loopback); not imported by anything.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, readdirSync, mkdtempSync, rmSync, createReadStream, openSync, readSync, writeSync, closeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Coordinator, type PeerEvent } from '../src/pool/index.js';
+import { now } from '../src/observe/clock.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const BIN = join(here, '..', 'src', 'cli', 'main.js');
+
+const { values } = parseArgs({
+  options: {
+    minutes: { type: 'string', default: '5' },
+    nodes: { type: 'string', default: '1000' },
+    shards: { type: 'string', default: '2' },
+    misbehaving: { type: 'string', default: '0.1' },
+    misbehaviours: { type: 'string', default: 'all' },
+    // Departures per node per model hour: 1,000 nodes x 4 = one every ~1 s at time scale 1.
+    churn: { type: 'string', default: '4' },
+    'time-scale': { type: 'string', default: '1' },
+    'tx-rate': { type: 'string', default: '7' },
+    'block-interval': { type: 'string', default: '600' },
+    seed: { type: 'string', default: '1' },
+    'address-base': { type: 'string', default: '127.3.0.0' },
+    'sample-seconds': { type: 'string', default: '10' },
+    'report-seconds': { type: 'string', default: '60' },
+    /** Memory growth over the second half above this many MiB (and above 10 % of its mean) fails. */
+    'growth-mib': { type: 'string', default: '32' },
+    keep: { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
+  },
+});
+const MINUTES = Number(values.minutes);
+const NODES = Number(values.nodes);
+const SHARDS = Number(values.shards);
+const SAMPLE_MS = Number(values['sample-seconds']) * 1000;
+const REPORT_MS = Number(values['report-seconds']) * 1000;
+const GROWTH_MIB = Number(values['growth-mib']);
+/** Announcements this close to the end, or to a close of that node's connection, may be in flight: counted apart. */
+const MARGIN_MS = 2_000;
+for (const [k, v] of Object.entries({ minutes: MINUTES, nodes: NODES, shards: SHARDS })) {
+  if (!Number.isFinite(v) || v <= 0) {
+    process.stderr.write(`soak: --${k} takes a positive number, not ${JSON.stringify(values[k as 'minutes'])}\n`);
+    process.exit(2);
+  }
+}
+
+const out = (s: string): void => void process.stdout.write(s + '\n');
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const MiB = (b: number): number => Math.round((b / 1048576) * 10) / 10;
+const gc = (): void => (globalThis as { gc?: () => void }).gc?.();
+
+// -------------------------------------------------------------------------------------------------
+// The simulator child
+
+interface Sim {
+  child: ChildProcess;
+  port: number;
+  lines: any[];
+  exited: Promise<number | null>;
+}
+
+async function spawnSim(dir: string): Promise<Sim> {
+  const argv = [
+    BIN, 'simulate', '--nodes', String(NODES), '--port', '0', '--seed', values.seed!,
+    '--time-scale', values['time-scale']!, '--tx-rate', values['tx-rate']!, '--block-interval', values['block-interval']!,
+    '--misbehaving', values.misbehaving!, '--misbehaviours', values.misbehaviours!, '--churn', values.churn!,
+    '--address-base', values['address-base']!, '--out', dir, '--status-interval', String(REPORT_MS / 1000),
+  ];
+  const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines: any[] = [];
+  createInterface({ input: child.stdout! }).on('line', (l) => {
+    try {
+      lines.push(JSON.parse(l));
+      if (lines.length > 1000) lines.splice(1, 500); // keep the 'listening' line and recent ones
+    } catch {
+      /* not ours */
+    }
+  });
+  const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+  const t0 = Date.now();
+  while (!lines.some((l) => l.event === 'listening')) {
+    if (child.exitCode !== null) throw new Error(`simulate exited with ${child.exitCode}`);
+    if (Date.now() - t0 > 120_000) throw new Error('simulate did not start');
+    await sleep(20);
+  }
+  return { child, port: lines.find((l) => l.event === 'listening').port, lines, exited };
+}
+
+// -------------------------------------------------------------------------------------------------
+// Observations go to a binary file as they arrive (the soak's own memory must not grow with them):
+// 24 bytes each: receive time (f64), node index (u32), kind (u32), first 8 bytes of the display hash.
+
+/** Close reasons for which we closed the peer (src/peer CloseReason, src/pool/guard.ts). */
+const FAULT_CLOSES = new Set([
+  'bad-magic', 'bad-command', 'oversize', 'inv-flood', 'send-stalled', 'handshake-timeout', 'no-version',
+  'handshake-out-of-order', 'malformed-handshake', 'ping-timeout', 'idle-timeout',
+]);
+
+const REC = 24;
+class ObsFile {
+  private buf = Buffer.alloc(1 << 20);
+  private n = 0;
+  readonly fd: number;
+  count = 0;
+  constructor(readonly path: string) {
+    this.fd = openSync(path, 'w');
+  }
+  add(time: number, node: number, kind: number, hash: string): void {
+    if (this.n + REC > this.buf.length) this.flush();
+    const o = this.n;
+    this.buf.writeDoubleLE(time, o);
+    this.buf.writeUInt32LE(node >>> 0, o + 8);
+    this.buf.writeUInt32LE(kind, o + 12);
+    this.buf.write(hash.slice(0, 16), o + 16, 8, 'hex');
+    this.n += REC;
+    this.count++;
+  }
+  flush(): void {
+    if (this.n > 0) writeSync(this.fd, this.buf, 0, this.n);
+    this.n = 0;
+  }
+  close(): void {
+    this.flush();
+    closeSync(this.fd);
+  }
+}
+
+// -------------------------------------------------------------------------------------------------
+// Memory criterion: least-squares slope of RSS (and of the live heap after a GC) over the second
+// half of the run, times that half's duration: the growth a straight line says happened there.
+
+interface Sample {
+  t: number;
+  rss: number;
+  heap: number;
+}
+function slopePerMs(xs: number[], ys: number[]): number {
+  const n = xs.length;
+  if (n < 3) return 0;
+  const mx = xs.reduce((a, b) => a + b, 0) / n;
+  const my = ys.reduce((a, b) => a + b, 0) / n;
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < n; i++) {
+    num += (xs[i]! - mx) * (ys[i]! - my);
+    den += (xs[i]! - mx) ** 2;
+  }
+  return den > 0 ? num / den : 0;
+}
+function growth(samples: Sample[], key: 'rss' | 'heap'): { mib: number; meanMib: number; bounded: boolean } {
+  const half = samples.slice(Math.floor(samples.length / 2));
+  if (half.length < 3) return { mib: 0, meanMib: 0, bounded: true };
+  const xs = half.map((s) => s.t);
+  const ys = half.map((s) => s[key]);
+  const g = slopePerMs(xs, ys) * (xs[xs.length - 1]! - xs[0]!);
+  const mean = ys.reduce((a, b) => a + b, 0) / ys.length;
+  return { mib: MiB(g), meanMib: MiB(mean), bounded: g <= Math.max(GROWTH_MIB * 1048576, 0.1 * mean) };
+}
+
+function openFds(): number {
+  try {
+    return readdirSync('/proc/self/fd').length;
+  } catch {
+    return -1;
+  }
+}
+
+// -------------------------------------------------------------------------------------------------
+
+async function main(): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'invscope-soak-'));
+  const started = now();
+  const sim = await spawnSim(dir);
+  let simDied: number | null | undefined;
+  void sim.exited.then((c) => (simDied = c));
+  const nodesTxt = readFileSync(join(dir, 'nodes.txt'), 'utf8').trim().split('\n');
+  const nodeOf = new Map<string, number>();
+  nodesTxt.forEach((a, i) => nodeOf.set(a, i));
+  const modes: (string | null)[] = JSON.parse(readFileSync(join(dir, 'nodes.json'), 'utf8')).map((n: any) => n.misbehaviour);
+
+  const pool = new Coordinator({
+    network: 'regtest',
+    peers: NODES,
+    shards: SHARDS,
+    addresses: nodesTxt,
+    handshakeTimeoutMs: 20_000,
+    // Misbehaving and churned-out nodes come back within a minute: more connections, more faults.
+    backoffBaseMs: 2_000,
+    backoffMaxMs: 60_000,
+    retryAfterDropMs: 1_000,
+    statsIntervalMs: 5_000,
+  });
+  const obs = new ObsFile(join(dir, 'observations.bin'));
+  const KIND: Record<string, number> = { inv: 1, headers: 2, cmpctblock: 3, notfound: 4 };
+  let unknownAddress = 0;
+  // Our connections, by the simulator's name for them (node | our host:port as it sees it, its
+  // 'observer' in the truth), to tell announcements to a connection we closed for a fault.
+  interface Conn {
+    readyAt: number;
+    goneAt: number;
+    reason: string;
+  }
+  const connOf = new Map<number, Conn>();
+  const conns = new Map<string, Conn[]>();
+  const reasons: Record<string, number> = {};
+  const reasonsByMode: Record<string, Record<string, number>> = {};
+  let sendBufferedMax = 0;
+  let recvBufferedMax = 0;
+  pool.on('peer', (e: PeerEvent) => {
+    if (e.type === 'ready') {
+      const node = nodeOf.get(e.address);
+      const c: Conn = { readyAt: now(), goneAt: Infinity, reason: '' };
+      connOf.set(e.peer, c);
+      const key = `${node}|${e.remote.addrRecv}`;
+      const list = conns.get(key);
+      if (list) list.push(c);
+      else conns.set(key, [c]);
+    }
+    if (e.type !== 'gone') return;
+    const node = nodeOf.get(e.address);
+    const c = connOf.get(e.peer);
+    if (c) {
+      c.goneAt = now();
+      c.reason = e.reason;
+      connOf.delete(e.peer);
+    }
+    reasons[e.reason] = (reasons[e.reason] ?? 0) + 1;
+    const m = node === undefined ? '?' : (modes[node] ?? 'honest');
+    const r = (reasonsByMode[m] ??= {});
+    r[e.reason] = (r[e.reason] ?? 0) + 1;
+    const st = e.stats as { sendBufferedMax?: number; recvBufferedMax?: number } | undefined;
+    if (st?.sendBufferedMax !== undefined && st.sendBufferedMax > sendBufferedMax) sendBufferedMax = st.sendBufferedMax;
+    if (st?.recvBufferedMax !== undefined && st.recvBufferedMax > recvBufferedMax) recvBufferedMax = st.recvBufferedMax;
+  });
+  let shardLoopMax = 0;
+  let shardLoopMaxMinute = 0;
+  pool.on('shardStats', (c: { loopDelayMaxMs?: number }) => {
+    const d = c.loopDelayMaxMs ?? 0;
+    if (d > shardLoopMaxMinute) shardLoopMaxMinute = d;
+    if (d > shardLoopMax) shardLoopMax = d;
+  });
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
+  let loopMax = 0;
+
+  await pool.start();
+  const consuming = (async () => {
+    for await (const o of pool.observations()) {
+      const node = nodeOf.get(o.address);
+      if (node === undefined) unknownAddress++;
+      else obs.add(o.time, node, KIND[o.kind] ?? 0, o.hash);
+    }
+  })();
+
+  const samples: Sample[] = [];
+  const minutes: Record<string, unknown>[] = [];
+  const tEndPlanned = now() + MINUTES * 60_000;
+  let nextReport = now() + REPORT_MS;
+  let lastObs = 0;
+  out(`soak: ${NODES} simulated nodes (${values.misbehaving} misbehaving: ${values.misbehaviours}; churn ${values.churn}/node/model-hour; time scale ${values['time-scale']}; ${values['tx-rate']} tx/s) in pid ${sim.child.pid}, pool ${SHARDS} shards in pid ${process.pid}, ${MINUTES} min, dir ${dir}`);
+  while (now() < tEndPlanned && simDied === undefined) {
+    await sleep(Math.min(SAMPLE_MS, Math.max(0, tEndPlanned - now())));
+    gc();
+    const mu = process.memoryUsage();
+    samples.push({ t: now(), rss: mu.rss, heap: mu.heapUsed });
+    if (now() >= nextReport || now() >= tEndPlanned) {
+      nextReport += REPORT_MS;
+      const s = pool.stats();
+      const simStatus = [...sim.lines].reverse().find((l) => l.event === 'status');
+      const lm = loop.max / 1e6;
+      if (lm > loopMax) loopMax = lm;
+      const row = {
+        minute: Math.round((now() - started) / 60_000),
+        rssMiB: MiB(mu.rss),
+        heapMiB: MiB(mu.heapUsed),
+        externalMiB: MiB(mu.external + mu.arrayBuffers),
+        fds: openFds(),
+        ready: s.peers.ready,
+        pending: s.peers.pending,
+        observations: s.observations,
+        perSecond: Math.round(((s.observations - lastObs) * 1000) / REPORT_MS),
+        ringDrops: s.shards.reduce((a, x) => a + x.drops, 0),
+        consumerDrops: s.consumerDrops,
+        loopP99Ms: Math.round((loop.percentile(99) / 1e6) * 10) / 10,
+        loopMaxMs: Math.round(lm * 10) / 10,
+        shardLoopMaxMs: Math.round(shardLoopMaxMinute * 10) / 10,
+        shardHeapMiB: MiB(s.shards.reduce((a, x) => a + ((x.last as { heapUsed?: number } | null)?.heapUsed ?? 0), 0)),
+        simRssMiB: simStatus?.rssMB ?? null,
+        simCpu: simStatus?.cpu ?? null,
+        gone: Object.values(reasons).reduce((a, b) => a + b, 0),
+      };
+      lastObs = s.observations;
+      loop.reset();
+      shardLoopMaxMinute = 0;
+      minutes.push(row);
+      out(values.json ? JSON.stringify(row) : Object.entries(row).map(([k, v]) => `${k}=${v}`).join(' '));
+    }
+  }
+  const tEnd = now();
+  const finalStats = pool.stats();
+  await pool.stop();
+  await consuming;
+  obs.close();
+  loop.disable();
+  const simCrashed = simDied !== undefined;
+  sim.child.kill('SIGTERM');
+  await sim.exited;
+
+  // ---- the check against the truth: items first, then the observations into one bitset of nodes
+  // per item, then every announcement (two passes over the truth: nothing per announcement is kept).
+  const truthPath = join(dir, 'truth.jsonl');
+  const lines = (): AsyncIterable<string> => createInterface({ input: createReadStream(truthPath), crlfDelay: Infinity });
+  const itemOf = new Map<string, number>();
+  let itemCount = 0;
+  for await (const line of lines()) {
+    if (!line.startsWith('{"e":"item"')) continue;
+    const r = JSON.parse(line);
+    itemOf.set(r.hash.slice(0, 16), r.id);
+    itemOf.set(r.wtxid.slice(0, 16), r.id);
+    itemCount++;
+  }
+  const words = Math.ceil(NODES / 32);
+  const seen = new Map<number, Uint32Array>();
+  let unmatched = 0;
+  const fd = openSync(join(dir, 'observations.bin'), 'r');
+  const chunk = Buffer.alloc(REC * 65_536);
+  for (;;) {
+    const n = readSync(fd, chunk, 0, chunk.length, null);
+    if (n <= 0) break;
+    for (let o = 0; o + REC <= n; o += REC) {
+      const node = chunk.readUInt32LE(o + 8);
+      const item = itemOf.get(chunk.toString('hex', o + 16, o + 24));
+      if (item === undefined) {
+        unmatched++;
+        continue;
+      }
+      let bits = seen.get(item);
+      if (!bits) seen.set(item, (bits = new Uint32Array(words)));
+      bits[node >>> 5]! |= 1 << (node & 31);
+    }
+  }
+  closeSync(fd);
+  let expected = 0;
+  let inFlightAtClose = 0;
+  let toFaultClosed = 0;
+  let unknownConnection = 0;
+  let afterEnd = 0;
+  let announces = 0;
+  let missing = 0;
+  const missingByMode: Record<string, number> = {};
+  for await (const line of lines()) {
+    if (!line.startsWith('{"e":"announce"')) continue;
+    const r = JSON.parse(line);
+    announces++;
+    if (r.t > tEnd - MARGIN_MS) {
+      afterEnd++;
+      continue;
+    }
+    const list = conns.get(`${r.node}|${r.observer}`);
+    // The connection it went to: the last one ready by then (our ready event can trail the node's
+    // first announcement by the port message's latency, hence the second's slack).
+    let conn: Conn | undefined;
+    if (list) for (const c of list) if (c.readyAt <= r.t + 1_000) conn = c;
+    if (conn === undefined) unknownConnection++;
+    else if (FAULT_CLOSES.has(conn.reason)) {
+      // We closed it for misbehaving: what it sent after the fault (or queued behind a flood we
+      // stopped reading) never reached the ring. Not recorded, so not lost; counted apart.
+      toFaultClosed++;
+      continue;
+    } else if (conn.goneAt >= r.t - MARGIN_MS && conn.goneAt <= r.t + MARGIN_MS) {
+      // Closed by the node (churn) or by the stop around the announcement: bytes in flight.
+      inFlightAtClose++;
+      continue;
+    }
+    expected++;
+    const bits = seen.get(r.item);
+    if (!bits || (bits[r.node >>> 5]! & (1 << (r.node & 31))) === 0) {
+      missing++;
+      const m = modes[r.node] ?? 'honest';
+      missingByMode[m] = (missingByMode[m] ?? 0) + 1;
+    }
+  }
+
+  const rss = growth(samples, 'rss');
+  const heap = growth(samples, 'heap');
+  const ringDrops = finalStats.shards.reduce((a, x) => a + x.drops, 0);
+  const ok = !simCrashed && rss.bounded && heap.bounded && missing === 0 && ringDrops === 0 && finalStats.consumerDrops === 0;
+  const summary = {
+    ok,
+    minutes: MINUTES,
+    nodes: NODES,
+    shards: SHARDS,
+    items: itemCount,
+    observations: obs.count,
+    unmatchedObservations: unmatched,
+    observationsFromUnknownAddresses: unknownAddress,
+    truth: { announces, expected, observed: expected - missing, missing, missingByMode, inFlightAtClose, toFaultClosed, unknownConnection, afterEnd },
+    ringDrops,
+    consumerDrops: finalStats.consumerDrops,
+    memory: {
+      rssFirstMiB: MiB(samples[0]?.rss ?? 0),
+      rssLastMiB: MiB(samples[samples.length - 1]?.rss ?? 0),
+      rssMaxMiB: MiB(Math.max(...samples.map((s) => s.rss))),
+      rssGrowthSecondHalfMiB: rss.mib,
+      heapFirstMiB: MiB(samples[0]?.heap ?? 0),
+      heapLastMiB: MiB(samples[samples.length - 1]?.heap ?? 0),
+      heapGrowthSecondHalfMiB: heap.mib,
+      bounded: rss.bounded && heap.bounded,
+      perPeer: { sendBufferedMaxBytes: sendBufferedMax, recvBufferedMaxBytes: recvBufferedMax },
+    },
+    eventLoop: { mainMaxMs: Math.round(loopMax * 10) / 10, shardMaxMs: Math.round(shardLoopMax * 10) / 10 },
+    disconnects: reasons,
+    disconnectsByMode: reasonsByMode,
+    shardStats: finalStats.shards.map((s) => ({ shard: s.shard, restarts: s.restarts, drained: s.drained, drops: s.drops, last: s.last })),
+    simExit: simCrashed ? `died early (${simDied})` : 'stopped',
+  };
+  out(JSON.stringify(summary, null, values.json ? 0 : 1));
+  out(ok ? 'SOAK PASSED' : `SOAK FAILED: ${[simCrashed && 'the simulator died', !rss.bounded && 'RSS grew', !heap.bounded && 'heap grew', missing > 0 && `${missing} announcements missing`, ringDrops > 0 && 'ring drops', finalStats.consumerDrops > 0 && 'consumer drops'].filter(Boolean).join(', ')}`);
+  if (!values.keep) rmSync(dir, { recursive: true, force: true });
+  return ok ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e) => {
+    process.stderr.write(`soak: ${(e as Error).stack ?? e}\n`);
+    process.exit(1);
+  },
+);
