@@ -45,9 +45,12 @@ function endOfTurn(): void {
 /** Attaches a connected Duplex to a peer: its data feeds `peer.receive`, its end closes the peer. */
 export function attachStream(peer: Peer, stream: Duplex): void {
   const turn: Turn = { stream, chunks: 0, paused: false, blocked: false };
-  const unblock = (): void => {
-    turn.blocked = false;
-    if (!turn.paused && !stream.destroyed) stream.resume();
+  // Each write's callback: once what is queued is back under the bound, reading resumes.
+  const flushed = (): void => {
+    if (turn.blocked && !stream.destroyed && stream.writableLength <= peer.options.maxSendBuffer) {
+      turn.blocked = false;
+      if (!turn.paused) stream.resume();
+    }
   };
   // Frames written while corked (the peer's answers to one received chunk) are joined into one
   // write: one syscall, and one entry in the stream's queue instead of thousands when the remote
@@ -59,7 +62,7 @@ export function attachStream(peer: Peer, stream: Duplex): void {
       if (held !== null) {
         held.push(bytes);
         heldBytes += bytes.length;
-      } else stream.write(bytes);
+      } else stream.write(bytes, flushed);
     },
     bufferedBytes(): number {
       return stream.writableLength + heldBytes;
@@ -80,7 +83,7 @@ export function attachStream(peer: Peer, stream: Duplex): void {
         return;
       }
       heldBytes = 0;
-      stream.write(h.length === 1 ? h[0]! : Buffer.concat(h));
+      stream.write(h.length === 1 ? h[0]! : Buffer.concat(h), flushed);
     },
   };
   stream.on('data', (chunk: Buffer) => {
@@ -98,13 +101,12 @@ export function attachStream(peer: Peer, stream: Duplex): void {
       stream.pause();
     }
     // Bitcoin Core's fPauseSend: a peer whose answers pile up over the send bound (it does not
-    // read: a ping flood it never reads the pongs of) is not read from until they drain, so what it
-    // makes us queue stays at the bound plus one chunk's answers; the peer's send-stall deadline
-    // closes it if it never drains.
+    // read: a ping flood it never reads the pongs of) is not read from until they are flushed
+    // back under it, so what it makes us queue stays at the bound (sends over it are refused);
+    // the peer's send-stall deadline closes it if they never are.
     if (!turn.blocked && stream.writableLength > peer.options.maxSendBuffer) {
       turn.blocked = true;
       stream.pause();
-      stream.once('drain', unblock);
     }
   });
   stream.on('end', () => peer.transportClosed(CloseReason.REMOTE_CLOSED));
