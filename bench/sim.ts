@@ -5,18 +5,15 @@
  * connects), waits for every handshake, then samples the child's CPU (/proc/PID/stat utime+stime)
  * and RSS (/proc/PID/status VmRSS) and the inv entries the observers receive. Bench process only.
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createInterface } from 'node:readline';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { connectPeer, CoarseTimer, type Peer } from '../src/peer/index.js';
 import { NETWORKS } from '../src/protocol/constants.js';
+import { spawnSimulate } from './sim-child.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const BIN = join(here, '..', 'src', 'cli', 'main.js');
 const NET = NETWORKS.regtest;
 
 const { values } = parseArgs({
@@ -82,25 +79,9 @@ interface Result {
 
 async function run(scale: number, port: number): Promise<Result> {
   const out = mkdtempSync(join(tmpdir(), 'invscope-bench-sim-'));
-  const args = [BIN, 'simulate', '--nodes', String(NODES), '--port', String(port), '--time-scale', String(scale), '--tx-rate', values['tx-rate']!, '--status-interval', '5'];
+  const args = ['--nodes', String(NODES), '--port', String(port), '--time-scale', String(scale), '--tx-rate', values['tx-rate']!, '--status-interval', '5'];
   if (!values['no-truth']) args.push('--out', out);
-  const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  const lines: any[] = [];
-  createInterface({ input: child.stdout! }).on('line', (l) => {
-    try {
-      lines.push(JSON.parse(l));
-    } catch {
-      /* not ours */
-    }
-  });
-  const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
-  const t0 = Date.now();
-  while (!lines.some((l) => l.event === 'listening')) {
-    if (child.exitCode !== null) throw new Error(`simulate exited with ${child.exitCode}`);
-    if (Date.now() - t0 > 120_000) throw new Error('simulate did not start');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  const listening = lines.find((l) => l.event === 'listening');
+  const { child, lines, listening, exited } = await spawnSimulate(args);
   const pid = child.pid!;
   const hosts: string[] = readFileSync(join(out, 'nodes.txt'), 'utf8')
     .trim()

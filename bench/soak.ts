@@ -6,19 +6,17 @@
  * Exit 1 if memory grows without bound (criterion in bench/README.md "Soak") or anything recorded
  * is lost; 0 otherwise. Bench process only (loopback); not imported by anything.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync, mkdtempSync, rmSync, createReadStream, openSync, readSync, writeSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Coordinator, type PeerEvent } from '../src/pool/index.js';
 import { now } from '../src/observe/clock.js';
+import { spawnSimulate } from './sim-child.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const BIN = join(here, '..', 'src', 'cli', 'main.js');
 
 const { values } = parseArgs({
   options: {
@@ -74,29 +72,13 @@ interface Sim {
 
 async function spawnSim(dir: string): Promise<Sim> {
   const argv = [
-    BIN, 'simulate', '--nodes', String(NODES), '--port', '0', '--seed', values.seed!,
+    '--nodes', String(NODES), '--port', '0', '--seed', values.seed!,
     '--time-scale', values['time-scale']!, '--tx-rate', values['tx-rate']!, '--block-interval', values['block-interval']!,
     '--misbehaving', values.misbehaving!, '--misbehaviours', values.misbehaviours!, '--churn', values.churn!,
     '--address-base', values['address-base']!, '--out', dir, '--status-interval', String(REPORT_MS / 1000),
   ];
-  const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
-  const lines: any[] = [];
-  createInterface({ input: child.stdout! }).on('line', (l) => {
-    try {
-      lines.push(JSON.parse(l));
-      if (lines.length > 1000) lines.splice(1, 500); // keep the 'listening' line and recent ones
-    } catch {
-      /* not ours */
-    }
-  });
-  const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
-  const t0 = Date.now();
-  while (!lines.some((l) => l.event === 'listening')) {
-    if (child.exitCode !== null) throw new Error(`simulate exited with ${child.exitCode}`);
-    if (Date.now() - t0 > 120_000) throw new Error('simulate did not start');
-    await sleep(20);
-  }
-  return { child, port: lines.find((l) => l.event === 'listening').port, lines, exited };
+  const { child, lines, listening, exited } = await spawnSimulate(argv, 1000);
+  return { child, port: listening.port, lines, exited };
 }
 
 // -------------------------------------------------------------------------------------------------

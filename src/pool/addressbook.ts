@@ -221,11 +221,7 @@ export class AddressBook {
 
   /** A connect failed or a peer closed before its handshake: back off exponentially, with jitter. */
   markFailed(r: AddressRecord, outcome: string, now: number): void {
-    r.state = 'idle';
-    r.failures++;
-    r.lastOutcome = outcome;
-    r.lastOutcomeAt = now;
-    r.nextAttemptAt = now + this.backoff(r.failures);
+    this.backOff(r, ++r.failures, outcome, now);
   }
 
   /** A handshaken peer went away (remote close, timeout...): retry after a short fixed delay. */
@@ -239,11 +235,14 @@ export class AddressBook {
 
   /** A handshaken peer closed for a protocol fault: back off exponentially on consecutive faults. */
   markMisbehaved(r: AddressRecord, outcome: string, now: number): void {
+    this.backOff(r, ++r.misbehaved, outcome, now);
+  }
+
+  private backOff(r: AddressRecord, times: number, outcome: string, now: number): void {
     r.state = 'idle';
-    r.misbehaved++;
     r.lastOutcome = outcome;
     r.lastOutcomeAt = now;
-    r.nextAttemptAt = now + this.backoff(r.misbehaved);
+    r.nextAttemptAt = now + this.backoff(times);
   }
 
   /** The delay after `failures` consecutive failures: min(max, base * 2^(failures-1)), jittered down. */

@@ -9,7 +9,7 @@ import { encodeRawFrame, allocFrame, encodeFrame, HEADER_SIZE } from '../transpo
 import { Command, InvType, MAX_ADDR_TO_SEND, MAX_INV_SZ, MAX_PROTOCOL_MESSAGE_LENGTH, type NetworkParams } from '../protocol/constants.js';
 import { varintSize, Writer } from '../protocol/writer.js';
 import type { AddrEntry } from '../protocol/messages/address.js';
-import type { Misbehaviour } from './types.js';
+import { ALL_MISBEHAVIOURS, type Misbehaviour } from './types.js';
 
 /** Sizes and rates of each mode, each with why it is that number. */
 export const MISBEHAVE = {
@@ -52,21 +52,9 @@ export const MISBEHAVE = {
 } as const;
 
 /** Modes that complete a real handshake first and misbehave after it. */
-export const AFTER_HANDSHAKE: ReadonlySet<Misbehaviour> = new Set<Misbehaviour>([
-  'bad-checksum',
-  'bad-magic',
-  'oversize',
-  'garbage',
-  'truncated',
-  'inv-flood',
-  'tiny-flood',
-  'checksum-flood',
-  'inv-storm',
-  'addr-flood',
-  'ping-flood',
-  'command-flood',
-  'never-reads',
-]);
+/** Modes that never complete a handshake (no Peer on the node side): the rest misbehave after one. */
+export const RAW_MODES: ReadonlySet<Misbehaviour> = new Set<Misbehaviour>(['slow-drip', 'no-handshake', 'no-verack']);
+export const AFTER_HANDSHAKE: ReadonlySet<Misbehaviour> = new Set(ALL_MISBEHAVIOURS.filter((m) => !RAW_MODES.has(m)));
 
 /** A `ping` frame (8-byte nonce) with its checksum inverted: dropped and counted, the peer stays. */
 export function badChecksumFrame(magic: number, nonce: number): Uint8Array {
@@ -109,22 +97,15 @@ export function truncatedFrame(magic: number): Uint8Array {
   return full.subarray(0, HEADER_SIZE + MISBEHAVE.TRUNCATED_PAYLOAD_BYTES);
 }
 
-const floodCache = new Map<number, Uint8Array>();
-
 /**
- * One `inv` frame of INV_FLOOD_ENTRIES MSG_WTX entries with pseudo-random hashes and a correct
- * checksum: well framed, but one entry over the limit (TOO_MANY_ITEMS). Built once per magic.
+ * An `inv` frame of `n` MSG_WTX entries with a correct checksum and deterministic hashes that are
+ * not all equal (xorshift32 from `seed`: cheap).
  */
-export function invFloodFrame(magic: number): Uint8Array {
-  let f = floodCache.get(magic);
-  if (f) return f;
-  const n = MISBEHAVE.INV_FLOOD_ENTRIES;
-  const size = varintSize(n) + n * 36;
-  const payload = new Uint8Array(size);
+function invFrame(magic: number, n: number, seed: number): Uint8Array {
+  const payload = new Uint8Array(varintSize(n) + n * 36);
   const w = new Writer(payload, 0);
   w.varint(n);
-  // xorshift32: cheap, deterministic hashes that are not all equal.
-  let x = 0x9e3779b9;
+  let x = seed >>> 0 || 1;
   for (let i = 0; i < n; i++) {
     w.u32(InvType.MSG_WTX);
     for (let j = 0; j < 8; j++) {
@@ -134,7 +115,19 @@ export function invFloodFrame(magic: number): Uint8Array {
       w.u32(x >>> 0);
     }
   }
-  f = encodeRawFrame(magic, Command.inv, payload);
+  return encodeRawFrame(magic, Command.inv, payload);
+}
+
+const floodCache = new Map<number, Uint8Array>();
+
+/**
+ * One `inv` frame of INV_FLOOD_ENTRIES MSG_WTX entries with pseudo-random hashes and a correct
+ * checksum: well framed, but one entry over the limit (TOO_MANY_ITEMS). Built once per magic.
+ */
+export function invFloodFrame(magic: number): Uint8Array {
+  let f = floodCache.get(magic);
+  if (f) return f;
+  f = invFrame(magic, MISBEHAVE.INV_FLOOD_ENTRIES, 0x9e3779b9);
   floodCache.set(magic, f);
   return f;
 }
@@ -159,21 +152,7 @@ function repeat(one: Uint8Array, n: number): Uint8Array {
  * entry would reach the observation ring. Deterministic hashes (xorshift32 from `seed`).
  */
 export function invStormFrame(magic: number, seed = 0x2545f491): Uint8Array {
-  const n = MAX_INV_SZ;
-  const payload = new Uint8Array(varintSize(n) + n * 36);
-  const w = new Writer(payload, 0);
-  w.varint(n);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    w.u32(InvType.MSG_WTX);
-    for (let j = 0; j < 8; j++) {
-      x ^= x << 13;
-      x ^= x >>> 17;
-      x ^= x << 5;
-      w.u32(x >>> 0);
-    }
-  }
-  return encodeRawFrame(magic, Command.inv, payload);
+  return invFrame(magic, MAX_INV_SZ, seed);
 }
 
 /**
