@@ -132,7 +132,8 @@ const DISCONNECTS: [string, string, boolean][] = [
   ['bad-magic', 'bad-magic', true],
   ['garbage', 'bad-magic', true],
   ['oversize', 'oversize', true],
-  ['truncated', 'remote-closed', true],
+  // Its FIN (or, when our next write overtakes it, the reset of the closed socket: socket-error).
+  ['truncated', 'remote-closed|socket-error', true],
   ['slow-drip', 'no-version', false],
   ['no-handshake', 'no-version', false],
   ['no-verack', 'handshake-timeout', false],
@@ -142,9 +143,9 @@ const DISCONNECTS: [string, string, boolean][] = [
 for (const [mode, reason, wasReady] of DISCONNECTS) {
   test(`a ${mode} node is disconnected as ${reason}, counted in the stats`, () => {
     const g = goneOf(mode);
-    assert.is(g.reason, reason);
+    assert.ok(reason.split('|').includes(g.reason), `${g.reason} (${g.detail})`);
     assert.is(g.wasReady, wasReady);
-    assert.ok((stats.disconnectReasons[reason] ?? 0) >= 1, `disconnectReasons.${reason}`);
+    assert.ok((stats.disconnectReasons[g.reason] ?? 0) >= 1, `disconnectReasons.${g.reason}`);
   });
 }
 
@@ -155,7 +156,10 @@ test('oversize: the 4,000,001-byte declaration allocates nothing', () => {
 });
 
 test('truncated: the partial frame is held (27 bytes) until the remote closes', () => {
-  assert.is(goneOf('truncated').stats.recvBufferedMax, 27);
+  const g = goneOf('truncated');
+  // A reset may discard the bytes before they are read; a FIN never does.
+  if (g.reason === 'remote-closed') assert.is(g.stats.recvBufferedMax, 27);
+  else assert.ok(g.stats.recvBufferedMax <= 27);
 });
 
 test('slow drip and no handshake: closed after the handshake timeout, a few bytes held at most', () => {
