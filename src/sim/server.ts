@@ -532,7 +532,8 @@ export class SimServer {
   /** Sends the pending tx inv of one observer (at most Core's broadcast_max entries). */
   private flush(c: Conn): void {
     const queued = c.pending.length - c.head;
-    if (!c.ready || queued <= 0) return;
+    // writableEnded: a `truncated` node has sent its FIN; what it queued after would never leave.
+    if (!c.ready || queued <= 0 || c.socket.writableEnded) return;
     const peer = c.peer!;
     const wtxid = peer.remote?.wtxidRelay === true;
     // Core: broadcast_max = min(INVENTORY_BROADCAST_MAX, TARGET + queue size / 1000 * 5).
@@ -598,7 +599,7 @@ export class SimServer {
 
   private announceBlock(c: Conn, item: SimItem): void {
     const blocks = (c.blocks ??= new Set());
-    if (blocks.has(item.id)) return;
+    if (blocks.has(item.id) || c.socket.writableEnded) return;
     const peer = c.peer!;
     const r = peer.remote;
     let how: 'inv' | 'headers' | 'cmpctblock';
