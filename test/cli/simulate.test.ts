@@ -34,7 +34,9 @@ class Run {
     });
     this.child.stderr.on('data', (d) => (this.err += d));
     this.exited = new Promise((r) => this.child.on('exit', (code) => r(code)));
-    setTimeout(() => this.child.kill('SIGKILL'), 30_000).unref();
+    // A guard against a hang, not a timing assertion: 13 of these start at once, and at a load of
+    // 30 on two cores (several helpers' test runs) each start-up alone took 4 s of wall time.
+    setTimeout(() => this.child.kill('SIGKILL'), 120_000).unref();
   }
   has(pred: (l: any) => boolean): boolean {
     return this.lines.some(pred);
