@@ -68,8 +68,11 @@ export function attachStream(peer: Peer, stream: Duplex): void {
       return stream.writableLength + heldBytes;
     },
     close(): void {
+      // What was answered before the close still goes out (best effort), as unheld writes did.
+      const h = held;
       held = null;
       heldBytes = 0;
+      if (h !== null && h.length > 0 && !stream.destroyed) stream.write(h.length === 1 ? h[0]! : Buffer.concat(h));
       stream.destroy();
     },
     cork(): void {

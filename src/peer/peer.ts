@@ -560,6 +560,15 @@ export class Peer implements Tickable {
     }
   }
 
+  /** Writes out what the I/O holds for the current chunk (see PeerIO.cork) and holds again. */
+  private flushHeld(): void {
+    const io = this.io;
+    if (io?.uncork && io.cork) {
+      io.uncork();
+      io.cork();
+    }
+  }
+
   /** The pipe closed under us. */
   transportClosed(reason: string = CloseReason.REMOTE_CLOSED, detail = ''): void {
     this.close(reason, detail);
@@ -662,6 +671,9 @@ export class Peer implements Tickable {
         this.nextPingAt = now() + Math.min(this.options.pingIntervalMs, 2_000);
         if (this.options.blockAnnounce === 'headers') this.send('sendheaders', {});
         else if (this.options.blockAnnounce === 'cmpct') this.send('sendcmpct', { announce: true, version: 2n });
+        // Our verack (and what preceded it) goes to the wire before anyone hears we are ready:
+        // the remote must be able to be ready by the time our 'ready' handlers act.
+        this.flushHeld();
         this.emit('ready', this);
         this.resolveReady();
         return !this.isClosed;
