@@ -6,7 +6,7 @@
  * socket), a v1 decoder with a small frame batch. Worker thread (a shard); receive is the hot path.
  */
 import { connect as netConnect, type Socket } from 'node:net';
-import { ConnectError } from '../peer/net.js';
+import { ConnectError, MAX_CHUNKS_PER_TURN } from '../peer/net.js';
 import { CloseReason, Peer, type PeerIO, type PeerOptions } from '../peer/peer.js';
 import { V1Transport, transportFactory, type FrameSink, type PeerTransport } from '../peer/transport.js';
 
@@ -39,32 +39,104 @@ export class ShardPeer extends Peer {
   slot: unknown = null;
 }
 
-/** The peer's I/O: one small object per socket, no closures. */
+/**
+ * The peer's I/O: one small object per socket, no closures. The frames written while the peer
+ * handles one read are joined into one write (cork/uncork, issue 8: a ping flood's pongs cost one
+ * syscall per read, and a peer that never reads queues one entry per read, not one per pong).
+ */
 class SocketIO implements PeerIO {
-  private readonly socket: Socket;
-  constructor(socket: Socket) {
+  private readonly socket: PeeredSocket;
+  private held: Uint8Array[] | null = null;
+  private heldBytes = 0;
+  constructor(socket: PeeredSocket) {
     this.socket = socket;
   }
   write(bytes: Uint8Array): void {
-    this.socket.write(bytes);
+    if (this.held !== null) {
+      this.held.push(bytes);
+      this.heldBytes += bytes.length;
+    } else this.socket.write(bytes);
   }
   bufferedBytes(): number {
-    return this.socket.writableLength;
+    const s = this.socket;
+    const n = s.writableLength;
+    // Polled by the peer's deadline tick: a socket not read because of its send queue is read
+    // again once the queue is back under the bound.
+    if (s.blocked && s.shardPeer !== undefined && n <= s.shardPeer.options.maxSendBuffer) {
+      s.blocked = false;
+      if (!s.turnPaused && !s.destroyed) s.resume();
+    }
+    return n + this.heldBytes;
   }
   close(): void {
+    const h = this.held;
+    this.held = null;
+    this.heldBytes = 0;
+    // What was answered before the close still goes out (best effort).
+    if (h !== null && h.length > 0 && !this.socket.destroyed) this.socket.write(h.length === 1 ? h[0]! : Buffer.concat(h));
     this.socket.destroy();
+  }
+  cork(): void {
+    this.held ??= [];
+  }
+  uncork(): void {
+    const h = this.held;
+    this.held = null;
+    this.heldBytes = 0;
+    if (h !== null && h.length > 0 && !this.socket.destroyed) this.socket.write(h.length === 1 ? h[0]! : Buffer.concat(h));
   }
 }
 
 interface PeeredSocket extends Socket {
   shardPeer?: ShardPeer;
+  /** Reads delivered this event-loop turn (src/peer/net.ts MAX_CHUNKS_PER_TURN). */
+  turnChunks: number;
+  /** Paused until the next turn. */
+  turnPaused: boolean;
+  /** Not read while our send queue to it is over the peer's bound (Core's fPauseSend). */
+  blocked: boolean;
+}
+
+/** Sockets that had a read this turn; one setImmediate per thread and turn resets them all. */
+const touched: PeeredSocket[] = [];
+let turnScheduled = false;
+
+function endOfTurn(): void {
+  turnScheduled = false;
+  for (let i = 0; i < touched.length; i++) {
+    const s = touched[i]!;
+    s.turnChunks = 0;
+    if (s.turnPaused) {
+      s.turnPaused = false;
+      if (!s.blocked && !s.destroyed) s.resume();
+    }
+  }
+  touched.length = 0;
 }
 
 // Module-level listeners: `this` is the socket (Node calls onread and event listeners on it).
 function onRead(this: PeeredSocket, nread: number, buf: Uint8Array): boolean {
   const p = this.shardPeer;
   if (p !== undefined) p.receive(buf.subarray(0, nread));
-  return true; // never pause: the peer consumed the bytes
+  if (this.turnChunks++ === 0) {
+    touched.push(this);
+    if (!turnScheduled) {
+      turnScheduled = true;
+      setImmediate(endOfTurn);
+    }
+  }
+  // Returning false stops reading (readStop); resume() starts it again. libuv would otherwise read
+  // a flooding socket up to 32 times in a row within one poll, holding every other peer.
+  let go = true;
+  if (this.turnChunks >= MAX_CHUNKS_PER_TURN) {
+    this.turnPaused = true;
+    go = false;
+  }
+  if (p !== undefined && !this.blocked && this.writableLength > p.options.maxSendBuffer) {
+    this.blocked = true;
+    go = false;
+  }
+  return go;
 }
 function onEnd(this: PeeredSocket): void {
   this.shardPeer?.transportClosed(CloseReason.REMOTE_CLOSED);
@@ -90,7 +162,10 @@ export function connectShardPeer(options: ShardConnectOptions): Promise<ShardPee
   const { host, port, connectTimeoutMs = 5_000, setup, ...peerOptions } = options;
   const network = peerOptions.network;
   return new Promise((resolve, reject) => {
-    const socket: PeeredSocket = netConnect({ host, port, noDelay: true, onread: { buffer: receiveBuffer, callback: onRead } });
+    const socket = netConnect({ host, port, noDelay: true, onread: { buffer: receiveBuffer, callback: onRead } }) as PeeredSocket;
+    socket.turnChunks = 0;
+    socket.turnPaused = false;
+    socket.blocked = false;
     const timer = setTimeout(() => {
       socket.destroy();
       reject(new ConnectError('ERR_CONNECT_TIMEOUT', `connect to ${host}:${port} timed out after ${connectTimeoutMs} ms`));

@@ -88,7 +88,7 @@ test('the simulator killed under the pool: every peer gone with a reason, nothin
 test('a shard thread terminated from outside: every record in its ring is observed, its peers reconnect', async () => {
   sim = await spawnSim(SIM_ARGS);
   // Drain only on demand: records wait in the rings until the thread dies.
-  const p = (pool = new Coordinator({ network: 'regtest', peers: NODES, shards: 2, addresses: sim.addresses, drainIntervalMs: 60_000, retryAfterDropMs: 20, maintainIntervalMs: 20 }));
+  const p = (pool = new Coordinator({ network: 'regtest', peers: NODES, shards: 2, addresses: sim.addresses, drainIntervalMs: 60_000, drainOnPublish: false, retryAfterDropMs: 20, maintainIntervalMs: 20 }));
   const ev = track(p);
   const o = consume(p);
   await p.start();

@@ -83,8 +83,8 @@ test.before(async () => {
     list.push({ reason: e.reason, detail: e.detail, wasReady: e.wasReady, stats: e.stats, at: now() });
     gone.set(e.address, list);
   });
-  pool.on('shardStats', (c: { loopDelayMaxMs: number }) => {
-    if (c.loopDelayMaxMs > shardLoopMaxMs) shardLoopMaxMs = c.loopDelayMaxMs;
+  pool.on('shardStats', (c: { loopDelayMs: { max: number } }) => {
+    if (c.loopDelayMs.max > shardLoopMaxMs) shardLoopMaxMs = c.loopDelayMs.max;
   });
 });
 
