@@ -115,6 +115,21 @@ function endOfTurn(): void {
 }
 
 // Module-level listeners: `this` is the socket (Node calls onread and event listeners on it).
+
+/**
+ * onread's buffer for the next read: while a large v1 frame (a block) is arriving, the free tail
+ * of that frame's own buffer, so the kernel's copy is the only one (V1Decoder.receiveBuffer);
+ * otherwise the thread's shared buffer. Node calls the buffer function after every read, without
+ * the socket as `this`, so each socket has one small closure over its holder (~100 bytes).
+ */
+function readTarget(holder: { peer: ShardPeer | null }): Uint8Array {
+  const t = holder.peer?.transport;
+  if (t instanceof V1Transport) {
+    const b = t.decoder.receiveBuffer();
+    if (b !== null) return b;
+  }
+  return receiveBuffer;
+}
 function onRead(this: PeeredSocket, nread: number, buf: Uint8Array): boolean {
   const p = this.shardPeer;
   if (p !== undefined) p.receive(buf.subarray(0, nread));
@@ -162,7 +177,8 @@ export function connectShardPeer(options: ShardConnectOptions): Promise<ShardPee
   const { host, port, connectTimeoutMs = 5_000, setup, ...peerOptions } = options;
   const network = peerOptions.network;
   return new Promise((resolve, reject) => {
-    const socket = netConnect({ host, port, noDelay: true, onread: { buffer: receiveBuffer, callback: onRead } }) as PeeredSocket;
+    const holder: { peer: ShardPeer | null } = { peer: null };
+    const socket = netConnect({ host, port, noDelay: true, onread: { buffer: () => readTarget(holder), callback: onRead } }) as PeeredSocket;
     socket.turnChunks = 0;
     socket.turnPaused = false;
     socket.blocked = false;
@@ -187,6 +203,7 @@ export function connectShardPeer(options: ShardConnectOptions): Promise<ShardPee
       });
       setup?.(peer);
       socket.shardPeer = peer;
+      holder.peer = peer;
       socket.on('end', onEnd);
       socket.on('close', onEnd);
       socket.on('error', onError);
