@@ -160,6 +160,7 @@ test('end to end: a crawling pool against a simulation where half the nodes spea
     assert.ok(ready().some((e) => e.transport === 'v1'));
     assert.is(pool.stats().transports.v1Retries, 0, 'no v2 attempt was dropped');
 
+    const overV2 = (address: string): boolean => ready().find((e) => e.address === address)?.transport === 'v2';
     for (let i = 0; i < 6; i++) sim.model.inject('tx', (i * 5) % sim.nodes.length);
     const truth = (): { address: string; hash: string }[] =>
       sim.truth!.records.announces.map((a) => {
@@ -167,13 +168,15 @@ test('end to end: a crawling pool against a simulation where half the nodes spea
         return { address: `${sim.nodes[a.node]!.host}:${sim.port}`, hash: hashToHex(item.wtxid) };
       });
     try {
-      await until(() => truth().length > 0 && truth().every((t) => seen.get(t.address)?.has(t.hash)), 'every announcement observed', 20_000);
+      // Until a v2 node's announcement is in the truth too (the first ones may all come from v1
+      // nodes), and every announcement so far was observed.
+      await until(() => truth().some((t) => overV2(t.address)) && truth().every((t) => seen.get(t.address)?.has(t.hash)), 'every announcement observed, some from v2 nodes', 20_000);
     } catch (e) {
       const miss = truth().filter((t) => !seen.get(t.address)?.has(t.hash));
       const gone = ev.filter((x) => x.type === 'gone').map((x) => `${x.address} ${(x as { reason: string }).reason}`);
       throw new Error(`${(e as Error).message}: ${miss.length} of ${truth().length} missing, e.g. ${JSON.stringify(miss.slice(0, 3))}; gone: ${gone.join(', ')}`);
     }
-    const viaV2 = truth().filter((t) => ready().find((e) => e.address === t.address)?.transport === 'v2');
+    const viaV2 = truth().filter((t) => overV2(t.address));
     assert.ok(viaV2.length > 0, 'some announcements came over v2 sessions');
   } finally {
     await pool.stop();
