@@ -13,6 +13,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { SimModel } from '../../src/sim/model.js';
 import { TruthWriter } from '../../src/sim/truth.js';
 import { prng } from '../helpers.js';
+import type { ItemRow, TimelineRow } from '../../src/store/store.js';
 
 /** The contract's columns and types, per table (helper store's STORE-CONTRACT.md). */
 export const SCHEMA = {
@@ -79,24 +80,8 @@ export interface PeerRow {
   misbehaviour: string | null;
   [k: string]: unknown;
 }
-export interface ItemRow {
-  hash: string;
-  item_kind: 'tx' | 'block';
-  first_seen: number;
-  first_peer: number;
-  announcing_peers: number;
-  peers_at_first_seen: number;
-  t50: number | null;
-  t90: number | null;
-  t99: number | null;
-}
-export interface TimelineRow {
-  time: number;
-  peers_connected: number;
-  peers_ready: number;
-  inv_entries: number;
-  drops: number;
-}
+// The items and timeline rows are the store's own (the file contract): one definition.
+export type { ItemRow, TimelineRow };
 export interface RunFixture {
   run?: Record<string, unknown> | null;
   observations: Obs[];
