@@ -54,35 +54,63 @@ export function buildTopology(
   };
   const ok = (u: number, v: number): boolean => v !== u && inbound[v]! < maxInbound && !linked(u, v);
 
-  for (let u = 0; u < n; u++) {
-    for (let j = 0; j < k; j++) {
-      let v = -1;
-      for (let t = 0; t < PICK_TRIES && v < 0; t++) {
-        const c = rng.int(n);
-        if (ok(u, c)) v = c;
+  // A dense small network (2k close to n - 1) can paint itself into a corner: then start over,
+  // with the seed's stream where it is (the first attempt, which almost always succeeds, draws
+  // exactly what it did before). Returns -1 when every node has its k links, else the stuck node.
+  const place = (): number => {
+    for (let u = 0; u < n; u++) {
+      for (let j = 0; j < k; j++) {
+        let v = -1;
+        for (let t = 0; t < PICK_TRIES && v < 0; t++) {
+          const c = rng.int(n);
+          if (ok(u, c)) v = c;
+        }
+        if (v < 0) {
+          const s = rng.int(n);
+          for (let i = 0; i < n && v < 0; i++) if (ok(u, (s + i) % n)) v = (s + i) % n;
+        }
+        if (v < 0) {
+          // Stuck (late nodes of a small network): take an existing link a->b that touches neither
+          // u nor its neighbours and split it into a->u and u->b: a keeps its outbound count, b its
+          // inbound count, u gains one of each.
+          for (let t = 0; t < n * k * 4 && v < 0; t++) {
+            const a = rng.int(n);
+            const jj = rng.int(k);
+            const b = out[a * k + jj]!;
+            if (b < 0 || a === u || b === u || inbound[u]! >= maxInbound || linked(u, a) || linked(u, b)) continue;
+            out[a * k + jj] = u;
+            inbound[u]!++;
+            inbound[b]!--;
+            v = b;
+          }
+        }
+        if (v < 0) return u;
+        out[u * k + j] = v;
+        inbound[v]!++;
       }
-      if (v < 0) {
-        const s = rng.int(n);
-        for (let i = 0; i < n && v < 0; i++) if (ok(u, (s + i) % n)) v = (s + i) % n;
-      }
-      if (v < 0) {
-        // Stuck (late nodes of a small network): take an existing link a->b that touches neither
-        // u nor its neighbours and split it into a->u and u->b: a keeps its outbound count, b its
-        // inbound count, u gains one of each.
-        for (let t = 0; t < n * k * 4 && v < 0; t++) {
-          const a = rng.int(n);
-          const jj = rng.int(k);
-          const b = out[a * k + jj]!;
-          if (b < 0 || a === u || b === u || inbound[u]! >= maxInbound || linked(u, a) || linked(u, b)) continue;
-          out[a * k + jj] = u;
-          inbound[u]!++;
-          inbound[b]!--;
-          v = b;
+    }
+    return -1;
+  };
+  const ATTEMPTS = 4;
+  for (let attempt = 0; ; attempt++) {
+    if (place() < 0) break;
+    out.fill(-1);
+    inbound.fill(0);
+    if (attempt === ATTEMPTS - 1) {
+      // Near-complete graphs (2k close to n - 1, e.g. 17 to 19 nodes at 8 outbound) defeat random
+      // placement: take a circulant instead, node i -> i+1 .. i+k (mod n) under a random
+      // relabelling. Every node gets k out and k in, and no pair twice, whenever 2k <= n - 1.
+      const label = Array.from({ length: n }, (_, i) => i);
+      rng.shuffle(label);
+      for (let i = 0; i < n; i++) {
+        for (let d = 1; d <= k; d++) {
+          const u = label[i]!;
+          const v = label[(i + d) % n]!;
+          out[u * k + d - 1] = v;
+          inbound[v]!++;
         }
       }
-      if (v < 0) throw new RangeError(`cannot open ${k} outbound links for node ${u} of ${n} (maxInbound ${maxInbound})`);
-      out[u * k + j] = v;
-      inbound[v]!++;
+      break;
     }
   }
 
