@@ -229,7 +229,7 @@ export class RingReader {
   /**
    * Releases up to `n` published records without reading them (counted as taken). Returns how many.
    */
-  skip(n: number): number {
+  discard(n: number): number {
     const avail = (Atomics.load(this.h, H_WRITE) - this.r) >>> 0;
     const k = Math.min(n, avail);
     this.r = (this.r + k) | 0;

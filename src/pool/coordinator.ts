@@ -856,7 +856,7 @@ export class Coordinator extends EventEmitter {
   private drain(s: ShardState): boolean {
     const q = this.queue;
     if (!q.active) {
-      const n = s.reader.skip(Infinity);
+      const n = s.reader.discard(Infinity);
       this.observationCount += n;
       return n > 0;
     }
@@ -879,7 +879,7 @@ export class Coordinator extends EventEmitter {
       q.push(new RecordBatch(s.index, bytes, addrs));
     }
     if (q.room === 0) {
-      const dropped = s.reader.skip(Infinity);
+      const dropped = s.reader.discard(Infinity);
       this.observationCount += dropped;
       this.consumerDrops += dropped;
     }

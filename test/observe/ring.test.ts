@@ -81,7 +81,7 @@ test('a real second thread writes a million records that all arrive in order whi
   let bad = 0;
   const check = (v: DataView, o: number): void => {
     const seq = v.getUint32(o + R_SEQ, true);
-    // Drops may skip numbers; order must hold and the hash must belong to its record.
+    // Drops may leave gaps in the numbers; order must hold and the hash must belong to its record.
     if (seq < expect || v.getUint32(o + R_HASH, true) !== seq || v.getUint32(o + R_HASH + 28, true) !== (seq ^ 0xa5a5a5a5) >>> 0) bad++;
     expect = seq + 1;
   };
@@ -113,13 +113,13 @@ test('what reached the ring survives its writer thread being terminated', async 
   assert.is(n, 3000);
 });
 
-test('take copies the waiting records out in order across the wrap-around and releases them; skip releases unread', () => {
+test('take copies the waiting records out in order across the wrap-around and releases them; discard releases unread', () => {
   const sab = createRing(8);
   const w = new RingWriter(sab);
   const r = new RingReader(sab);
   for (let i = 0; i < 6; i++) w.push(i, 0, Kind.INV, 0, 1, i, hashOf(i), 0);
   w.publish();
-  assert.is(r.skip(5), 5);
+  assert.is(r.discard(5), 5);
   // Records 6..12 wrap: sequence 5 sits at slot 5, 8 at slot 0.
   for (let i = 6; i < 13; i++) assert.ok(w.push(i, 0, Kind.INV, 0, 1, i, hashOf(i), 0));
   w.publish();
@@ -131,7 +131,7 @@ test('take copies the waiting records out in order across the wrap-around and re
   assert.equal(bytes.subarray(7 * RECORD_SIZE + R_HASH, 8 * RECORD_SIZE), hashOf(12));
   assert.is(r.take(), null, 'nothing left');
   assert.is(r.taken, 13);
-  assert.is(r.skip(3), 0, 'skip never passes the write sequence');
+  assert.is(r.discard(3), 0, 'discard never passes the write sequence');
   for (let i = 0; i < 4; i++) w.push(i, 0, Kind.INV, 0, 1, 100 + i, hashOf(i), 0);
   w.publish();
   assert.is(r.take(3)!.length, 3 * RECORD_SIZE, 'at most the number asked for');
@@ -151,7 +151,7 @@ test('wait sleeps until the writer publishes, returns null when records are wait
   w.publish(); // sees the reader's flag and notifies
   assert.is(await p, 'ok');
   assert.is(r.wait(10_000), null, 'a record is waiting: drain now');
-  r.skip(1);
+  r.discard(1);
   assert.is(await r.wait(5)!, 'timed-out');
   const q = r.wait(10_000)!;
   r.wake();
