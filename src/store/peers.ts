@@ -5,7 +5,7 @@
  */
 import type { PeerEvent } from '../pool/index.js';
 import { netAddrNetwork, parseNetAddr } from '../protocol/messages/address.js';
-import { parseHostPort } from '../pool/addressbook.js';
+import { parseHostPort } from '../pool/coordinator/addressbook.js';
 import type { PeerRow } from './store.js';
 
 interface Session {

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { AddressBook, parseHostPort } from '../../src/pool/addressbook.js';
+import { AddressBook, parseHostPort } from '../../src/pool/coordinator/addressbook.js';
 
 test('parses host:port, [v6]:port and a bare host with the default port', () => {
   assert.equal(parseHostPort('127.0.0.1:18444'), { host: '127.0.0.1', port: 18444 });

@@ -5,8 +5,8 @@
  * object). Bounded in records; the drain checks `room` and counts what does not fit.
  * Main thread; `push` runs on every drain, the iterators at the consumer's pace.
  */
-import { RecordBatch } from '../observe/batch.js';
-import { Kind } from '../observe/ring.js';
+import { RecordBatch } from '../../observe/batch.js';
+import { Kind } from '../../observe/ring.js';
 
 export type ObservationKind = 'inv' | 'headers' | 'cmpctblock' | 'notfound';
 

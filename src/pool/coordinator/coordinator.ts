@@ -12,14 +12,14 @@ import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Piscina } from 'piscina';
-import { NETWORKS, Services, type CommandName, type NetworkName, type NetworkParams } from '../protocol/constants.js';
-import type { MessageMap } from '../protocol/registry.js';
-import { createRing, RingReader, RECORD_SIZE, R_PEER } from '../observe/ring.js';
-import { RecordBatch } from '../observe/batch.js';
+import { NETWORKS, Services, type CommandName, type NetworkName, type NetworkParams } from '../../protocol/constants.js';
+import type { MessageMap } from '../../protocol/registry.js';
+import { createRing, RingReader, RECORD_SIZE, R_PEER } from '../../observe/ring.js';
+import { RecordBatch } from '../../observe/batch.js';
 import { ObservationQueue, type Observation, type ObservationKind } from './queue.js';
-import type { VersionOptions } from '../peer/peer.js';
+import type { VersionOptions } from '../../peer/peer.js';
 import { AddressBook, parseHostPort, PROXIED_NETWORKS, type AddressRecord } from './addressbook.js';
-import { CONNECT_FAILED, INBOUND_PEER_BASE, SHARD_DIED, type FromShard, type LearnedAddress, type RemoteVersion, type ShardCounters, type ShardOptions, type ToShard } from './messages.js';
+import { CONNECT_FAILED, INBOUND_PEER_BASE, SHARD_DIED, type FromShard, type LearnedAddress, type RemoteVersion, type ShardCounters, type ShardOptions, type ToShard } from '../messages.js';
 
 /** BIP324 v2 transport service bit (11). */
 const NODE_P2P_V2 = Services.NODE_P2P_V2;
@@ -100,7 +100,7 @@ export interface CoordinatorOptions {
   /** Per peer: send buffer bound (bytes) and how long it may stay over it before the peer is closed send-stalled. @default 5_000_000 / 60_000 */
   maxSendBuffer?: number;
   sendStallMs?: number;
-  /** Per peer: ring records at once / refilled per second; beyond, closed as inv-flood (src/pool/guard.ts). @default 10_000 / 5_000 */
+  /** Per peer: ring records at once / refilled per second; beyond, closed as inv-flood (src/pool/shard/guard.ts). @default 10_000 / 5_000 */
   invBurst?: number;
   invPerSecond?: number;
   /** How long stop() waits for each shard to close its peers. @default 10_000 */
@@ -110,7 +110,7 @@ export interface CoordinatorOptions {
   /**
    * A handler module every shard imports (a URL, or a file path resolved against the working
    * directory): its `setup(ctx)` registers per-command handlers that run where the bytes are
-   * (src/pool/handlers.ts, README.md here). A module that fails to load or set up makes start() reject.
+   * (src/pool/shard/handlers.ts, README.md here). A module that fails to load or set up makes start() reject.
    */
   handlers?: string | URL;
   /** Structured-clone data handed to the handler module's setup as ctx.options. */
@@ -255,13 +255,13 @@ function moduleHref(m: string | URL): string {
 }
 
 /**
- * Close reasons (src/peer CloseReason, src/pool/guard.ts) that mean the peer misbehaved after its
+ * Close reasons (src/peer CloseReason, src/pool/shard/guard.ts) that mean the peer misbehaved after its
  * handshake: its address backs off exponentially (AddressBook.markMisbehaved) instead of being
  * redialled after retryAfterDropMs, so a hostile node is not reconnected every second.
  */
 const FAULT_CLOSES = new Set(['bad-magic', 'bad-command', 'oversize', 'inv-flood', 'handshake-out-of-order', 'malformed-handshake', 'send-stalled']);
 
-const DEFAULT_WORKER = new URL('../../workers/shard.js', import.meta.url);
+const DEFAULT_WORKER = new URL('../../../workers/shard.js', import.meta.url);
 
 export class Coordinator extends EventEmitter {
   readonly network: NetworkParams;

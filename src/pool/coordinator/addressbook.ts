@@ -4,7 +4,7 @@
  * Main thread (the coordinator), not a hot path: a few calls per connection attempt.
  * Must not import worker or socket code.
  */
-import { netAddrNetwork, parseNetAddr } from '../protocol/messages/address.js';
+import { netAddrNetwork, parseNetAddr } from '../../protocol/messages/address.js';
 
 export interface AddressBookOptions {
   /** First retry delay after a failure; doubles per consecutive failure. @default 1_000 */
