@@ -12,6 +12,7 @@ import { messageToJSON } from '../protocol/registry.js';
 import { fromHex, hexToHash } from '../protocol/hex.js';
 import { now } from '../observe/clock.js';
 import { jsonLine, UsageError } from './decode.js';
+import { readHostPort, type HostPort } from '../protocol/hostport.js';
 
 export const CONNECT_HELP = `commands (one per line):
   ping                          send a ping (the pong's round trip is recorded)
@@ -25,31 +26,11 @@ export const CONNECT_HELP = `commands (one per line):
   quit                          close the connection (as do Ctrl-C and end of input)
 `;
 
-/** Splits HOST:PORT (IPv6 in brackets); the port defaults to the network's. */
-export function parseHostPort(s: string, defaultPort?: number): { host: string; port: number } {
-  let host: string;
-  let portStr: string | undefined;
-  const m6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(s);
-  if (m6) {
-    host = m6[1]!;
-    portStr = m6[2];
-  } else {
-    const i = s.lastIndexOf(':');
-    if (i >= 0 && s.indexOf(':') === i) {
-      host = s.slice(0, i);
-      portStr = s.slice(i + 1);
-    } else {
-      host = s;
-    }
-  }
-  if (!host) throw new UsageError(`no host in ${JSON.stringify(s)}`);
-  if (portStr === undefined) {
-    if (defaultPort === undefined) throw new UsageError(`no port in ${JSON.stringify(s)}`);
-    return { host, port: defaultPort };
-  }
-  const port = Number(portStr);
-  if (!/^\d+$/.test(portStr) || port < 0 || port > 65535) throw new UsageError(`bad port ${JSON.stringify(portStr)} in ${JSON.stringify(s)}`);
-  return { host, port };
+/** A HOST:PORT argument (IPv6 in brackets; the port defaults to the network's; 0 allowed): a UsageError naming it otherwise. */
+export function hostPortArg(s: string, defaultPort?: number): HostPort {
+  const r = readHostPort(s, defaultPort, true);
+  if (!r.ok) throw new UsageError(r.error);
+  return { host: r.host, port: r.port };
 }
 
 /** The network whose default port this is, else mainnet. */
@@ -172,7 +153,7 @@ export async function connectCommand(o: ConnectCommandOptions): Promise<number> 
   let peer: Peer;
   const common = { version: o.userAgent ? { userAgent: o.userAgent } : {}, blockAnnounce: o.blockAnnounce };
   if (o.listen) {
-    const { host, port } = parseHostPort(o.listen, (o.network ?? NETWORKS.mainnet).defaultPort);
+    const { host, port } = hostPortArg(o.listen, (o.network ?? NETWORKS.mainnet).defaultPort);
     const network = o.network ?? networkForPort(port);
     peer = await new Promise<Peer>((resolve, reject) => {
       const transport = transportFactory(o.transport === 'v1' ? 'v1' : 'v2', 'inbound', network.magic);
@@ -188,7 +169,7 @@ export async function connectCommand(o: ConnectCommandOptions): Promise<number> 
     (server as Server | null)?.close();
     out({ t: now(), event: 'accepted', peer: peer.id });
   } else {
-    const { host, port } = parseHostPort(o.target!, o.network?.defaultPort);
+    const { host, port } = hostPortArg(o.target!, o.network?.defaultPort);
     const network = o.network ?? networkForPort(port);
     out({ t: now(), event: 'connecting', host, port, network: network.name });
     const dial = (kind: 'v1' | 'v2'): Promise<Peer> =>

@@ -116,7 +116,7 @@ function integer(name: string, s: string, min: number, max: number): number {
 }
 
 function hostPort(name: string, s: string, allowPortZero = false): string {
-  const ok = parseHostPort(allowPortZero ? s.replace(/:0$/, ':1') : s) !== null && /:\d+$/.test(s.trim());
+  const ok = parseHostPort(s, undefined, allowPortZero) !== null;
   if (!ok) throw new UsageError(`--${name} takes HOST:PORT, not ${JSON.stringify(s)}`);
   return s.trim();
 }

@@ -5,6 +5,7 @@
  * Must not import worker or socket code.
  */
 import { netAddrNetwork, parseNetAddr } from '../../protocol/messages/address.js';
+import { parseHostPort } from '../../protocol/hostport.js';
 
 export interface AddressBookOptions {
   /** First retry delay after a failure; doubles per consecutive failure. @default 1_000 */
@@ -59,32 +60,8 @@ const DIRECT = new Set(['ipv4', 'ipv6', 'name']);
 /** Networks kept in the book but dialled only through a SOCKS5 proxy. */
 export const PROXIED_NETWORKS: readonly string[] = ['torv3', 'i2p', 'cjdns'];
 
-/** Splits host:port ([v6]:port for IPv6). Returns null for anything else. */
-export function parseHostPort(s: string, defaultPort?: number): { host: string; port: number } | null {
-  const t = s.trim();
-  let host: string;
-  let portStr: string | undefined;
-  if (t.startsWith('[')) {
-    const end = t.indexOf(']');
-    if (end < 0) return null;
-    host = t.slice(1, end);
-    const rest = t.slice(end + 1);
-    if (rest !== '' && !rest.startsWith(':')) return null;
-    portStr = rest === '' ? undefined : rest.slice(1);
-  } else {
-    const i = t.lastIndexOf(':');
-    // More than one colon without brackets: a bare IPv6 address, no port.
-    if (i >= 0 && t.indexOf(':') === i) {
-      host = t.slice(0, i);
-      portStr = t.slice(i + 1);
-    } else {
-      host = t;
-    }
-  }
-  const port = portStr === undefined ? defaultPort : /^\d{1,5}$/.test(portStr) ? Number(portStr) : NaN;
-  if (!host || port === undefined || !(port > 0 && port < 65536)) return null;
-  return { host, port };
-}
+/** The book parses addresses with the project's one host:port parser (port 0 refused). */
+export { parseHostPort };
 
 export class AddressBook {
   private readonly list: AddressRecord[] = [];

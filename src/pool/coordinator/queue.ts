@@ -7,6 +7,7 @@
  */
 import { RecordBatch } from '../../observe/batch.js';
 import { Kind } from '../../observe/ring.js';
+import { PoolError, PoolErrorCode } from './errors.js';
 
 export type ObservationKind = 'inv' | 'headers' | 'cmpctblock' | 'notfound';
 
@@ -104,7 +105,7 @@ export class ObservationQueue {
 
   private iterate<T>(mode: Mode, take: () => T | null): AsyncIterableIterator<T> {
     if (this.mode !== null && this.mode !== mode) {
-      throw new Error(`Coordinator: ${mode}() while ${this.mode}() is being consumed (one consumer: use one of them, or return() the other first)`);
+      throw new PoolError(PoolErrorCode.CONSUMER_TAKEN, `Coordinator: ${mode}() while ${this.mode}() is being consumed (one consumer: use one of them, or return() the other first)`);
     }
     this.mode = mode;
     const it: AsyncIterableIterator<T> = {
