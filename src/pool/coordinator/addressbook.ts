@@ -63,6 +63,36 @@ export const PROXIED_NETWORKS: readonly string[] = ['torv3', 'i2p', 'cjdns'];
 /** The book parses addresses with the project's one host:port parser (port 0 refused). */
 export { parseHostPort };
 
+/** One book entry as pool.addresses() returns it (a copy). */
+export interface AddressInfo {
+  address: string;
+  network: string;
+  source: string;
+  services?: string;
+  state: AddressState;
+  attempts: number;
+  failures: number;
+  lastOutcome: string | null;
+  lastOutcomeAt: number;
+  nextAttemptAt: number;
+}
+
+/** A record as an AddressInfo copy (for output). */
+export function addressInfo(r: AddressRecord): AddressInfo {
+  return {
+    address: r.address,
+    network: r.network,
+    source: r.source,
+    ...(r.services !== undefined ? { services: r.services } : {}),
+    state: r.state,
+    attempts: r.attempts,
+    failures: r.failures,
+    lastOutcome: r.lastOutcome,
+    lastOutcomeAt: r.lastOutcomeAt,
+    nextAttemptAt: r.nextAttemptAt,
+  };
+}
+
 export class AddressBook {
   private readonly list: AddressRecord[] = [];
   private readonly byAddress = new Map<string, AddressRecord>();

@@ -14,7 +14,7 @@ import type { MessageMap } from '../../protocol/registry.js';
 import { RecordBatch } from '../../observe/batch.js';
 import { closePolicy, CloseReason } from '../../peer/faults.js';
 import { ObservationQueue, type Observation, type ObservationKind } from './queue.js';
-import { AddressBook, type AddressRecord } from './addressbook.js';
+import { AddressBook, addressInfo, type AddressInfo, type AddressRecord } from './addressbook.js';
 import { INBOUND_PEER_BASE, type FromShard, type ShardOptions, type ToShard } from '../messages.js';
 import { resolveOptions, type CoordinatorOptions, type PoolSettings } from './options.js';
 import { ShardLink, type LinkHost, type StartedMessage } from './link.js';
@@ -23,7 +23,7 @@ import { AddressSources, type SeedResolver, type SeedResult } from './sources.js
 import { TransportPolicy } from './transport.js';
 import { addressCounts, peerCounts, tally, type PoolStats } from './stats.js';
 import { PoolError, PoolErrorCode } from './errors.js';
-import type { AddressInfo, HandlerErrorEvent, HandlerEvent, PeerEvent } from './events.js';
+import type { HandlerErrorEvent, HandlerEvent, PeerEvent } from './events.js';
 
 export type { CoordinatorOptions, Observation, ObservationKind, SeedResolver, SeedResult, PoolStats, AddressInfo, HandlerErrorEvent, HandlerEvent, PeerEvent };
 export { RecordBatch };
@@ -303,18 +303,7 @@ export class Coordinator extends EventEmitter {
 
   /** A snapshot of the address book: every address with its network, source, state and last outcome. */
   addresses(): AddressInfo[] {
-    return this.book.all().map((r) => ({
-      address: r.address,
-      network: r.network,
-      source: r.source,
-      ...(r.services !== undefined ? { services: r.services } : {}),
-      state: r.state,
-      attempts: r.attempts,
-      failures: r.failures,
-      lastOutcome: r.lastOutcome,
-      lastOutcomeAt: r.lastOutcomeAt,
-      nextAttemptAt: r.nextAttemptAt,
-    }));
+    return this.book.all().map(addressInfo);
   }
 
   private callTaps(command: string, peer: number, msg: unknown): void {

@@ -1,5 +1,5 @@
 /**
- * The shapes the Coordinator emits and returns: peer events, handler events, address snapshots.
+ * The shapes the Coordinator emits and returns: peer events and handler events.
  * Types only. Main thread (what the embedding code sees), not a hot path.
  */
 import type { RemoteVersion } from '../messages.js';
@@ -20,20 +20,6 @@ export interface HandlerErrorEvent {
   message: string;
   /** Errors in this shard's task so far. */
   errors: number;
-}
-
-/** One book entry as pool.addresses() returns it (a copy). */
-export interface AddressInfo {
-  address: string;
-  network: string;
-  source: string;
-  services?: string;
-  state: 'idle' | 'pending' | 'connected';
-  attempts: number;
-  failures: number;
-  lastOutcome: string | null;
-  lastOutcomeAt: number;
-  nextAttemptAt: number;
 }
 
 export type PeerEvent =
