@@ -7,7 +7,8 @@
  * Main thread, cold path.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
+import { makeDirs } from '../store/dirs.js';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
@@ -48,7 +49,7 @@ export async function demoCommand(o: DemoOptions): Promise<number> {
   };
   const dir = resolve(o.out ?? `invscope-demo-${timestamp()}`);
   if (existsSync(dir) && readdirSync(dir).length > 0) throw new UsageError(`--out ${dir} is not empty: the demo writes a fresh run directory`);
-  mkdirSync(dir, { recursive: true });
+  makeDirs(dir);
 
   // 1. The simulated network, in its own process, writing truth.jsonl and nodes.txt into DIR.
   const simArgs = ['simulate', '--nodes', String(o.nodes), '--port', '0', '--seed', String(o.seed), '--time-scale', String(o.timeScale), '--block-interval', String(o.blockInterval), '--misbehaving', String(o.misbehaving), '--out', dir, '--quiet'];
