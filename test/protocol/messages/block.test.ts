@@ -26,7 +26,7 @@ import {
 } from '../../../src/protocol/messages/block.js';
 import { serializeTx, txidOf, wtxidOf, encodedSizeTx, weightTx } from '../../../src/protocol/messages/tx.js';
 import { fixtureBytes, fixtureJSON, prng, randomBytes } from '../../helpers.js';
-import { randomHeader, randomTx } from './_random.js';
+import { randomHeader, randomTx, unsignedVersionTxs } from './_random.js';
 
 const manifest = fixtureJSON<any[]>('blocks/manifest.json');
 
@@ -334,6 +334,28 @@ test('round-trips random blocks built from random transactions', () => {
     assert.is(toHex(encode(again.blk)), toHex(encode(blk)));
     assert.is(toHex(again.blk.hash()), toHex(headerHash(hdr)));
   }
+});
+
+test('carries transactions of version 2^31 and above unsigned, byte for byte, with their txids', () => {
+  const fx = unsignedVersionTxs();
+  const hdr = randomHeader(prng(15));
+  const body = fx.map((f) => f.hex).join('');
+  const bytes = fromHex(toHex(serializeHeader(hdr)) + fx.length.toString(16).padStart(2, '0') + body);
+  const { blk, err } = decode(bytes);
+  assert.is(err, 0);
+  assert.is(blk.scan(), 0);
+  assert.is(toHex(encode(blk)), toHex(bytes), 're-encodes byte for byte');
+  const ids = blk.txids();
+  const wids = blk.wtxids();
+  const json = blockCodec.toJSON(blk) as { txs: { version: number; txid: string; wtxid: string }[] };
+  fx.forEach((f, i) => {
+    assert.is(blk.tx(i).version, f.version, f.name);
+    assert.is(toHex(serializeTx(blk.tx(i))), f.hex, `${f.name} re-encodes`);
+    assert.is(hashToHex(ids.subarray(32 * i, 32 * i + 32)), f.txid, `${f.name} txid`);
+    assert.is(hashToHex(wids.subarray(32 * i, 32 * i + 32)), f.wtxid, `${f.name} wtxid`);
+    assert.is(json.txs[i]!.version, f.version, `${f.name} JSON version`);
+  });
+  assert.is(toHex(encode(makeBlock(hdr, [...blk.txs()]))), toHex(bytes), 'a block built from the decoded txs is the same bytes');
 });
 
 test('lists the block codec for the registry', () => {
