@@ -13,6 +13,7 @@ import {
   decodeCmpctBlock,
   decodeGetBlockTxn,
   getBlockTxnCodec,
+  shortIdHex,
   shortIdInto,
   shortIdKey,
   shortIds,
@@ -188,7 +189,10 @@ test('carries prefilled and blocktxn transactions of version 2^31 and above unsi
     assert.is(cj.prefilledTxs[i]!.txid, f.txid);
     assert.is(cj.prefilledTxs[i]!.wtxid, f.wtxid);
     assert.is(cj.prefilledTxs[i]!.index, 2 * i, 'absolute index');
+    assert.is((cj.prefilledTxs[i] as unknown as { indexDiff: number }).indexDiff, i === 0 ? 0 : 1, 'wire (differential) value');
   });
+  // Short ids print most significant byte first: the wire bytes reversed.
+  assert.is(shortIdHex(fromHex('010203040506'), 0), '060504030201');
 
   const btx = fromHex('11'.repeat(32) + fx.length.toString(16).padStart(2, '0') + fx.map((f) => f.hex).join(''));
   const b = decodeWith(blockTxnCodec, btx);
