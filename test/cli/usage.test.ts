@@ -137,7 +137,7 @@ test("decode says which network a frame's magic belongs to", () => {
 
 test('simulate --time-scale errors state the real range: above 0, at most 10000', () => {
   for (const v of ['0', '-1', '10001']) {
-    assert.throws(() => parseSimulateArgs(['--time-scale', v]), (e: Error) => /--time-scale takes a number above 0 and at most 10000, not/.test(e.message));
+    assert.throws(() => parseSimulateArgs([`--time-scale=${v}`]), (e: Error) => /--time-scale takes a number above 0 and at most 10000, not/.test(e.message));
   }
   assert.is(parseSimulateArgs(["--time-scale", "10000"]).sim.timeScale, 10000);
 });
