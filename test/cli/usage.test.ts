@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../helpers.js';
 import { parseArgsMessage, selfDescription } from '../../src/cli/usage.js';
+import { parseSimulateArgs } from '../../src/cli/simulate.js';
 
 const BIN = join(ROOT, 'dist', 'src', 'cli', 'main.js');
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -132,6 +133,13 @@ test("decode says which network a frame's magic belongs to", () => {
   assert.is(JSON.parse(r.out.trim()).hint, "the frame has regtest's magic (fabfb5da): use --network regtest");
   const ok = run(['decode', '--network', 'regtest', regtestVerack]);
   assert.is(ok.code, 0, ok.err);
+});
+
+test('simulate --time-scale errors state the real range: above 0, at most 10000', () => {
+  for (const v of ['0', '-1', '10001']) {
+    assert.throws(() => parseSimulateArgs([`--time-scale=${v}`]), (e: Error) => /--time-scale takes a number above 0 and at most 10000, not/.test(e.message));
+  }
+  assert.is(parseSimulateArgs(["--time-scale", "10000"]).sim.timeScale, 10000);
 });
 
 test.run();
