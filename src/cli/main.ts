@@ -151,6 +151,7 @@ async function connectCmd(args: string[]): Promise<number> {
       listen: { type: 'string' },
       'user-agent': { type: 'string' },
       'connect-timeout': { type: 'string', default: '5000' },
+      'handshake-timeout': { type: 'string', default: '60' },
       announce: { type: 'string', default: 'inv' },
       transport: { type: 'string', default: 'auto' },
     },
@@ -162,6 +163,7 @@ async function connectCmd(args: string[]): Promise<number> {
   const network = values.network === undefined ? undefined : parseNetwork(values.network, values['signet-challenge']);
   const connectTimeoutMs = Number(values['connect-timeout']);
   if (!Number.isFinite(connectTimeoutMs) || connectTimeoutMs <= 0) throw new UsageError(`--connect-timeout must be a positive number of ms, not ${JSON.stringify(values['connect-timeout'])}`);
+  const handshakeTimeoutMs = positiveNumber('handshake-timeout', values['handshake-timeout']!) * 1000;
   const announce = values.announce!;
   if (announce !== 'inv' && announce !== 'headers' && announce !== 'cmpct') throw new UsageError(`--announce takes inv, headers or cmpct, not ${JSON.stringify(announce)}`);
   if (process.stdin.isTTY) process.stderr.write(CONNECT_HELP);
@@ -171,6 +173,7 @@ async function connectCmd(args: string[]): Promise<number> {
     network,
     userAgent: values['user-agent'],
     connectTimeoutMs,
+    handshakeTimeoutMs,
     blockAnnounce: announce,
     transport,
   });

@@ -53,6 +53,8 @@ options:
   --announce inv|headers|cmpct   how we ask blocks to be announced (default: inv)
   --user-agent UA           our user agent (default: /invscope:VERSION/)
   --connect-timeout MS      give up connecting after MS (default: 5000)
+  --handshake-timeout S     close if the handshake has not finished S seconds after connecting
+                            (default: 60)
   --listen HOST[:PORT]      wait for one inbound peer instead of dialling
   -h, --help                this text
   -V, --version             print the version
