@@ -12,6 +12,10 @@ import { availableParallelism, hostname } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { UsageError, jsonLine } from './decode.js';
+import { plural, fitWidth } from './text.js';
+
+/** The transport the pool uses when --transport is not given (Coordinator's default). */
+const POOL_DEFAULT_TRANSPORT = 'auto';
 import { parseNetwork } from './options.js';
 import { Coordinator, parseHostPort, type PeerEvent } from '../pool/index.js';
 import type { NetworkParams } from '../protocol/constants.js';
@@ -321,7 +325,8 @@ export async function runObserve(s: ObserveSettings, argv: string[]): Promise<nu
     shards: s.shards,
     listen: s.listen,
     proxy: s.proxy,
-    transport: s.transport,
+    // The mode the pool runs with: the option, else the pool's default.
+    transport: s.transport ?? POOL_DEFAULT_TRANSPORT,
     durationMs: s.durationMs,
     rotateMs: s.rotateMs,
     itemWindowMs: s.itemWindowMs,
@@ -384,10 +389,12 @@ export async function runObserve(s: ObserveSettings, argv: string[]): Promise<nu
   const tty = process.stderr.isTTY === true && !s.json && !s.quiet;
   const ringFill = (st: ReturnType<Coordinator['stats']>): number => Math.max(0, ...st.shards.map((x) => x.ringAvailable / OBSERVE_DEFAULTS.ringCapacity));
   const dropsOf = (st: ReturnType<Coordinator['stats']>): number => st.shards.reduce((a, x) => a + x.drops, 0) + st.consumerDrops + store.counters.lost + store.counters.shed;
+  // Without DNS seeds, a crawl or a listener, a run can reach no more peers than it has addresses.
+  const reachableTarget = (target: number): number => (s.dns || s.crawl || s.listen ? target : Math.min(target, s.peers.length));
   const status = (st: ReturnType<Coordinator['stats']>, rate: number, t: number): Record<string, unknown> => ({
     event: 'status',
     t: Date.now(),
-    peers: { connected: st.peers.connected, ready: st.peers.ready, target: st.peers.target, pending: st.peers.pending, inbound: st.peers.inbound },
+    peers: { connected: st.peers.connected, ready: st.peers.ready, target: reachableTarget(st.peers.target), pending: st.peers.pending, inbound: st.peers.inbound },
     handshakes: sessions.handshakes,
     invPerSecond: rate,
     entries: totalEntries,
@@ -430,7 +437,7 @@ export async function runObserve(s: ObserveSettings, argv: string[]): Promise<nu
         emit(o);
         lastStatusAt = t;
       }
-    } else if (tty) process.stderr.write(`\r${statusText(o)}\x1b[K`);
+    } else if (tty) process.stderr.write(`\r${fitWidth(statusText(o), process.stderr.columns)}\x1b[K`);
     else if (t - lastStatusAt >= s.statusIntervalMs - 50) {
       say(statusText(o));
       lastStatusAt = t;
@@ -490,7 +497,7 @@ export async function runObserve(s: ObserveSettings, argv: string[]): Promise<nu
   const consuming = consume();
   const ticker = setInterval(tick, 1000);
   const timer = s.durationMs === null ? null : setTimeout(() => stopNow?.('duration'), s.durationMs);
-  if (!s.quiet && !s.json) say(`invscope observe: ${s.network.name}, ${s.peers.length} addresses${s.dns ? ' + DNS seeds' : ''}${s.crawl ? ' + crawl' : ''}, target ${s.maxPeers} peers over ${s.shards} shards, writing ${s.out}`);
+  if (!s.quiet && !s.json) say(`invscope observe: ${s.network.name}, ${s.peers.length} addresses${s.dns ? ' + DNS seeds' : ''}${s.crawl ? ' + crawl' : ''}, target ${plural(s.maxPeers, 'peer')} over ${plural(s.shards, 'shard')}, writing ${s.out}`);
   if (s.json) emit({ event: 'started', t: started, dir: s.out, network: s.network.name, addresses: s.peers.length, target: s.maxPeers, shards: s.shards, pid: process.pid });
 
   stopReason = await done;
@@ -548,7 +555,7 @@ export async function runObserve(s: ObserveSettings, argv: string[]): Promise<nu
   else if (!s.quiet || err) {
     say(
       `invscope observe: stopped (${stopReason}) after ${summary.seconds} s: ${fmtInt(counters.observations)} observations, ${fmtInt(sessions.sessions)} peer sessions ` +
-        `(${fmtInt(sessions.handshakes)} handshakes), ${fmtInt(items.finalized)} items, drops ${ringDrops + st.consumerDrops + store.counters.lost + store.counters.shed}; ${store.parts.length} parts in ${s.out}`,
+        `(${fmtInt(sessions.handshakes)} handshakes), ${fmtInt(items.finalized)} items, drops ${ringDrops + st.consumerDrops + store.counters.lost + store.counters.shed}; ${plural(store.parts.length, 'part')} in ${s.out}`,
     );
   }
   return err ? 1 : 0;
