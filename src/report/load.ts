@@ -89,6 +89,11 @@ export interface LoadOptions {
    * percentiles: they had no time to reach the peers. @default min(60 s, a third of the run)
    */
   settleMs?: number;
+  /**
+   * A simulator's ground truth (truth.jsonl) for every DIR, wherever it is (`simulate --out A`
+   * with `observe --out B`). @default each DIR's own truth.jsonl, if any
+   */
+  truth?: string;
 }
 
 /** The longest default settling time (Core's trickles put mainnet's t99 well under it). */
@@ -133,8 +138,11 @@ function readRunJson(dir: string): Record<string, unknown> | null {
 }
 
 /** Checks the DIR arguments and names each vantage; touches no Parquet yet. */
-export function scanDirs(dirs: string[]): VantageDir[] {
+export function scanDirs(dirs: string[], truthFile?: string): VantageDir[] {
   const out: VantageDir[] = [];
+  if (truthFile !== undefined && !(existsSync(truthFile) && statSync(truthFile).isFile())) {
+    throw new ReportError('ERR_REPORT_TRUTH', `--truth ${truthFile}: no such file`);
+  }
   const used = new Set<string>();
   for (const d of dirs) {
     const dir = resolve(d);
@@ -151,8 +159,9 @@ export function scanDirs(dirs: string[]): VantageDir[] {
     let vantage = named;
     for (let i = 2; used.has(vantage); i++) vantage = `${named}-${i}`;
     used.add(vantage);
-    const truth = join(dir, 'truth.jsonl');
-    out.push({ vantage, dir, run, parts, skipped: [], truth: existsSync(truth) ? truth : null });
+    const own = join(dir, 'truth.jsonl');
+    const truth = truthFile !== undefined ? resolve(truthFile) : existsSync(own) ? own : null;
+    out.push({ vantage, dir, run, parts, skipped: [], truth });
   }
   return out;
 }
@@ -203,7 +212,7 @@ function partsSelect(table: TableName, v: VantageDir): string {
  * Throws ReportError for bad input; the caller closes the result.
  */
 export async function loadRuns(dirs: string[], options: LoadOptions = {}): Promise<LoadedRun> {
-  const vantages = scanDirs(dirs);
+  const vantages = scanDirs(dirs, options.truth);
   // No extension is ever fetched: parquet and json are built into the bindings.
   const db = await DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false', autoload_known_extensions: 'false' });
   const conn = await db.connect();
