@@ -12,6 +12,7 @@ import { fromHex, hexToHash } from '../protocol/hex.js';
 import { now } from '../observe/clock.js';
 import { UsageError } from './decode.js';
 import { OrderedOut, printPeer, handshakeTimeoutLine } from './connect-out.js';
+import { NetworkEvidence } from './network-hint.js';
 
 export const CONNECT_HELP = `commands (one per line):
   ping                          send a ping (the pong's round trip is recorded)
@@ -172,6 +173,12 @@ export async function connectCommand(o: ConnectCommandOptions): Promise<number> 
   const reason = await peer.closed;
   const timeout = handshakeTimeoutLine(reason, peer, peer.options.handshakeTimeoutMs);
   if (timeout) out.line(timeout);
+  if (peer.remote === null || peer.remote === undefined) {
+    const evidence = new NetworkEvidence();
+    evidence.gone(reason, peer.stats.closeDetail, false);
+    const hint = evidence.hint(peer.network, true);
+    if (hint) out.line({ t: now(), event: 'wrong-network', message: hint });
+  }
   out.line({ t: now(), event: 'closed', reason, detail: peer.stats.closeDetail, stats: peer.stats.toJSON() });
   out.flush();
   rl.removeAllListeners('close');

@@ -13,6 +13,7 @@ import { basename, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { UsageError, jsonLine } from './decode.js';
 import { plural, fitWidth } from './text.js';
+import { NetworkEvidence } from './network-hint.js';
 
 /** The transport the pool uses when --transport is not given (Coordinator's default). */
 const POOL_DEFAULT_TRANSPORT = 'auto';
@@ -373,8 +374,10 @@ export async function runObserve(s: ObserveSettings, argv: string[]): Promise<nu
     ...(s.proxy ? { proxy: s.proxy } : {}),
     ...(s.transport ? { transport: s.transport } : {}),
   });
+  const evidence = new NetworkEvidence();
   pool.on('peer', (e: PeerEvent) => {
     sessions.event(e, now());
+    if (e.type === 'gone') evidence.gone(e.reason, e.detail ?? '', e.wasReady);
     if (e.type === 'ready') log.write('debug', `peer ${e.peer} ${e.address} ready: ${e.remote.userAgent} ${e.remote.version}`);
   });
   pool.on('seed', (r: { seed: string; family: number; addresses: number; error?: string }) => log.write(r.error ? 'warn' : 'info', `dns seed ${r.seed} (ipv${r.family}): ${r.error ?? `${r.addresses} addresses`}`));
@@ -558,5 +561,13 @@ export async function runObserve(s: ObserveSettings, argv: string[]): Promise<nu
         `(${fmtInt(sessions.handshakes)} handshakes), ${fmtInt(items.finalized)} items, drops ${ringDrops + st.consumerDrops + store.counters.lost + store.counters.shed}; ${plural(store.parts.length, 'part')} in ${s.out}`,
     );
   }
-  return err ? 1 : 0;
+  if (err) return 1;
+  // A run in which no peer ever spoke the chosen network measured nothing: say why, exit 1.
+  if (sessions.handshakes === 0 && !s.listen) {
+    const why = evidence.hint(s.network) ?? `no peer completed a ${s.network.name} handshake`;
+    log.write('error', why);
+    say(`invscope observe: ${why}`);
+    return 1;
+  }
+  return 0;
 }

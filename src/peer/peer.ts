@@ -16,6 +16,7 @@ import {
 } from '../protocol/constants.js';
 import { Reader } from '../protocol/reader.js';
 import { Status, statusCode } from '../protocol/errors.js';
+import { describeMagic } from '../protocol/network.js';
 import { commandString } from '../protocol/commands.js';
 import { decodePayload, type MessageMap, type RawMessage } from '../protocol/registry.js';
 import type { VersionMessage } from '../protocol/messages/control.js';
@@ -556,7 +557,9 @@ export class Peer implements Tickable {
       this.emit('fault', code, '', this);
       const reason =
         status === Status.BAD_MAGIC ? CloseReason.BAD_MAGIC : status === Status.BAD_COMMAND ? CloseReason.BAD_COMMAND : status === Status.OVERSIZE ? CloseReason.OVERSIZE : code;
-      this.close(reason);
+      // Another network's magic is the usual cause of BAD_MAGIC: say which, for "use --network X".
+      const bad = status === Status.BAD_MAGIC ? this.transport.badMagic : undefined;
+      this.close(reason, bad ? describeMagic(bad) : '');
     }
   }
 

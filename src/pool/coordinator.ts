@@ -700,7 +700,8 @@ export class Coordinator extends EventEmitter {
     if (!rec) {
       // inbound: nothing to retry
     } else if (reason === SHARD_DIED || reason === 'stop') this.book.markDropped(rec, reason, now, 0);
-    else if (wasReady && FAULT_CLOSES.has(reason)) this.book.markMisbehaved(rec, reason, now);
+    // A fault before the handshake too (a peer of another network: bad magic): the same back-off.
+    else if (FAULT_CLOSES.has(reason)) this.book.markMisbehaved(rec, reason, now);
     else if (wasReady) this.book.markDropped(rec, reason, now);
     else this.book.markFailed(rec, reason, now);
     this.removeSlot(slot);

@@ -126,6 +126,11 @@ export class V1Decoder {
 
   /** 0 while healthy; the fatal status once the stream is unusable. */
   fatal = 0;
+  /**
+   * After BAD_MAGIC: the four bytes found where the magic belongs (little-endian, as `magic`), so
+   * a caller can tell a peer of another network (its magic) from garbage. 0 otherwise.
+   */
+  badMagic = 0;
   frames = 0;
   bytes = 0;
   badChecksums = 0;
@@ -218,6 +223,7 @@ export class V1Decoder {
       const h = base + pos;
       if (view.getUint32(h, true) !== magic) {
         this.fatal = Status.BAD_MAGIC;
+        this.badMagic = view.getUint32(h, true);
         break;
       }
       const cmd = lookupCommand(view, h + 4);
@@ -283,6 +289,7 @@ export class V1Decoder {
     const h = buf.byteOffset + pos;
     if (view.getUint32(h, true) !== this.magic) {
       this.fatal = Status.BAD_MAGIC;
+      this.badMagic = view.getUint32(h, true);
       return;
     }
     const cmd = lookupCommand(view, h + 4);
