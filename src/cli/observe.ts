@@ -453,7 +453,7 @@ export async function runObserve(s: ObserveSettings, argv: string[]): Promise<nu
     let n = 0;
     for await (const o of pool.observations()) {
       store.appendObservation(o.time, o.peer, o.address, o.kind, o.invType, o.hash, o.shard);
-      if (o.kind !== 'notfound') items.add(o.time, o.peer, o.hash, itemKindOf(o.kind, o.invType), sessions.ready);
+      items.add(o.time, o.peer, o.hash, itemKindOf(o.kind, o.invType), sessions.ready);
       secEntries++;
       totalEntries++;
       if (++n === 4096) {

@@ -24,7 +24,7 @@ import {
 } from '../../src/protocol/messages/address.js';
 import { scanTx, decodeTx, serializeTx, txidOf, computeTxid, newTxLayout } from '../../src/protocol/messages/tx.js';
 import { decodeBlock, blockTxidsInto, type BlockMessage } from '../../src/protocol/messages/block.js';
-import { V1Decoder, clearFramePool, HEADER_SIZE, EMPTY_CHECKSUM } from '../../src/transport/v1.js';
+import { V1Decoder, clearFramePool, FRAME_HEADER_SIZE, EMPTY_CHECKSUM } from '../../src/transport/v1.js';
 import { FIXTURES } from '../helpers.js';
 import { v2Target, v2Seeds } from './v2-target.js';
 
@@ -197,11 +197,11 @@ function repairChecksums(s: Uint8Array): Uint8Array {
   const out = s.slice();
   const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
   let p = 0;
-  while (p + HEADER_SIZE <= out.length) {
+  while (p + FRAME_HEADER_SIZE <= out.length) {
     const len = view.getUint32(p + 16, true);
-    if (p + HEADER_SIZE + len > out.length) break;
-    view.setUint32(p + 20, len === 0 ? EMPTY_CHECKSUM : checksum(out, p + HEADER_SIZE, len), true);
-    p += HEADER_SIZE + len;
+    if (p + FRAME_HEADER_SIZE + len > out.length) break;
+    view.setUint32(p + 20, len === 0 ? EMPTY_CHECKSUM : checksum(out, p + FRAME_HEADER_SIZE, len), true);
+    p += FRAME_HEADER_SIZE + len;
   }
   return out;
 }
