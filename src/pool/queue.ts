@@ -7,6 +7,7 @@
  */
 import { RecordBatch } from '../observe/batch.js';
 import { kindName, type ObservationKind } from '../observe/kinds.js';
+import { PoolError } from './errors.js';
 
 export type { ObservationKind };
 
@@ -102,7 +103,7 @@ export class ObservationQueue {
 
   private iterate<T>(mode: Mode, take: () => T | null): AsyncIterableIterator<T> {
     if (this.mode !== null && this.mode !== mode) {
-      throw new Error(`Coordinator: ${mode}() while ${this.mode}() is being consumed (one consumer: use one of them, or return() the other first)`);
+      throw new PoolError('ERR_POOL_STATE', `Coordinator: ${mode}() while ${this.mode}() is being consumed (one consumer: use one of them, or return() the other first)`);
     }
     this.mode = mode;
     const it: AsyncIterableIterator<T> = {
