@@ -5,8 +5,17 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { TARGETS, seedsFor, regressionsFor, hugeCountSweep, bounded, coded, Finding } from './fuzz/targets.js';
+import { TARGETS, seedsFor, regressionsFor, hugeCountSweep, bounded, coded, Finding, REGRESSIONS } from './fuzz/targets.js';
+import { existsSync, readdirSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
+
+test('the saved regressions are there: the folder is not empty, every file names a target, each wire decoder target has some', () => {
+  assert.ok(existsSync(REGRESSIONS), `${REGRESSIONS} is missing: the regression replays would check nothing`);
+  const files = readdirSync(REGRESSIONS).filter((f) => f.endsWith('.bin'));
+  assert.ok(files.length > 0, `${REGRESSIONS} holds no .bin input`);
+  for (const f of files) assert.ok(Object.hasOwn(TARGETS, f.split('-')[0]!), `${f}: no target ${f.split('-')[0]}`);
+  for (const t of ['frame', 'payload', 'addrv2', 'tx', 'block']) assert.ok(regressionsFor(t).length > 0, `no regression input for ${t}`);
+});
 
 for (const name of Object.keys(TARGETS)) {
   test(`fuzz seeds: ${name} (fixtures through the properties)`, () => {
@@ -26,10 +35,8 @@ for (const name of Object.keys(TARGETS)) {
   });
 }
 
-test('huge counts: every command, a 100-byte payload with a CompactSize at each offset, returns fast with a status', () => {
-  const t0 = performance.now();
+test('huge counts: every command, a 100-byte payload with a CompactSize at each offset, returns a status within the bounds', () => {
   hugeCountSweep(); // throws a Finding on a bound or status failure
-  assert.ok(performance.now() - t0 < 20_000, 'sweep took under 20 s');
 });
 
 test('replay with the allocation meter (child process): seeds, saved findings, huge-count sweep', () => {
