@@ -1,5 +1,5 @@
 /**
- * Fuzz targets and their property checks (issue 8): the v1 frame reader, every payload decoder
+ * Fuzz targets and their property checks: the v1 frame reader, every payload decoder
  * through the registry, the addrv2 address parser and the block/transaction decoders. A target
  * throws a `Finding` when a property fails (any other exception escaping a decoder is one too);
  * shared by the fuzzer (test/fuzz/run.ts) and the replay suite (test/fuzz-regressions.test.ts).
