@@ -12,8 +12,13 @@ import { availableParallelism, hostname } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { UsageError, jsonLine } from './decode.js';
+import { plural, fitWidth } from './text.js';
+import { NetworkEvidence } from './network-hint.js';
+
+/** The transport the pool uses when --transport is not given (Coordinator's default). */
+const POOL_DEFAULT_TRANSPORT = 'auto';
 import { parseNetwork } from './options.js';
-import { Coordinator, parseHostPort, type PeerEvent } from '../pool/index.js';
+import { Coordinator, parseHostPort, isHostPort, type PeerEvent } from '../pool/index.js';
 import type { NetworkParams } from '../protocol/constants.js';
 import { now } from '../observe/clock.js';
 import { Store, StoreError, recoverDir, ItemAggregator, PeerSessions, itemKindOf } from '../store/index.js';
@@ -116,7 +121,7 @@ function integer(name: string, s: string, min: number, max: number): number {
 }
 
 function hostPort(name: string, s: string, allowPortZero = false): string {
-  const ok = parseHostPort(s, undefined, allowPortZero) !== null;
+  const ok = isHostPort(parseHostPort(s, undefined, { allowPortZero })) && /:\d+$/.test(s.trim());
   if (!ok) throw new UsageError(`--${name} takes HOST:PORT, not ${JSON.stringify(s)}`);
   return s.trim();
 }
@@ -143,7 +148,7 @@ export function readPeersFile(file: string, defaultPort: number): string[] {
   text.split('\n').forEach((raw, i) => {
     const line = raw.replace(/#.*/, '').trim();
     if (!line) return;
-    if (!parseHostPort(line, defaultPort)) throw new UsageError(`--peers ${file} line ${i + 1}: not HOST:PORT: ${JSON.stringify(line)}`);
+    if (!isHostPort(parseHostPort(line, defaultPort))) throw new UsageError(`--peers ${file} line ${i + 1}: not HOST:PORT: ${JSON.stringify(line)}`);
     out.push(line);
   });
   return out;
@@ -183,7 +188,7 @@ export function parseObserveArgs(args: string[]): ObserveSettings | { help: true
   if (values.recover !== undefined) return { recover: values.recover };
   const network = parseNetwork(values.network!, values['signet-challenge']);
   const peers = (values.peer ?? []).map((p) => {
-    if (!parseHostPort(p, network.defaultPort)) throw new UsageError(`--peer takes HOST:PORT, not ${JSON.stringify(p)}`);
+    if (!isHostPort(parseHostPort(p, network.defaultPort))) throw new UsageError(`--peer takes HOST:PORT, not ${JSON.stringify(p)}`);
     return p.trim();
   });
   const peersFile = values.peers ?? null;
@@ -321,7 +326,8 @@ export async function runObserve(s: ObserveSettings, argv: string[]): Promise<nu
     shards: s.shards,
     listen: s.listen,
     proxy: s.proxy,
-    transport: s.transport,
+    // The mode the pool runs with: the option, else the pool's default.
+    transport: s.transport ?? POOL_DEFAULT_TRANSPORT,
     durationMs: s.durationMs,
     rotateMs: s.rotateMs,
     itemWindowMs: s.itemWindowMs,
@@ -368,8 +374,10 @@ export async function runObserve(s: ObserveSettings, argv: string[]): Promise<nu
     ...(s.proxy ? { proxy: s.proxy } : {}),
     ...(s.transport ? { transport: s.transport } : {}),
   });
+  const evidence = new NetworkEvidence();
   pool.on('peer', (e: PeerEvent) => {
     sessions.event(e, now());
+    if (e.type === 'gone') evidence.gone(e.reason, e.detail ?? '', e.wasReady);
     if (e.type === 'ready') log.write('debug', `peer ${e.peer} ${e.address} ready: ${e.remote.userAgent} ${e.remote.version}`);
   });
   pool.on('seed', (r: { seed: string; family: number; addresses: number; error?: string }) => log.write(r.error ? 'warn' : 'info', `dns seed ${r.seed} (ipv${r.family}): ${r.error ?? `${r.addresses} addresses`}`));
@@ -384,10 +392,12 @@ export async function runObserve(s: ObserveSettings, argv: string[]): Promise<nu
   const tty = process.stderr.isTTY === true && !s.json && !s.quiet;
   const ringFill = (st: ReturnType<Coordinator['stats']>): number => Math.max(0, ...st.shards.map((x) => x.ringAvailable / OBSERVE_DEFAULTS.ringCapacity));
   const dropsOf = (st: ReturnType<Coordinator['stats']>): number => st.shards.reduce((a, x) => a + x.drops, 0) + st.consumerDrops + store.counters.lost + store.counters.shed;
+  // Without DNS seeds, a crawl or a listener, a run can reach no more peers than it has addresses.
+  const reachableTarget = (target: number): number => (s.dns || s.crawl || s.listen ? target : Math.min(target, s.peers.length));
   const status = (st: ReturnType<Coordinator['stats']>, rate: number, t: number): Record<string, unknown> => ({
     event: 'status',
     t: Date.now(),
-    peers: { connected: st.peers.connected, ready: st.peers.ready, target: st.peers.target, pending: st.peers.pending, inbound: st.peers.inbound },
+    peers: { connected: st.peers.connected, ready: st.peers.ready, target: reachableTarget(st.peers.target), pending: st.peers.pending, inbound: st.peers.inbound },
     handshakes: sessions.handshakes,
     invPerSecond: rate,
     entries: totalEntries,
@@ -430,7 +440,7 @@ export async function runObserve(s: ObserveSettings, argv: string[]): Promise<nu
         emit(o);
         lastStatusAt = t;
       }
-    } else if (tty) process.stderr.write(`\r${statusText(o)}\x1b[K`);
+    } else if (tty) process.stderr.write(`\r${fitWidth(statusText(o), process.stderr.columns)}\x1b[K`);
     else if (t - lastStatusAt >= s.statusIntervalMs - 50) {
       say(statusText(o));
       lastStatusAt = t;
@@ -443,7 +453,7 @@ export async function runObserve(s: ObserveSettings, argv: string[]): Promise<nu
     let n = 0;
     for await (const o of pool.observations()) {
       store.appendObservation(o.time, o.peer, o.address, o.kind, o.invType, o.hash, o.shard);
-      if (o.kind !== 'notfound') items.add(o.time, o.peer, o.hash, itemKindOf(o.kind, o.invType), sessions.ready);
+      items.add(o.time, o.peer, o.hash, itemKindOf(o.kind, o.invType), sessions.ready);
       secEntries++;
       totalEntries++;
       if (++n === 4096) {
@@ -490,7 +500,7 @@ export async function runObserve(s: ObserveSettings, argv: string[]): Promise<nu
   const consuming = consume();
   const ticker = setInterval(tick, 1000);
   const timer = s.durationMs === null ? null : setTimeout(() => stopNow?.('duration'), s.durationMs);
-  if (!s.quiet && !s.json) say(`invscope observe: ${s.network.name}, ${s.peers.length} addresses${s.dns ? ' + DNS seeds' : ''}${s.crawl ? ' + crawl' : ''}, target ${s.maxPeers} peers over ${s.shards} shards, writing ${s.out}`);
+  if (!s.quiet && !s.json) say(`invscope observe: ${s.network.name}, ${s.peers.length} addresses${s.dns ? ' + DNS seeds' : ''}${s.crawl ? ' + crawl' : ''}, target ${plural(s.maxPeers, 'peer')} over ${plural(s.shards, 'shard')}, writing ${s.out}`);
   if (s.json) emit({ event: 'started', t: started, dir: s.out, network: s.network.name, addresses: s.peers.length, target: s.maxPeers, shards: s.shards, pid: process.pid });
 
   stopReason = await done;
@@ -548,8 +558,16 @@ export async function runObserve(s: ObserveSettings, argv: string[]): Promise<nu
   else if (!s.quiet || err) {
     say(
       `invscope observe: stopped (${stopReason}) after ${summary.seconds} s: ${fmtInt(counters.observations)} observations, ${fmtInt(sessions.sessions)} peer sessions ` +
-        `(${fmtInt(sessions.handshakes)} handshakes), ${fmtInt(items.finalized)} items, drops ${ringDrops + st.consumerDrops + store.counters.lost + store.counters.shed}; ${store.parts.length} parts in ${s.out}`,
+        `(${fmtInt(sessions.handshakes)} handshakes), ${fmtInt(items.finalized)} items, drops ${ringDrops + st.consumerDrops + store.counters.lost + store.counters.shed}; ${plural(store.parts.length, 'part')} in ${s.out}`,
     );
   }
-  return err ? 1 : 0;
+  if (err) return 1;
+  // A run in which no peer ever spoke the chosen network measured nothing: say why, exit 1.
+  if (sessions.handshakes === 0 && !s.listen) {
+    const why = evidence.hint(s.network) ?? `no peer completed a ${s.network.name} handshake`;
+    log.write('error', why);
+    say(`invscope observe: ${why}`);
+    return 1;
+  }
+  return 0;
 }

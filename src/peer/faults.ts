@@ -59,8 +59,9 @@ export type CloseReasonName = (typeof CloseReason)[keyof typeof CloseReason];
  * What a close does to the address it was dialled at (the pool's address book):
  * - `retry`: a peer that completed its handshake waits retryAfterDropMs; one that did not backs
  *   off as a failed connect;
- * - `back-off`: after a handshake too, the address backs off exponentially on its own count
- *   (`misbehaved`, not reset by a handshake), so a node that misbehaves is not redialled every second;
+ * - `back-off`: before or after the handshake, the address backs off exponentially on its own
+ *   count (`misbehaved`, not reset by a handshake), so a node that misbehaves (or speaks another
+ *   network: bad magic) is not redialled every second;
  * - `retry-now`: not the peer's doing (its shard died, the pool stopped): eligible at once.
  */
 export type ClosePolicy = 'retry' | 'back-off' | 'retry-now';

@@ -16,6 +16,7 @@ import {
 } from '../protocol/constants.js';
 import { Reader } from '../protocol/reader.js';
 import { Status, statusCode } from '../protocol/errors.js';
+import { describeMagic } from '../protocol/network.js';
 import { commandString } from '../protocol/commands.js';
 import { decodePayload, type MessageMap, type RawMessage } from '../protocol/registry.js';
 import type { VersionMessage } from '../protocol/messages/control.js';
@@ -162,7 +163,7 @@ export class PeerStats {
   handlerErrors = 0;
   sendRefused = 0;
   /**
-   * High-water marks of the memory this peer held:
+   * High-water marks of the memory this peer held (memory per peer within its bound):
    * bytes queued for sending in the I/O after a write (bounded by maxSendBuffer plus one frame:
    * sends are refused over it), and bytes of a partial frame held by the transport after a read
    * (bounded by what arrived, src/transport/README.md "Memory").
@@ -563,7 +564,9 @@ export class Peer implements Tickable {
       const code = statusCode(status);
       this.stats.fault(code);
       this.emit('fault', code, '', this);
-      this.close(faultClose(code));
+      // Another network's magic is the usual cause of BAD_MAGIC: say which, for "use --network X".
+      const bad = status === Status.BAD_MAGIC ? this.transport.badMagic : undefined;
+      this.close(faultClose(code), bad ? describeMagic(bad) : '');
     }
   }
 

@@ -8,6 +8,7 @@ export { POOL_DEFAULTS, resolveOptions, type ResolvedOptions } from './coordinat
 export { RecordBatch } from '../observe/batch.js';
 export { HashIndex } from '../observe/hashindex.js';
 export type { HandlerContext, HandlerSetup, MessageHandler, RawHandler } from './shard/handlers.js';
-export { AddressBook, parseHostPort, PROXIED_NETWORKS, type AddressBookOptions, type AddressRecord, type AddressState } from './coordinator/addressbook.js';
+export { parseHostPort, isHostPort, type HostPort } from './coordinator/hostport.js';
+export { AddressBook, PROXIED_NETWORKS, type AddressBookOptions, type AddressRecord, type AddressState } from './coordinator/addressbook.js';
 export type { ShardOptions, ShardPeerOptions, ShardTask, ToShard, FromShard, RemoteVersion, LearnedAddress, ShardCounters } from './messages.js';
 export { SHARD_DIED, CONNECT_FAILED, INBOUND_PEER_BASE } from './messages.js';

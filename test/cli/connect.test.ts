@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline';
 import { listenPeers, connectPeer, type Peer } from '../../src/peer/index.js';
 import { NETWORKS } from '../../src/protocol/constants.js';
 import { hashToHex } from '../../src/protocol/hex.js';
-import { hostPortArg, networkForPort } from '../../src/cli/connect.js';
+import { parseHostPort, networkForPort } from '../../src/cli/connect.js';
 import { ROOT, until } from '../helpers.js';
 
 const BIN = join(ROOT, 'dist', 'src', 'cli', 'main.js');
@@ -34,11 +34,11 @@ class Session {
 }
 
 test('parses HOST:PORT forms and picks the network from the port', () => {
-  assert.equal(hostPortArg('127.0.0.1:18444'), { host: '127.0.0.1', port: 18444 });
-  assert.equal(hostPortArg('[::1]:8333'), { host: '::1', port: 8333 });
-  assert.equal(hostPortArg('localhost', 8333), { host: 'localhost', port: 8333 });
-  assert.throws(() => hostPortArg('h:99999'), /99999/);
-  assert.throws(() => hostPortArg('h'), /no port/);
+  assert.equal(parseHostPort('127.0.0.1:18444'), { host: '127.0.0.1', port: 18444 });
+  assert.equal(parseHostPort('[::1]:8333'), { host: '::1', port: 8333 });
+  assert.equal(parseHostPort('localhost', 8333), { host: 'localhost', port: 8333 });
+  assert.throws(() => parseHostPort('h:99999'), /99999/);
+  assert.throws(() => parseHostPort('h'), /no port/);
   assert.is(networkForPort(18444).name, 'regtest');
   assert.is(networkForPort(48333).name, 'testnet4');
   assert.is(networkForPort(12345).name, 'mainnet');

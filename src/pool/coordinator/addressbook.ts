@@ -5,7 +5,7 @@
  * Must not import worker or socket code.
  */
 import { netAddrNetwork, parseNetAddr } from '../../protocol/messages/address.js';
-import { parseHostPort } from '../../protocol/hostport.js';
+import { parseHostPort, isHostPort } from './hostport.js';
 
 export interface AddressBookOptions {
   /** First retry delay after a failure; doubles per consecutive failure. @default 1_000 */
@@ -60,7 +60,7 @@ const DIRECT = new Set(['ipv4', 'ipv6', 'name']);
 /** Networks kept in the book but dialled only through a SOCKS5 proxy. */
 export const PROXIED_NETWORKS: readonly string[] = ['torv3', 'i2p', 'cjdns'];
 
-/** The book parses addresses with the project's one host:port parser (port 0 refused). */
+/** The book parses addresses with the pool's one host:port parser (hostport.ts). */
 export { parseHostPort };
 
 /** One book entry as pool.addresses() returns it (a copy). */
@@ -139,7 +139,7 @@ export class AddressBook {
    */
   add(address: string, source = 'list', defaultPort?: number, network?: string): AddressRecord | null {
     const hp = parseHostPort(address, defaultPort);
-    if (!hp) return null;
+    if (!isHostPort(hp)) return null;
     const key = hp.host.includes(':') ? `[${hp.host}]:${hp.port}` : `${hp.host}:${hp.port}`;
     const known = this.byAddress.get(key);
     if (known) return known;

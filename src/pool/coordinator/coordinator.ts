@@ -114,7 +114,7 @@ export class Coordinator extends EventEmitter {
   // Lifecycle
 
   async start(): Promise<void> {
-    if (this.running || this.stopped) throw new PoolError(PoolErrorCode.ALREADY_STARTED, 'Coordinator.start: already started (a Coordinator runs once)');
+    if (this.running || this.stopped) throw new PoolError(PoolErrorCode.STATE, this.running ? 'Coordinator.start: already started' : 'Coordinator.start: stopped; a Coordinator runs once');
     this.running = true;
     const n = this.o.shards;
     this.pool = new Piscina({
@@ -141,7 +141,7 @@ export class Coordinator extends EventEmitter {
       // A user error, before anything connects: a clear message naming the module, nothing left running.
       const why = this.handlersFailed;
       await this.stop();
-      throw new PoolError(PoolErrorCode.HANDLERS_FAILED, `Coordinator.start: ${why}`);
+      throw new PoolError(PoolErrorCode.HANDLERS, `Coordinator.start: ${why}`);
     }
     for (const link of this.links) link.drainLoop();
     this.maintainTimer = setInterval(() => this.maintain(), this.o.maintainIntervalMs);
@@ -327,7 +327,8 @@ export class Coordinator extends EventEmitter {
       // An inbound peer (no record) has nothing to retry.
       const policy = closePolicy(reason);
       if (policy === 'retry-now') this.book.markDropped(rec, reason, now, 0);
-      else if (wasReady && policy === 'back-off') this.book.markMisbehaved(rec, reason, now);
+      // A fault before the handshake too (a peer of another network: bad magic): the same back-off.
+      else if (policy === 'back-off') this.book.markMisbehaved(rec, reason, now);
       else if (wasReady) this.book.markDropped(rec, reason, now);
       else this.book.markFailed(rec, reason, now);
     }
@@ -411,16 +412,16 @@ export class Coordinator extends EventEmitter {
     return best;
   }
 
-  /** Throws PoolError NOT_RUNNING for a call that needs start() first. */
+  /** Throws PoolError ERR_POOL_STATE for a call that needs start() first. */
   private assertStarted(what: string): void {
-    if (!this.running && !this.stopped) throw new PoolError(PoolErrorCode.NOT_RUNNING, `Coordinator.${what}: call start() first`);
+    if (!this.running && !this.stopped) throw new PoolError(PoolErrorCode.STATE, `Coordinator.${what}: call start() first`);
   }
 
   /**
    * Sends one message to a ready peer through its shard (e.g. getdata, or a ping as a barrier:
    * TCP keeps order, so its pong comes after everything the peer sent before it). Returns false
    * when the peer is not ready here (or the pool has stopped); the shard drops it if the peer is
-   * gone by then. Throws PoolError (ERR_POOL_NOT_RUNNING) before start().
+   * gone by then. Throws PoolError (ERR_POOL_STATE) before start().
    */
   send<K extends CommandName>(peer: number, command: K, msg: MessageMap[K]): boolean {
     this.assertStarted('send');
@@ -429,7 +430,7 @@ export class Coordinator extends EventEmitter {
     return this.links[slot.shard]?.post({ type: 'send', peer, command, payload: msg } satisfies ToShard) ?? false;
   }
 
-  /** Closes one peer (no-op for a peer not here). Throws PoolError (ERR_POOL_NOT_RUNNING) before start(). */
+  /** Closes one peer (no-op for a peer not here). Throws PoolError (ERR_POOL_STATE) before start(). */
   closePeer(peer: number): void {
     this.assertStarted('closePeer');
     const slot = this.slots.get(peer);
@@ -452,7 +453,7 @@ export class Coordinator extends EventEmitter {
    * the drain lets up to maxQueuedObservations wait; beyond that records are counted as
    * consumerDrops and discarded: the drain never blocks, so the rings never fill because of it.
    * Each Observation (and its hex hash) is made when the consumer asks for it.
-   * Ends after stop() once the queue is consumed. Exclusive with records() (PoolError ERR_POOL_CONSUMER_TAKEN).
+   * Ends after stop() once the queue is consumed. Exclusive with records() (PoolError ERR_POOL_STATE).
    */
   observations(): AsyncIterableIterator<Observation> {
     return this.queue.observations();

@@ -13,7 +13,7 @@ import { PEER_DEFAULTS, type VersionOptions } from '../../peer/peer.js';
 import { GUARD } from '../shard/guard.js';
 import type { ShardOptions } from '../messages.js';
 import { PROXIED_NETWORKS, type AddressBookOptions } from './addressbook.js';
-import { parseHostPort } from '../../protocol/hostport.js';
+import { isHostPort, parseHostPort, type HostPort } from './hostport.js';
 import { PoolError, PoolErrorCode } from './errors.js';
 import type { SeedResolver } from './sources.js';
 
@@ -199,16 +199,16 @@ function moduleHref(m: string | URL): string {
   return pathToFileURL(resolvePath(m)).href;
 }
 
-/** A host:port option (port 0 allowed where noted); a PoolError naming the value otherwise. */
-function hostPortOption(name: string, s: string, allowPortZero: boolean): { host: string; port: number } {
-  const hp = parseHostPort(s, undefined, allowPortZero);
-  if (!hp) throw new PoolError(PoolErrorCode.BAD_OPTION, `Coordinator: ${name} must be host:port, got ${s}`);
+/** A host:port option (port 0 allowed where noted); a PoolError naming what is wrong otherwise. */
+function hostPortOption(name: string, s: string, allowPortZero: boolean): HostPort {
+  const hp = parseHostPort(s, undefined, { allowPortZero });
+  if (!isHostPort(hp)) throw new PoolError(PoolErrorCode.ADDRESS, `Coordinator: ${name} must be host:port: ${hp.error}`);
   return hp;
 }
 
 function networkOption(net: NetworkName | NetworkParams): NetworkParams {
   const p = typeof net === 'string' ? NETWORKS[net] : net;
-  if (!p) throw new PoolError(PoolErrorCode.BAD_OPTION, `Coordinator: unknown network ${String(net)}`);
+  if (!p) throw new PoolError(PoolErrorCode.NETWORK, `Coordinator: unknown network ${String(net)}`);
   return p;
 }
 
