@@ -85,6 +85,25 @@ export const PEER_DEFAULTS = {
   answerGetHeaders: true,
 } as const;
 
+/** The PeerOptions that PEER_DEFAULTS covers: timings, bounds and duties. */
+export type PeerTunables = Pick<PeerOptions, 'blockAnnounce' | 'handshakeTimeoutMs' | 'pingIntervalMs' | 'pingTimeoutMs' | 'idleTimeoutMs' | 'maxSendBuffer' | 'sendStallMs' | 'answerPing' | 'answerGetHeaders'>;
+
+/** The tunables of `o` with PEER_DEFAULTS applied: used by every Peer and by the pool's resolveOptions. */
+export function peerTunables(o: PeerTunables): Required<PeerTunables> {
+  const D = PEER_DEFAULTS;
+  return {
+    blockAnnounce: o.blockAnnounce ?? D.blockAnnounce,
+    handshakeTimeoutMs: o.handshakeTimeoutMs ?? D.handshakeTimeoutMs,
+    pingIntervalMs: o.pingIntervalMs ?? D.pingIntervalMs,
+    pingTimeoutMs: o.pingTimeoutMs ?? D.pingTimeoutMs,
+    idleTimeoutMs: o.idleTimeoutMs ?? D.idleTimeoutMs,
+    maxSendBuffer: o.maxSendBuffer ?? D.maxSendBuffer,
+    sendStallMs: o.sendStallMs ?? D.sendStallMs,
+    answerPing: o.answerPing ?? D.answerPing,
+    answerGetHeaders: o.answerGetHeaders ?? D.answerGetHeaders,
+  };
+}
+
 export interface PeerOptions {
   network: NetworkParams;
   direction: 'outbound' | 'inbound';
@@ -315,15 +334,7 @@ export class Peer implements Tickable {
     this.options = {
       network: options.network,
       direction: options.direction,
-      blockAnnounce: options.blockAnnounce ?? PEER_DEFAULTS.blockAnnounce,
-      handshakeTimeoutMs: options.handshakeTimeoutMs ?? PEER_DEFAULTS.handshakeTimeoutMs,
-      pingIntervalMs: options.pingIntervalMs ?? PEER_DEFAULTS.pingIntervalMs,
-      pingTimeoutMs: options.pingTimeoutMs ?? PEER_DEFAULTS.pingTimeoutMs,
-      idleTimeoutMs: options.idleTimeoutMs ?? PEER_DEFAULTS.idleTimeoutMs,
-      maxSendBuffer: options.maxSendBuffer ?? PEER_DEFAULTS.maxSendBuffer,
-      sendStallMs: options.sendStallMs ?? PEER_DEFAULTS.sendStallMs,
-      answerPing: options.answerPing ?? PEER_DEFAULTS.answerPing,
-      answerGetHeaders: options.answerGetHeaders ?? PEER_DEFAULTS.answerGetHeaders,
+      ...peerTunables(options),
       timer: options.timer ?? sharedTimer,
     };
     const v = options.version ?? {};

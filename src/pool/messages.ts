@@ -6,20 +6,15 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { NetworkParams } from '../protocol/constants.js';
-import type { VersionOptions } from '../peer/peer.js';
+import type { PeerTunables, VersionOptions } from '../peer/peer.js';
 import { CloseReason } from '../peer/faults.js';
 
 /**
  * What every peer of a shard is given (src/peer PeerOptions), resolved by the coordinator
  * (coordinator/options.ts resolveOptions): no default is applied in the shard.
  */
-export interface ShardPeerOptions {
+export interface ShardPeerOptions extends Required<PeerTunables> {
   version?: VersionOptions;
-  blockAnnounce: 'inv' | 'headers' | 'cmpct';
-  handshakeTimeoutMs: number;
-  pingIntervalMs: number;
-  maxSendBuffer: number;
-  sendStallMs: number;
 }
 
 /**

@@ -22,8 +22,12 @@ test('with no options every shard and peer setting is the documented default', (
     blockAnnounce: 'inv',
     handshakeTimeoutMs: PEER_DEFAULTS.handshakeTimeoutMs,
     pingIntervalMs: PEER_DEFAULTS.pingIntervalMs,
+    pingTimeoutMs: PEER_DEFAULTS.pingTimeoutMs,
+    idleTimeoutMs: PEER_DEFAULTS.idleTimeoutMs,
     maxSendBuffer: PEER_DEFAULTS.maxSendBuffer,
     sendStallMs: PEER_DEFAULTS.sendStallMs,
+    answerPing: true,
+    answerGetHeaders: true,
   });
   assert.is(r.shard.transport, 'auto');
   assert.equal(r.pool.seedNames, []);

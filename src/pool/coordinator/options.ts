@@ -9,7 +9,7 @@ import { resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ResourceLimits } from 'node:worker_threads';
 import { NETWORKS, type NetworkName, type NetworkParams } from '../../protocol/constants.js';
-import { PEER_DEFAULTS, type VersionOptions } from '../../peer/peer.js';
+import { PEER_DEFAULTS, peerTunables, type VersionOptions } from '../../peer/peer.js';
 import { GUARD } from '../shard/guard.js';
 import type { ShardOptions } from '../messages.js';
 import { PROXIED_NETWORKS, type AddressBookOptions } from './addressbook.js';
@@ -248,11 +248,13 @@ export function resolveOptions(options: CoordinatorOptions): ResolvedOptions {
     network: { ...network, dnsSeeds: [...network.dnsSeeds] },
     peer: {
       ...(options.version ? { version: options.version } : {}),
-      blockAnnounce: options.blockAnnounce ?? PEER_DEFAULTS.blockAnnounce,
-      handshakeTimeoutMs: options.handshakeTimeoutMs ?? PEER_DEFAULTS.handshakeTimeoutMs,
-      pingIntervalMs: options.pingIntervalMs ?? PEER_DEFAULTS.pingIntervalMs,
-      maxSendBuffer: options.maxSendBuffer ?? PEER_DEFAULTS.maxSendBuffer,
-      sendStallMs: options.sendStallMs ?? PEER_DEFAULTS.sendStallMs,
+      ...peerTunables({
+        blockAnnounce: options.blockAnnounce,
+        handshakeTimeoutMs: options.handshakeTimeoutMs,
+        pingIntervalMs: options.pingIntervalMs,
+        maxSendBuffer: options.maxSendBuffer,
+        sendStallMs: options.sendStallMs,
+      }),
     },
     connectTimeoutMs: options.connectTimeoutMs ?? PEER_DEFAULTS.connectTimeoutMs,
     statsIntervalMs: options.statsIntervalMs ?? D.statsIntervalMs,
