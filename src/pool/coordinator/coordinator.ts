@@ -3,7 +3,7 @@
  * (piscina, one long-lived task per shard), hands every shard's observations to `observations()` /
  * `records()`, and replaces dead shards and dropped peers. The parts are collaborators built here:
  * a ShardLink per shard (link.ts: port, task, ring drain), the address sources (sources.ts), the
- * transport policy (transport.ts), the record sink (drain.ts); stats shapes in stats.ts.
+ * transport policy (transport.ts), the record sink (drain.ts), the taps (taps.ts); stats in stats.ts.
  * Main thread, cold (events and the target); the drain runs in the links.
  * Must not import the shard or peer socket code: the shards own the sockets (README.md here).
  */
@@ -21,6 +21,7 @@ import { ShardLink, type LinkHost, type StartedMessage } from './link.js';
 import { RecordSink } from './drain.js';
 import { AddressSources, type SeedResolver, type SeedResult } from './sources.js';
 import { TransportPolicy } from './transport.js';
+import { Taps, type Tap } from './taps.js';
 import { addressCounts, peerCounts, tally, type PoolStats } from './stats.js';
 import { PoolError, PoolErrorCode } from './errors.js';
 import type { HandlerErrorEvent, HandlerEvent, PeerEvent } from './events.js';
@@ -42,11 +43,6 @@ interface PeerSlot {
 
 type ShardMessage<T extends FromShard['type']> = Extract<FromShard, { type: T }>;
 
-/** Commands forwarded by the shards for the taps ('addr' and 'addrv2' always come). */
-function forwarded(taps: Map<string, unknown>): string[] {
-  return [...taps.keys()].filter((c) => c !== 'addr' && c !== 'addrv2');
-}
-
 export class Coordinator extends EventEmitter {
   readonly network: NetworkParams;
   readonly book: AddressBook;
@@ -60,7 +56,7 @@ export class Coordinator extends EventEmitter {
   private readonly sink: RecordSink;
   private readonly links: ShardLink[] = [];
   private readonly slots = new Map<number, PeerSlot>();
-  private readonly taps = new Map<string, ((peer: number, msg: any) => void)[]>();
+  private readonly taps = new Taps();
   private readonly disconnectReasons: Record<string, number> = {};
   private readonly connectFailures: Record<string, number> = {};
   private pool: Piscina | null = null;
@@ -168,7 +164,7 @@ export class Coordinator extends EventEmitter {
   private runShard(link: ShardLink): Promise<void> {
     // Shard 0 is the listening shard: inbound sockets stay on the thread that accepted them.
     const listen = link.index === 0 && this.o.listen ? { listen: this.o.listen } : {};
-    return link.run(this.pool!, { ...this.shardOptions, forward: forwarded(this.taps), ...listen });
+    return link.run(this.pool!, { ...this.shardOptions, forward: this.taps.forwarded(), ...listen });
   }
 
   private onStarted(link: ShardLink, m: StartedMessage): void {
@@ -224,11 +220,11 @@ export class Coordinator extends EventEmitter {
         return this.onClosed(link, m);
       case 'addr':
         if (this.sources.received(m.addrs) && this.o.connectLearned) this.maintain();
-        this.callTaps('addr', m.peer, m);
-        if (m.command === 'addrv2') this.callTaps('addrv2', m.peer, m);
+        this.taps.call('addr', m.peer, m);
+        if (m.command === 'addrv2') this.taps.call('addrv2', m.peer, m);
         return;
       case 'message':
-        return this.callTaps(m.command, m.peer, m.msg);
+        return this.taps.call(m.command, m.peer, m.msg);
       case 'stats':
         link.counters(m.counters);
         this.emit('shardStats', m.counters);
@@ -304,18 +300,6 @@ export class Coordinator extends EventEmitter {
   /** A snapshot of the address book: every address with its network, source, state and last outcome. */
   addresses(): AddressInfo[] {
     return this.book.all().map(addressInfo);
-  }
-
-  private callTaps(command: string, peer: number, msg: unknown): void {
-    const list = this.taps.get(command);
-    if (!list) return;
-    for (const fn of list) {
-      try {
-        fn(peer, msg);
-      } catch (e) {
-        process.emitWarning(`invscope pool: tap for ${command} threw: ${(e as Error)?.message ?? e}`);
-      }
-    }
   }
 
   /** A peer is gone: its address is marked by the close's policy (src/peer/faults.ts), then forgotten. */
@@ -474,12 +458,9 @@ export class Coordinator extends EventEmitter {
    * normalised to { command, addrs: [{ address, network, services, time }] }. Others are forwarded
    * as decoded by the shards (structured clone); inv, headers and cmpctblock never are (the ring).
    */
-  tap(command: string, fn: (peer: number, msg: any) => void): this {
-    const list = this.taps.get(command);
-    if (list) list.push(fn);
-    else {
-      this.taps.set(command, [fn]);
-      const commands = forwarded(this.taps);
+  tap(command: string, fn: Tap): this {
+    if (this.taps.add(command, fn)) {
+      const commands = this.taps.forwarded();
       for (const link of this.links) link.post({ type: 'tap', commands });
     }
     return this;
