@@ -8,7 +8,8 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBInstance, DuckDBConnection } from '@duckdb/node-api';
+import { openEngine, classifyEngineError, type EngineOptions } from './engine.js';
 
 /** Coded input problems; the CLI maps them to exit statuses (README: "Bad input"). */
 export type ReportErrorCode =
@@ -16,6 +17,8 @@ export type ReportErrorCode =
   | 'ERR_REPORT_NO_PARTS' // a DIR without observations/*.parquet
   | 'ERR_REPORT_CORRUPT' // a Parquet file DuckDB cannot read (no footer, bad magic, bad pages)
   | 'ERR_REPORT_SCHEMA' // a part lacks a column the report needs, or it has the wrong type
+  | 'ERR_REPORT_OOM' // DuckDB hit the memory cap (--memory-limit) or could not spill
+  | 'ERR_REPORT_ENGINE' // any other DuckDB failure: not the input's fault
   | 'ERR_REPORT_RUN_JSON' // run.json present but not a JSON object
   | 'ERR_REPORT_TRUTH'; // truth.jsonl present but unreadable
 
@@ -81,7 +84,11 @@ export interface VantageDir {
   truth: string | null;
 }
 
-export interface LoadOptions {
+export interface LoadOptions extends EngineOptions {
+  /** Only rows from this time on (epoch ms; observations by receive time, items by first-seen, timeline by time). */
+  fromMs?: number | undefined;
+  /** Only rows before this time (epoch ms). */
+  toMs?: number | undefined;
   /** Skip unreadable Parquet parts (counted and named in `skipped`) instead of failing. @default false */
   skipCorrupt?: boolean;
   /**
@@ -199,11 +206,26 @@ function emptySelect(table: TableName, vantage: string): string {
   return `SELECT ${cols.join(', ')}, ${sqlString(vantage)} AS vantage WHERE false`;
 }
 
-function partsSelect(table: TableName, v: VantageDir): string {
+/** The time column each table is windowed on by --from/--to (peers keep whole sessions). */
+const WINDOW_COLUMN: Partial<Record<TableName, string>> = { observations: 'time', items: 'first_seen', timeline: 'time' };
+
+function partsSelect(table: TableName, v: VantageDir, o: LoadOptions): string {
   if (v.parts[table].length === 0) return emptySelect(table, v.vantage);
   const cols = Object.entries(COLUMNS[table]).map(([c, t]) => `CAST(${c} AS ${t}) AS ${c}`);
   const files = `[${v.parts[table].map(sqlString).join(', ')}]`;
-  return `SELECT ${cols.join(', ')}, ${sqlString(v.vantage)} AS vantage FROM read_parquet(${files}, union_by_name = true)`;
+  const col = WINDOW_COLUMN[table];
+  const where: string[] = [];
+  if (col !== undefined && o.fromMs !== undefined) where.push(`${col} >= ${o.fromMs}`);
+  if (col !== undefined && o.toMs !== undefined) where.push(`${col} < ${o.toMs}`);
+  return `SELECT ${cols.join(', ')}, ${sqlString(v.vantage)} AS vantage FROM read_parquet(${files}, union_by_name = true)${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''}`;
+}
+
+/** An engine failure as a ReportError: out of memory, a really corrupt file, or the engine's own. */
+export function engineError(e: unknown, what: string): ReportError {
+  const c = classifyEngineError(e);
+  if (c === 'oom') return new ReportError('ERR_REPORT_OOM', `${what}: DuckDB ran out of memory (${errorText(e)}); raise --memory-limit or give --temp-dir on a disk with room to spill`);
+  if (c === 'corrupt') return new ReportError('ERR_REPORT_CORRUPT', `${what}: ${errorText(e)}`);
+  return new ReportError('ERR_REPORT_ENGINE', `${what}: ${errorText(e)}`);
 }
 
 /**
@@ -214,7 +236,7 @@ function partsSelect(table: TableName, v: VantageDir): string {
 export async function loadRuns(dirs: string[], options: LoadOptions = {}): Promise<LoadedRun> {
   const vantages = scanDirs(dirs, options.truth);
   // No extension is ever fetched: parquet and json are built into the bindings.
-  const db = await DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false', autoload_known_extensions: 'false' });
+  const db = await openEngine(options);
   const conn = await db.connect();
   const close = (): void => {
     conn.closeSync();
@@ -229,7 +251,7 @@ export async function loadRuns(dirs: string[], options: LoadOptions = {}): Promi
       for (const t of TABLES) if (t !== 'observations' && v.parts[t].length === 0) warnings.push(`${v.dir}: no ${t} parts; its figures are empty for vantage ${v.vantage}`);
     }
     for (const t of TABLES) {
-      await conn.run(`CREATE VIEW ${t} AS ${vantages.map((v) => partsSelect(t, v)).join(' UNION ALL ')}`);
+      await conn.run(`CREATE VIEW ${t} AS ${vantages.map((v) => partsSelect(t, v, options)).join(' UNION ALL ')}`);
     }
     // Probe every view once: a part whose footer is fine but whose data pages are not fails here,
     // with DuckDB naming the file.
@@ -237,7 +259,9 @@ export async function loadRuns(dirs: string[], options: LoadOptions = {}): Promi
       try {
         await conn.run(`SELECT count(*) FROM ${t}`);
       } catch (e) {
-        throw new ReportError('ERR_REPORT_CORRUPT', `reading the ${t} parts failed: ${errorText(e)}`);
+        const err = engineError(e, `reading the ${t} parts failed`);
+        // A part whose data pages are damaged fails the scan without a recognisable message.
+        throw err.code === 'ERR_REPORT_ENGINE' ? new ReportError('ERR_REPORT_CORRUPT', err.message) : err;
       }
     }
     // The window of items whose time-to-x % is meaningful, per vantage: from the first second with
@@ -288,7 +312,7 @@ export async function loadRuns(dirs: string[], options: LoadOptions = {}): Promi
   } catch (e) {
     close();
     if (e instanceof ReportError) throw e;
-    throw new ReportError('ERR_REPORT_CORRUPT', `reading ${vantages.map((v) => v.dir).join(', ')} failed: ${errorText(e)}`);
+    throw engineError(e, `reading ${vantages.map((v) => v.dir).join(', ')} failed`);
   }
   return { db, conn, vantages, warnings, close };
 }
