@@ -22,17 +22,33 @@ export interface ClockOffset {
   ciMs: [number, number] | null;
 }
 
+/** Above this many samples the binomial is replaced by its normal approximation. */
+const EXACT_MAX_N = 100_000;
+
 /**
- * 1-based ranks (lo, hi) of the order statistics bounding a 95 % CI of the median of n values:
- * n/2 -/+ z sqrt(n)/2 (normal approximation of binomial(n, 1/2)), null when n is too small for
- * the interval to lie inside the sample.
+ * 1-based ranks (lo, hi) of the order statistics X(lo) <= median <= X(hi) bounding a 95 % CI of
+ * the median of n values: the largest lo with P(lo <= B < n + 1 - lo) >= 0.95 for B ~
+ * binomial(n, 1/2) (exact up to EXACT_MAX_N, then n/2 -/+ z sqrt(n)/2); null when even
+ * (1, n) covers less (n < 6).
  */
 export function medianCiRanks(n: number): [number, number] | null {
-  const h = (Z95 * Math.sqrt(n)) / 2;
-  const lo = Math.floor(n / 2 - h);
-  const hi = Math.ceil(n / 2 + h) + 1;
-  if (lo < 1 || hi > n) return null;
-  return [lo, hi];
+  if (n > EXACT_MAX_N) {
+    const h = (Z95 * Math.sqrt(n)) / 2;
+    return [Math.floor(n / 2 - h), Math.ceil(n / 2 + h) + 1];
+  }
+  // Tail mass P(B < lo), added one term at a time (log space: no overflow).
+  let logC = 0;
+  let tail = 0;
+  let lo = 0;
+  for (let k = 0; k <= n / 2; k++) {
+    if (k > 0) logC += Math.log(n - k + 1) - Math.log(k);
+    const next = tail + Math.exp(logC - n * Math.LN2);
+    if (2 * next > 1 - 0.95) break;
+    tail = next;
+    lo = k + 1;
+  }
+  if (lo < 1) return null;
+  return [lo, n + 1 - lo];
 }
 
 /**

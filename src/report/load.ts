@@ -186,6 +186,7 @@ async function checkParts(conn: DuckDBConnection, v: VantageDir, table: TableNam
       const r = await conn.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${sqlString(file)})`);
       cols = new Map(r.getRowObjectsJS().map((row) => [String(row.column_name), String(row.column_type)]));
     } catch (e) {
+      if (classifyEngineError(e) === 'oom') throw engineError(e, `${file}: reading its schema`);
       if (skipCorrupt) {
         v.skipped.push({ file, error: errorText(e) });
         continue;
