@@ -3,6 +3,9 @@
  * spill directory (temp_directory), a bounded thread count, and the mapping of an engine failure
  * to a stable code (out of memory, corrupt input, anything else). Main thread, cold path.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 
 /** Default memory cap: fits a laptop beside a browser; raise with --memory-limit. */
@@ -13,7 +16,7 @@ export const DEFAULT_THREADS = 2;
 export interface EngineOptions {
   /** DuckDB memory_limit, e.g. '2GB', '512MB'. @default DEFAULT_MEMORY_LIMIT */
   memoryLimit?: string | undefined;
-  /** Where DuckDB spills what exceeds the cap. @default DuckDB's own (.tmp beside an on-disk DB; none in memory) */
+  /** Where DuckDB spills what exceeds the cap. @default a fresh directory under the OS temp dir, removed on close */
   tempDir?: string | undefined;
   /** DuckDB worker threads. @default DEFAULT_THREADS */
   threads?: number | undefined;
@@ -22,18 +25,40 @@ export interface EngineOptions {
 /** A memory size DuckDB accepts: a number and a unit (KB, MB, GB, TB, KiB, MiB, GiB, TiB, or %). */
 export const MEMORY_LIMIT_RE = /^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KIB|MIB|GIB|TIB|%)\s*$/i;
 
-/** Opens an in-memory DuckDB with the cap, the spill directory and the threads; nothing is ever fetched. */
-export async function openEngine(o: EngineOptions = {}): Promise<DuckDBInstance> {
+export interface Engine {
+  db: DuckDBInstance;
+  /** The spill directory in use. */
+  tempDir: string;
+  /** Removes the spill directory when it is the engine's own (call after closing the DB). */
+  cleanup(): void;
+}
+
+/**
+ * Opens an in-memory DuckDB with the cap, a spill directory and the threads; nothing is ever
+ * fetched. Without --temp-dir the spill goes to a private directory under the OS temp dir
+ * (DuckDB's own default is `.tmp` in the working directory).
+ */
+export async function openEngine(o: EngineOptions = {}): Promise<Engine> {
+  const own = o.tempDir === undefined ? mkdtempSync(join(tmpdir(), 'invscope-report-spill-')) : null;
+  const tempDir = o.tempDir ?? own!;
   const config: Record<string, string> = {
     autoinstall_known_extensions: 'false',
     autoload_known_extensions: 'false',
     memory_limit: o.memoryLimit ?? DEFAULT_MEMORY_LIMIT,
     threads: String(o.threads ?? DEFAULT_THREADS),
-    // Order is not needed by any query of the report; keeping it costs memory in large joins.
+    temp_directory: tempDir,
+    // No query of the report needs insertion order; keeping it costs memory in large scans.
     preserve_insertion_order: 'false',
   };
-  if (o.tempDir !== undefined) config.temp_directory = o.tempDir;
-  return DuckDBInstance.create(':memory:', config);
+  const cleanup = (): void => {
+    if (own !== null) rmSync(own, { recursive: true, force: true });
+  };
+  try {
+    return { db: await DuckDBInstance.create(':memory:', config), tempDir, cleanup };
+  } catch (e) {
+    cleanup();
+    throw e;
+  }
 }
 
 export type EngineErrorClass = 'oom' | 'corrupt' | 'engine';
