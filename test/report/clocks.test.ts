@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { buildReport, medianCiRanks, ReportError } from '../../src/report/index.js';
 import { classifyEngineError } from '../../src/report/engine.js';
 import { reportJson } from '../../src/report/json.js';
-import { itemsFrom, peerRow, timelineFrom, writeRunDir, type Obs, type RunFixture } from './make-fixture.js';
+import { itemsFrom, peerRow, timelineFrom, toHiveLayout, writeRunDir, type Obs, type RunFixture } from './make-fixture.js';
 
 const root = mkdtempSync(join(tmpdir(), 'invscope-clocks-'));
 test.after(() => rmSync(root, { recursive: true, force: true }));
@@ -152,6 +152,27 @@ test('classifyEngineError: out of memory, a corrupt Parquet file, anything else'
   assert.is(classifyEngineError(new Error('IO Error: Could not read from file "x.parquet": truncated')), 'corrupt');
   assert.is(classifyEngineError(new Error('Binder Error: Referenced column "nope" not found')), 'engine');
   assert.is(classifyEngineError(new Error('INTERNAL Error: Attempted to access index 3 within vector of size 3')), 'engine');
+});
+
+test('partitioned trees: one vantage split over two trees is one vantage; the same figures as the flat layout', async () => {
+  const flat = await buildReport({ dirs: [east, west], html: false, settleMs: 0 });
+  const a = join(root, 'tree-a');
+  const b = join(root, 'tree-b');
+  // East's run split at T0 + 14 s into two runs (two trees), west whole in the second tree.
+  await toHiveLayout(east, a, 'east', 'r1', (t) => `${t} < ${T0 + 14_000}`);
+  await toHiveLayout(east, b, 'east', 'r2', (t) => `${t} >= ${T0 + 14_000}`);
+  await toHiveLayout(west, b, 'west', 'r3');
+  const r = await buildReport({ dirs: [a, b], html: false, settleMs: 0 });
+  assert.equal(r.summary.vantages.map((v) => v.vantage), ['east', 'west']);
+  const e = r.summary.vantages[0]!;
+  const f = flat.summary.vantages[0]!;
+  assert.is(e.items.block, BLOCKS);
+  assert.is(e.announcements, f.announcements);
+  assert.is(r.network!.offsets[0]!.samples, PEERS * BLOCKS);
+  assert.ok(Math.abs(r.network!.offsets[0]!.offsetMs! - flat.network!.offsets[0]!.offsetMs!) < 0.01);
+  // --from/--to on the tree (partition pruning by date keeps every row of that day).
+  const w = await buildReport({ dirs: [a, b], html: false, settleMs: 0, toMs: T0 + 19_000 });
+  assert.is(w.summary.vantages[0]!.items.block, 5);
 });
 
 test.run();
