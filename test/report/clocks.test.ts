@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildReport, medianCiRanks, ReportError } from '../../src/report/index.js';
 import { classifyEngineError } from '../../src/report/engine.js';
+import { prng as rng } from '../helpers.js';
 import { reportJson } from '../../src/report/json.js';
 import { itemsFrom, peerRow, timelineFrom, toHiveLayout, writeRunDir, type Obs, type RunFixture } from './make-fixture.js';
 
@@ -21,18 +22,6 @@ const T0 = 1.7e12;
 const PEERS = 20;
 const BLOCKS = 12;
 const SHIFT = 250;
-
-/** A deterministic uniform in [0, 1) (mulberry32), so the fixture is the same on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * One network heard by two vantages: every peer announces every block to both at its own moment
