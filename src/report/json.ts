@@ -70,6 +70,7 @@ export function networkJson(n: Network): Record<string, unknown> {
   return {
     reference: n.reference,
     clocks_aligned: n.aligned,
+    not_aligned: n.unaligned,
     clock_offsets: n.offsets.map((o) => ({ a: o.a, b: o.b, samples: o.samples, offset_ms: ms(o.offsetMs), ci95_ms: o.ciMs === null ? null : [ms(o.ciMs[0]), ms(o.ciMs[1])] })),
     vantages: n.vantages.map((v) => ({ vantage: v.vantage, shift_ms: ms(v.shiftMs), items: v.items, first_pct: round(v.firstShare === null ? null : v.firstShare * 100, 3), lag_p50_ms: ms(v.lagP50Ms), lag_p90_ms: ms(v.lagP90Ms) })),
     time_to: { tx: timesJson(n.timeTo.tx), block: timesJson(n.timeTo.block) },

@@ -312,7 +312,7 @@ function partsSelect(table: TableName, v: VantageDir, o: LoadOptions): string {
 /** An engine failure as a ReportError: out of memory, a really corrupt file, or the engine's own. */
 export function engineError(e: unknown, what: string): ReportError {
   const c = classifyEngineError(e);
-  if (c === 'oom') return new ReportError('ERR_REPORT_OOM', `${what}: DuckDB ran out of memory (${errorText(e)}); raise --memory-limit or give --temp-dir on a disk with room to spill`);
+  if (c === 'oom') return new ReportError('ERR_REPORT_OOM', `${what}: DuckDB ran out of memory (${errorText(e)}); raise --memory-limit (what spills to the temp directory was not enough), or point --temp-dir at a disk with more room`);
   if (c === 'corrupt') return new ReportError('ERR_REPORT_CORRUPT', `${what}: ${errorText(e)}`);
   return new ReportError('ERR_REPORT_ENGINE', `${what}: ${errorText(e)}`);
 }

@@ -32,6 +32,8 @@ export interface NetworkTimes {
 export interface Network {
   reference: string;
   aligned: boolean;
+  /** With --align-clocks: vantages without a block heard from a peer in common with the reference (not shifted). */
+  unaligned: string[];
   offsets: ClockOffset[];
   vantages: NetworkVantage[];
   timeTo: { tx: NetworkTimes; block: NetworkTimes };
@@ -78,7 +80,8 @@ export async function network(conn: DuckDBConnection, vantages: readonly string[
     const v = (x: unknown): number | null => (r === undefined || !Number.isFinite(num(x)) ? null : num(x));
     return { items: r === undefined ? 0 : num(r.n), t50p50Ms: v(r?.t50), t90p50Ms: v(r?.t90), t99p50Ms: v(r?.t99) };
   };
-  return { reference: vantages[0]!, aligned: align, offsets, vantages: out, timeTo: { tx: kind('tx'), block: kind('block') } };
+  const unaligned = align ? vantages.slice(1).filter((v) => offsets.find((o) => o.a === vantages[0] && o.b === v)?.offsetMs == null) : [];
+  return { reference: vantages[0]!, aligned: align, unaligned, offsets, vantages: out, timeTo: { tx: kind('tx'), block: kind('block') } };
 }
 
 /** The network section as text lines (summary, report.html). */
@@ -90,6 +93,7 @@ export function formatNetwork(n: Network, fmt: (ms: number | null) => string): s
   }
   if (n.offsets.length === 0) lines.push('clock offsets: one vantage, none to estimate');
   lines.push(`network-wide first-seen: earliest sighting at any vantage${n.aligned ? `, clocks aligned to ${n.reference}` : ' (clocks not aligned; --align-clocks)'}`);
+  if (n.unaligned.length > 0) lines.push(`  not aligned (no block heard from a peer in common with ${n.reference}): ${n.unaligned.join(', ')}`);
   for (const v of n.vantages) {
     const share = v.firstShare === null ? '-' : `${(v.firstShare * 100).toFixed(1)} %`;
     lines.push(`  ${v.vantage}: first for ${share} of ${v.items} items; behind the network p50 ${fmt(v.lagP50Ms)}, p90 ${fmt(v.lagP90Ms)}${v.shiftMs !== 0 ? `; shifted ${fmt(v.shiftMs)}` : ''}`);

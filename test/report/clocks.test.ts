@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildReport, medianCiRanks, ReportError } from '../../src/report/index.js';
+import { buildReport, formatNetwork, fmtMs, medianCiRanks, ReportError } from '../../src/report/index.js';
 import { classifyEngineError } from '../../src/report/engine.js';
 import { prng as rng } from '../helpers.js';
 import { reportJson } from '../../src/report/json.js';
@@ -111,6 +111,10 @@ test('network-wide first-seen: without alignment the shifted vantage is late; al
   assert.is(al.network!.timeTo.tx.items, 1);
   assert.ok(Math.abs(al.network!.timeTo.tx.t50p50Ms! - 90) < 3, `tx t50 ${al.network!.timeTo.tx.t50p50Ms}`);
   assert.is(al.network!.timeTo.block.items, BLOCKS);
+  assert.equal(al.network!.unaligned, []);
+  const text = formatNetwork(al.network!, fmtMs).join('\n');
+  assert.match(text, /clock west - east: 25\d ms \(95 % CI 2\d\d ms \.\. 2\d\d ms, 240 peer-block pairs\)/);
+  assert.match(text, /clocks aligned to east/);
 });
 
 test('--from/--to keep only the window: blocks after it are not counted', async () => {
