@@ -41,7 +41,7 @@ export class ShardPeer extends Peer {
 
 /**
  * The peer's I/O: one small object per socket, no closures. The frames written while the peer
- * handles one read are joined into one write (cork/uncork, issue 8: a ping flood's pongs cost one
+ * handles one read are joined into one write (cork/uncork: a ping flood's pongs cost one
  * syscall per read, and a peer that never reads queues one entry per read, not one per pong).
  */
 class SocketIO implements PeerIO {
