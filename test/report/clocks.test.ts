@@ -12,6 +12,9 @@ import { join } from 'node:path';
 import { buildReport, formatNetwork, fmtMs, medianCiRanks, ReportError } from '../../src/report/index.js';
 import { classifyEngineError } from '../../src/report/engine.js';
 import { prng as rng } from '../helpers.js';
+import { readFileSync } from 'node:fs';
+import { parseTime, reportCli } from '../../src/cli/report.js';
+import { UsageError } from '../../src/cli/decode.js';
 import { reportJson } from '../../src/report/json.js';
 import { itemsFrom, peerRow, timelineFrom, toHiveLayout, writeRunDir, type Obs, type RunFixture } from './make-fixture.js';
 
@@ -166,6 +169,28 @@ test('partitioned trees: one vantage split over two trees is one vantage; the sa
   // --from/--to on the tree (partition pruning by date keeps every row of that day).
   const w = await buildReport({ dirs: [a, b], html: false, settleMs: 0, toMs: T0 + 19_000 });
   assert.is(w.summary.vantages[0]!.items.block, 5);
+});
+
+test('report.html shows the clock offsets and the network-wide first-seen', async () => {
+  const out = join(root, 'html');
+  const r = await buildReport({ dirs: [east, west], out, settleMs: 0, alignClocks: true });
+  const html = readFileSync(r.files.html!, 'utf8');
+  assert.match(html, /Clocks and the network-wide first-seen/);
+  assert.match(html, /clock west - east: 25\d ms/);
+});
+
+test('--from/--to take ISO times or epoch ms; a bad window, memory limit or thread count is a usage error', async () => {
+  assert.is(parseTime('--from', '2026-12-04T20:00Z'), Date.UTC(2026, 11, 4, 20, 0));
+  assert.is(parseTime('--to', '1700000000000'), 1.7e12);
+  assert.throws(() => parseTime('--from', 'yesterday'), (e: Error) => e instanceof UsageError && /--from/.test(e.message));
+  for (const args of [['--memory-limit', 'lots'], ['--threads', '0'], ['--from', '2000', '--to', '1000']]) {
+    try {
+      await reportCli([east, '--no-html', '--quiet', ...args]);
+      assert.unreachable(args.join(' '));
+    } catch (e) {
+      assert.instance(e, UsageError, args.join(' '));
+    }
+  }
 });
 
 test.run();
