@@ -263,11 +263,11 @@ const namesOf = (c: string): string[] => ALIASES[c] ?? [c];
  * Parquet TIMESTAMP become epoch ms (DOUBLE, microseconds kept), session ids of several runs
  * are made distinct with the run id.
  */
-function columnExpr(table: TableName, c: string, t: string, have: Map<string, string>): string {
+function columnExpr(c: string, t: string, have: Map<string, string>): string {
   const n = namesOf(c).find((x) => have.has(x)) ?? c;
   const type = have.get(n) ?? '';
   if (type.startsWith('TIMESTAMP')) return `CAST(epoch_us(${n}) AS DOUBLE) / 1000.0`;
-  if ((c === 'peer' || c === 'first_peer') && have.has('run_id') && table !== 'items') {
+  if (c === 'peer' && have.has('run_id')) {
     return `(CAST(hash(run_id) % 1048576 AS BIGINT) << 32) + CAST(${n} AS BIGINT)`;
   }
   return `CAST(${n} AS ${t})`;
@@ -281,7 +281,7 @@ const isoDate = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
 function partsSelect(table: TableName, v: VantageDir, o: LoadOptions): string {
   if (v.parts[table].length === 0) return emptySelect(table, v.vantage);
   const have = v.columns?.[table] ?? new Map<string, string>();
-  const cols = Object.entries(COLUMNS[table]).map(([c, t]) => `${columnExpr(table, c, t, have)} AS ${c}`);
+  const cols = Object.entries(COLUMNS[table]).map(([c, t]) => `${columnExpr(c, t, have)} AS ${c}`);
   const files = `[${v.parts[table].map(sqlString).join(', ')}]`;
   const col = WINDOW_COLUMN[table];
   const where: string[] = [];
