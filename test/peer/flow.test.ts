@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { Duplex } from 'node:stream';
 import { createServer, type Socket } from 'node:net';
 import { Peer, CloseReason, CoarseTimer, attachStream, connectPeer, type PeerOptions } from '../../src/peer/index.js';
-import { MAX_CHUNKS_PER_TURN } from '../../src/peer/net.js';
+import { MAX_CHUNKS_PER_TURN } from '../../src/transport/socket.js';
 import { encodeFrame, encodeRawFrame } from '../../src/transport/v1.js';
 import { NETWORKS, Command } from '../../src/protocol/constants.js';
 import { until } from '../helpers.js';
