@@ -54,7 +54,8 @@ export function listenPeers(options: ListenOptions, onPeer: (peer: Peer) => void
       remotePort: socket.remotePort ?? 0,
     });
     peer.closed.then(() => open--);
-    // Handlers registered in onPeer see every message: the peer is attached after it.
+    // Handlers registered in onPeer see every message: the peer is attached after it. An accepted
+    // socket reads through 'data' events: a net.Server in Node 20 takes no onread for its sockets.
     onPeer(peer);
     attachStream(peer, socket);
   });

@@ -1,8 +1,10 @@
 /**
  * Outbound peers through a SOCKS5 proxy (Tor, I2P's SOCKS tunnel, a CJDNS-capable proxy): the
  * `socks` package does the CONNECT handshake (the destination name, e.g. an .onion, is resolved by
- * the proxy), then a Peer is attached to the socket exactly as connectPeer attaches a direct one.
- * Shard (worker) side, cold path: once per connection attempt. src/peer stays proxy-agnostic.
+ * the proxy), then a Peer is attached to the socket by the socket glue's 'data' entry
+ * (attachStream): the package reads the SOCKS handshake, and hands over the bytes after it, through
+ * 'data' events, which an onread socket never emits. Shard (worker) side, cold path: once per
+ * connection attempt. src/peer stays proxy-agnostic.
  */
 import { SocksClient } from 'socks';
 import { attachStream, ConnectError } from '../transport/socket.js';
