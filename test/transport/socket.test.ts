@@ -5,42 +5,17 @@ import { CoarseTimer, connectPeer, listenPeers, type Peer } from '../../src/peer
 import { connectShardPeer } from '../../src/pool/socket.js';
 import { MAX_CHUNKS_PER_TURN } from '../../src/transport/socket.js';
 import { V1Transport } from '../../src/transport/seam.js';
-import { encodeFrame, encodeRawFrame } from '../../src/transport/v1.js';
-import { NETWORKS, Command } from '../../src/protocol/constants.js';
+import { Command } from '../../src/protocol/constants.js';
 import { until } from '../helpers.js';
+import { encodeRawFrame } from '../../src/transport/v1.js';
+import { NET, MAGIC, version, verack, pings, turn } from './remote-frames.js';
 
 // The socket glue over loopback, on each of its entries: a dialled socket (onread, shared
 // receive buffer: connectPeer and connectShardPeer) and an accepted one ('data' events).
 
-const NET = NETWORKS.regtest;
-const MAGIC = NET.magic;
 const keepAlive = setInterval(() => {}, 1000);
 test.after(() => clearInterval(keepAlive));
 
-const version = encodeFrame(MAGIC, 'version', {
-  version: 70016,
-  services: 9n,
-  timestamp: 1_700_000_000n,
-  addrRecv: { services: 0n, ip: new Uint8Array(16), port: 0 },
-  addrFrom: { services: 0n, ip: new Uint8Array(16), port: 0 },
-  nonce: 0x5151n,
-  userAgent: '/Satoshi:28.0.0/',
-  startHeight: 1,
-  relay: true,
-});
-const verack = encodeFrame(MAGIC, 'verack', {});
-
-function pings(n: number, first = 1): Buffer {
-  const parts: Uint8Array[] = [];
-  for (let i = 0; i < n; i++) {
-    const p = new Uint8Array(8);
-    new DataView(p.buffer).setUint32(0, first + i, true);
-    parts.push(encodeRawFrame(MAGIC, Command.ping, p));
-  }
-  return Buffer.concat(parts);
-}
-
-const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
 const pingsIn = (p: Peer): number => p.stats.msgsInByCommand[Command.ping]!;
 
 /** A scripted remote node: sends version+verack, then `onPeerSpoke` when our side first writes. */
