@@ -15,7 +15,7 @@ import { hash as cryptoHash, createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { Bench } from 'tinybench';
-import { V1Decoder, HEADER_SIZE, type V1FrameSink } from '../src/transport/v1.js';
+import { V1Decoder, FRAME_HEADER_SIZE, type V1FrameSink } from '../src/transport/v1.js';
 import { Command } from '../src/protocol/constants.js';
 import { Reader } from '../src/protocol/reader.js';
 import { scanInv, invEntryOffset, invEntryType } from '../src/protocol/messages/inventory.js';
@@ -117,10 +117,10 @@ function pass(chunks: Uint8Array[], magic: number, sink: Sink): number {
 function payloadRanges(data: Uint8Array): [number, number][] {
   const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const out: [number, number][] = [];
-  for (let o = 0; o + HEADER_SIZE <= data.length; ) {
+  for (let o = 0; o + FRAME_HEADER_SIZE <= data.length; ) {
     const len = dv.getUint32(o + 16, true);
-    out.push([o + HEADER_SIZE, len]);
-    o += HEADER_SIZE + len;
+    out.push([o + FRAME_HEADER_SIZE, len]);
+    o += FRAME_HEADER_SIZE + len;
   }
   return out;
 }

@@ -1,5 +1,5 @@
 /**
- * `npm run soak -- --minutes N` (issue 8): the sharded pool against `invscope simulate` in a child
+ * `npm run soak -- --minutes N`: the sharded pool against `invscope simulate` in a child
  * process for N minutes, with churn and 10 % misbehaving nodes (every mode, ALL_MISBEHAVIOURS).
  * Prints RSS, heap, open fds, ring and consumer drops and event-loop delay once a minute; at the
  * end checks every announcement of the simulator's ground truth against what was observed.

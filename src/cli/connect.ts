@@ -11,6 +11,7 @@ import { InvType, NETWORKS, type NetworkParams } from '../protocol/constants.js'
 import { fromHex, hexToHash } from '../protocol/hex.js';
 import { now } from '../observe/clock.js';
 import { UsageError } from './decode.js';
+import { parseHostPort as parseHostPortResult, isHostPort, type HostPort, type HostPortOptions } from '../pool/hostport.js';
 import { OrderedOut, printPeer, handshakeTimeoutLine } from './connect-out.js';
 import { NetworkEvidence } from './network-hint.js';
 
@@ -26,31 +27,11 @@ export const CONNECT_HELP = `commands (one per line):
   quit                          close the connection (as do Ctrl-C and end of input)
 `;
 
-/** Splits HOST:PORT (IPv6 in brackets); the port defaults to the network's. */
-export function parseHostPort(s: string, defaultPort?: number): { host: string; port: number } {
-  let host: string;
-  let portStr: string | undefined;
-  const m6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(s);
-  if (m6) {
-    host = m6[1]!;
-    portStr = m6[2];
-  } else {
-    const i = s.lastIndexOf(':');
-    if (i >= 0 && s.indexOf(':') === i) {
-      host = s.slice(0, i);
-      portStr = s.slice(i + 1);
-    } else {
-      host = s;
-    }
-  }
-  if (!host) throw new UsageError(`no host in ${JSON.stringify(s)}`);
-  if (portStr === undefined) {
-    if (defaultPort === undefined) throw new UsageError(`no port in ${JSON.stringify(s)}`);
-    return { host, port: defaultPort };
-  }
-  const port = Number(portStr);
-  if (!/^\d+$/.test(portStr) || port < 0 || port > 65535) throw new UsageError(`bad port ${JSON.stringify(portStr)} in ${JSON.stringify(s)}`);
-  return { host, port };
+/** HOST:PORT for the command line (IPv6 in brackets; the port defaults to `defaultPort`): a UsageError when bad. */
+export function parseHostPort(s: string, defaultPort?: number, o: HostPortOptions = {}): HostPort {
+  const r = parseHostPortResult(s, defaultPort, o);
+  if (!isHostPort(r)) throw new UsageError(r.error);
+  return r;
 }
 
 /** The network whose default port this is, else mainnet. */
@@ -200,7 +181,8 @@ function common(o: ConnectCommandOptions) {
 /** --listen: waits for one inbound peer. */
 async function acceptOne(o: ConnectCommandOptions, out: OrderedOut): Promise<Peer> {
   let server: Server | null = null;
-  const { host, port } = parseHostPort(o.listen!, (o.network ?? NETWORKS.mainnet).defaultPort);
+  // Port 0: any free port (printed in the listening line).
+  const { host, port } = parseHostPort(o.listen!, (o.network ?? NETWORKS.mainnet).defaultPort, { allowPortZero: true });
   const network = o.network ?? networkForPort(port);
   const peer = await new Promise<Peer>((resolve, reject) => {
     const transport = transportFactory(o.transport === 'v1' ? 'v1' : 'v2', 'inbound', network.magic);

@@ -5,7 +5,7 @@
  * occurrence of the network magic. Main thread, cold path.
  */
 import { readFileSync, existsSync, statSync } from 'node:fs';
-import { V1Decoder, HEADER_SIZE } from '../transport/v1.js';
+import { V1Decoder, FRAME_HEADER_SIZE } from '../transport/v1.js';
 import { decodePayload, messageToJSON } from '../protocol/registry.js';
 import { Reader } from '../protocol/reader.js';
 import { statusCode, Status } from '../protocol/errors.js';
@@ -46,7 +46,7 @@ export function decodeStream(bytes: Uint8Array, magic: number, out: (o: Record<s
       summary.frames++;
       lastEnd = off + len;
       const command = cmd === 0 ? commandString(buf, off - 20) : COMMAND_NAMES[cmd]!;
-      const offset = base + off - HEADER_SIZE;
+      const offset = base + off - FRAME_HEADER_SIZE;
       if (!ok) return report(statusCode(Status.BAD_CHECKSUM), { offset, command, length: len });
       if (cmd === 0) {
         summary.messages++;
@@ -75,7 +75,7 @@ export function decodeStream(bytes: Uint8Array, magic: number, out: (o: Record<s
     const other = status === Status.BAD_MAGIC ? otherNetworkAt(bytes, at, magic) : undefined;
     const hint = other ? `the frame has ${other.name}'s magic (${toHex(bytes, at, 4)}): use --network ${other.name}` : undefined;
     if (hint !== undefined && !summary.hints.includes(hint)) summary.hints.push(hint);
-    report(statusCode(status), { offset: at, headerHex: toHex(bytes, at, Math.min(HEADER_SIZE, bytes.length - at)), ...(hint ? { hint } : {}) });
+    report(statusCode(status), { offset: at, headerHex: toHex(bytes, at, Math.min(FRAME_HEADER_SIZE, bytes.length - at)), ...(hint ? { hint } : {}) });
     // Resynchronise: the next occurrence of the magic after the faulty header's first byte.
     const next = findMagic(bytes, magic, at + 1);
     if (next < 0) break;

@@ -18,7 +18,7 @@ import { NetworkEvidence } from './network-hint.js';
 /** The transport the pool uses when --transport is not given (Coordinator's default). */
 const POOL_DEFAULT_TRANSPORT = 'auto';
 import { parseNetwork } from './options.js';
-import { Coordinator, parseHostPort, type PeerEvent } from '../pool/index.js';
+import { Coordinator, parseHostPort, isHostPort, type PeerEvent } from '../pool/index.js';
 import type { NetworkParams } from '../protocol/constants.js';
 import { now } from '../observe/clock.js';
 import { Store, StoreError, recoverDir, ItemAggregator, PeerSessions, itemKindOf } from '../store/index.js';
@@ -121,7 +121,7 @@ function integer(name: string, s: string, min: number, max: number): number {
 }
 
 function hostPort(name: string, s: string, allowPortZero = false): string {
-  const ok = parseHostPort(allowPortZero ? s.replace(/:0$/, ':1') : s) !== null && /:\d+$/.test(s.trim());
+  const ok = isHostPort(parseHostPort(s, undefined, { allowPortZero })) && /:\d+$/.test(s.trim());
   if (!ok) throw new UsageError(`--${name} takes HOST:PORT, not ${JSON.stringify(s)}`);
   return s.trim();
 }
@@ -148,7 +148,7 @@ export function readPeersFile(file: string, defaultPort: number): string[] {
   text.split('\n').forEach((raw, i) => {
     const line = raw.replace(/#.*/, '').trim();
     if (!line) return;
-    if (!parseHostPort(line, defaultPort)) throw new UsageError(`--peers ${file} line ${i + 1}: not HOST:PORT: ${JSON.stringify(line)}`);
+    if (!isHostPort(parseHostPort(line, defaultPort))) throw new UsageError(`--peers ${file} line ${i + 1}: not HOST:PORT: ${JSON.stringify(line)}`);
     out.push(line);
   });
   return out;
@@ -188,7 +188,7 @@ export function parseObserveArgs(args: string[]): ObserveSettings | { help: true
   if (values.recover !== undefined) return { recover: values.recover };
   const network = parseNetwork(values.network!, values['signet-challenge']);
   const peers = (values.peer ?? []).map((p) => {
-    if (!parseHostPort(p, network.defaultPort)) throw new UsageError(`--peer takes HOST:PORT, not ${JSON.stringify(p)}`);
+    if (!isHostPort(parseHostPort(p, network.defaultPort))) throw new UsageError(`--peer takes HOST:PORT, not ${JSON.stringify(p)}`);
     return p.trim();
   });
   const peersFile = values.peers ?? null;
@@ -453,7 +453,7 @@ export async function runObserve(s: ObserveSettings, argv: string[]): Promise<nu
     let n = 0;
     for await (const o of pool.observations()) {
       store.appendObservation(o.time, o.peer, o.address, o.kind, o.invType, o.hash, o.shard);
-      if (o.kind !== 'notfound') items.add(o.time, o.peer, o.hash, itemKindOf(o.kind, o.invType), sessions.ready);
+      items.add(o.time, o.peer, o.hash, itemKindOf(o.kind, o.invType), sessions.ready);
       secEntries++;
       totalEntries++;
       if (++n === 4096) {

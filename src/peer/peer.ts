@@ -154,7 +154,7 @@ export class PeerStats {
   handlerErrors = 0;
   sendRefused = 0;
   /**
-   * High-water marks of the memory this peer held (issue 8: memory per peer within its bound):
+   * High-water marks of the memory this peer held (memory per peer within its bound):
    * bytes queued for sending in the I/O after a write (bounded by maxSendBuffer plus one frame:
    * sends are refused over it), and bytes of a partial frame held by the transport after a read
    * (bounded by what arrived, src/transport/README.md "Memory").

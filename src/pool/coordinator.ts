@@ -18,7 +18,9 @@ import { createRing, RingReader, RECORD_SIZE, R_PEER } from '../observe/ring.js'
 import { RecordBatch } from '../observe/batch.js';
 import { ObservationQueue, type Observation, type ObservationKind } from './queue.js';
 import type { VersionOptions } from '../peer/peer.js';
-import { AddressBook, parseHostPort, PROXIED_NETWORKS, type AddressRecord } from './addressbook.js';
+import { AddressBook, PROXIED_NETWORKS, type AddressRecord } from './addressbook.js';
+import { parseHostPort, isHostPort } from './hostport.js';
+import { PoolError } from './errors.js';
 import { CONNECT_FAILED, INBOUND_PEER_BASE, SHARD_DIED, type FromShard, type LearnedAddress, type RemoteVersion, type ShardCounters, type ShardOptions, type ToShard } from './messages.js';
 
 /** BIP324 v2 transport service bit (11). */
@@ -315,7 +317,7 @@ export class Coordinator extends EventEmitter {
     super();
     const net = options.network ?? 'mainnet';
     this.network = typeof net === 'string' ? NETWORKS[net] : net;
-    if (!this.network) throw new TypeError(`Coordinator: unknown network ${String(net)}`);
+    if (!this.network) throw new PoolError('ERR_POOL_NETWORK', `Coordinator: unknown network ${String(net)}`);
     this.o = {
       peers: options.peers ?? 8,
       shards: Math.max(1, options.shards ?? availableParallelism()),
@@ -352,16 +354,16 @@ export class Coordinator extends EventEmitter {
     let proxy: { host: string; port: number } | undefined;
     if (options.proxy !== undefined) {
       const hp = parseHostPort(options.proxy);
-      if (!hp) throw new TypeError(`Coordinator: proxy must be host:port, got ${options.proxy}`);
+      if (!isHostPort(hp)) throw new PoolError('ERR_POOL_ADDRESS', `Coordinator: proxy must be host:port: ${hp.error}`);
       proxy = hp;
       this.shardOptions.proxy = hp;
     }
     this.listenAt = null;
     if (options.listen !== undefined) {
-      // Port 0 is allowed here (any free port), which parseHostPort refuses.
-      const hp = parseHostPort(options.listen.replace(/:0$/, ':1'));
-      if (!hp) throw new TypeError(`Coordinator: listen must be host:port, got ${options.listen}`);
-      this.listenAt = { host: hp.host, port: /:0$/.test(options.listen) ? 0 : hp.port };
+      // Port 0: any free port.
+      const hp = parseHostPort(options.listen, undefined, { allowPortZero: true });
+      if (!isHostPort(hp)) throw new PoolError('ERR_POOL_ADDRESS', `Coordinator: listen must be host:port: ${hp.error}`);
+      this.listenAt = hp;
     }
     const seeds = options.dnsSeeds ?? (options.addresses === undefined || options.addresses.length === 0);
     this.seedNames = seeds === true ? this.network.dnsSeeds : seeds === false ? [] : [...seeds];
@@ -392,7 +394,7 @@ export class Coordinator extends EventEmitter {
   // Lifecycle
 
   async start(): Promise<void> {
-    if (this.running || this.stopped) throw new Error('Coordinator.start: already started');
+    if (this.running || this.stopped) throw new PoolError('ERR_POOL_STATE', this.running ? 'Coordinator.start: already started' : 'Coordinator.start: stopped; a Coordinator runs once');
     this.running = true;
     const n = this.o.shards;
     this.pool = new Piscina({
@@ -420,7 +422,7 @@ export class Coordinator extends EventEmitter {
       // A user error, before anything connects: a clear message naming the module, nothing left running.
       const why = this.handlersFailed;
       await this.stop();
-      throw new Error(`Coordinator.start: ${why}`);
+      throw new PoolError('ERR_POOL_HANDLERS', `Coordinator.start: ${why}`);
     }
     for (const s of this.shardStates) this.drainLoop(s);
     this.maintainTimer = setInterval(() => this.maintain(), this.o.maintainIntervalMs);

@@ -1,5 +1,5 @@
 /**
- * A shard's per-peer budgets against floods (issue 8): token buckets on the ring records a peer
+ * A shard's per-peer budgets against floods: token buckets on the ring records a peer
  * may write (inv/headers/cmpctblock entries) and on the addresses it may pass on (Bitcoin Core's
  * addr rate limit, net_processing.cpp). Worker thread (the shard); `take` runs once per frame on
  * the tap's hot path: two float operations, no allocation. Imports nothing.

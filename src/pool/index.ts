@@ -6,6 +6,8 @@ export { Coordinator, type CoordinatorOptions, type Observation, type Observatio
 export { RecordBatch } from '../observe/batch.js';
 export { HashIndex } from '../observe/hashindex.js';
 export type { HandlerContext, HandlerSetup, MessageHandler, RawHandler } from './handlers.js';
-export { AddressBook, parseHostPort, PROXIED_NETWORKS, type AddressBookOptions, type AddressRecord, type AddressState } from './addressbook.js';
+export { parseHostPort, isHostPort, type HostPort } from './hostport.js';
+export { PoolError, type PoolErrorCode } from './errors.js';
+export { AddressBook, PROXIED_NETWORKS, type AddressBookOptions, type AddressRecord, type AddressState } from './addressbook.js';
 export type { ShardOptions, ShardTask, ToShard, FromShard, RemoteVersion, LearnedAddress, ShardCounters } from './messages.js';
 export { SHARD_DIED, CONNECT_FAILED, INBOUND_PEER_BASE } from './messages.js';

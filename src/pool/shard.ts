@@ -22,14 +22,15 @@ import { sha256dInto } from '../protocol/checksum.js';
 import { Status } from '../protocol/errors.js';
 import { ipV1ToString, netAddrFromV1, netAddrNetwork, netAddrToString } from '../protocol/messages/address.js';
 import { MAX_HEADERS_RESULTS } from '../protocol/constants.js';
-import { RingWriter, Kind } from '../observe/ring.js';
+import { RingWriter } from '../observe/ring.js';
+import { Kind } from '../observe/kinds.js';
 import { GUARD, INV_FLOOD, TokenBucket } from './guard.js';
 import { HandlerHost } from './handlers.js';
 import { now } from '../observe/clock.js';
 import { INBOUND_PEER_BASE, type FromShard, type LearnedAddress, type ShardCounters, type ShardTask, type ToShard } from './messages.js';
 
 /** Block header size: a cmpctblock starts with one (BIP152). */
-const HEADER_SIZE = 80;
+const BLOCK_HEADER_SIZE = 80;
 /** inv type written for block announcements by headers/cmpctblock (MSG_BLOCK). */
 const MSG_BLOCK = 2;
 /** Hashes of one headers message (at most MAX_HEADERS_RESULTS); one buffer per thread. */
@@ -448,9 +449,9 @@ export class Shard {
     if (cmd === Command.cmpctblock) {
       this.c.frames++;
       // Only the header is read: the short ids and prefilled txs are not needed to know the block.
-      if (len < HEADER_SIZE) return this.malformed(peer, Status.TRUNCATED, 'cmpctblock');
+      if (len < BLOCK_HEADER_SIZE) return this.malformed(peer, Status.TRUNCATED, 'cmpctblock');
       if (!this.budget(peer, 1)) return this.flood(peer, 1);
-      sha256dInto(buf, off, HEADER_SIZE, hashScratch, 0);
+      sha256dInto(buf, off, BLOCK_HEADER_SIZE, hashScratch, 0);
       const ok = w.push(peer.rxTime, index, Kind.CMPCTBLOCK, 0, MSG_BLOCK, this.msgSeq++, hashScratch, 0);
       this.counted(ok ? 1 : 0, 1);
       return true;

@@ -10,7 +10,8 @@ import { readdirSync, renameSync, rmSync, existsSync, statSync } from 'node:fs';
 import { makeDirs } from './dirs.js';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
-import { STAGING_DDL, TABLES, KIND_CODES, exportSelect, type TableName } from './schema.js';
+import { STAGING_DDL, TABLES, exportSelect, type TableName } from './schema.js';
+import { KIND_CODES, type ObservationKind } from '../observe/kinds.js';
 
 export interface StoreOptions {
   /** The run directory (created if missing). */
@@ -288,7 +289,7 @@ export class Store {
       a.appendDouble(time);
       a.appendUInteger(peer);
       a.appendVarchar(address);
-      a.appendUTinyInt(KIND_CODES[kind] ?? 0);
+      a.appendUTinyInt(KIND_CODES[kind as ObservationKind] ?? 0);
       a.appendUInteger(invType >>> 0);
       a.appendVarchar(hash);
       a.appendUTinyInt(shard & 0xff);

@@ -111,6 +111,21 @@ test('lines are in time order, connected comes before ready, and no 0-byte versi
   }
 });
 
+test("connect HOST without a port dials the network's default port", async () => {
+  // 127.0.0.2: all of 127.0.0.0/8 is loopback, and regtest's 18444 there is unlikely to be taken.
+  const peers: Peer[] = [];
+  const server = await listenPeers({ host: '127.0.0.2', port: NET.defaultPort, network: NET }, (p) => peers.push(p));
+  const s = new Session(['127.0.0.2', '--network', 'regtest', '--transport', 'v1']);
+  try {
+    await until(() => s.has((l) => l.event === 'ready'), 'ready', 20_000);
+    assert.ok(s.has((l) => l.event === 'connecting' && l.port === 18444));
+  } finally {
+    s.child.stdin.end();
+    await s.exited;
+    server.close();
+  }
+});
+
 test('a peer that accepts and stays silent ends with a clear handshake-timeout line', async () => {
   const server = createServer(() => {}).listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));

@@ -16,7 +16,7 @@ import {
 import type { Misbehaviour, SimItem, SimNodeInfo } from '../../src/sim/types.js';
 import { connectPeer, CoarseTimer, type Peer } from '../../src/peer/index.js';
 import { NETWORKS, InvType, Command, COMMAND_NAMES, MAX_PROTOCOL_MESSAGE_LENGTH } from '../../src/protocol/constants.js';
-import { encodeFrame, HEADER_SIZE } from '../../src/transport/v1.js';
+import { encodeFrame, FRAME_HEADER_SIZE } from '../../src/transport/v1.js';
 import { decodePayload } from '../../src/protocol/registry.js';
 import { commandString } from '../../src/protocol/commands.js';
 import { Reader } from '../../src/protocol/reader.js';
@@ -223,15 +223,15 @@ function splitFrames(b: Uint8Array): { frames: { command: string; payload: Uint8
   const frames: { command: string; payload: Uint8Array }[] = [];
   let pos = 0;
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  while (b.length - pos >= HEADER_SIZE) {
+  while (b.length - pos >= FRAME_HEADER_SIZE) {
     if (dv.getUint32(pos, true) !== MAGIC) break;
     const len = dv.getUint32(pos + 16, true);
-    if (len > MAX_PROTOCOL_MESSAGE_LENGTH || b.length - pos - HEADER_SIZE < len) break;
-    const payload = b.subarray(pos + HEADER_SIZE, pos + HEADER_SIZE + len);
+    if (len > MAX_PROTOCOL_MESSAGE_LENGTH || b.length - pos - FRAME_HEADER_SIZE < len) break;
+    const payload = b.subarray(pos + FRAME_HEADER_SIZE, pos + FRAME_HEADER_SIZE + len);
     // A frame with a bad checksum is the misbehaviour: stop before it.
     if (!bytesEqual(sha256d(payload).subarray(0, 4), b.subarray(pos + 20, pos + 24))) break;
     frames.push({ command: commandString(b, pos + 4), payload });
-    pos += HEADER_SIZE + len;
+    pos += FRAME_HEADER_SIZE + len;
   }
   return { frames, rest: b.subarray(pos) };
 }
