@@ -23,9 +23,11 @@ export const MAX_CHUNKS_PER_TURN = 1;
  * Bytes per socket read, shared by every onread socket of the thread: each read is consumed (a
  * decode, a copy into the ring, or a straddling frame's own buffer) before the callback returns.
  * 64 KiB is libuv's suggested read size; a larger read is simply split over more callbacks.
+ * A plain Uint8Array, not a Buffer: the Peer hands its handlers `frame.slice(...)`, which copies
+ * a Uint8Array but only views a Buffer, and a view into this buffer changes with the next read.
  */
 const RECEIVE_BUFFER_BYTES = 64 * 1024;
-const receiveBuffer = Buffer.allocUnsafe(RECEIVE_BUFFER_BYTES);
+const receiveBuffer = new Uint8Array(RECEIVE_BUFFER_BYTES);
 
 /** Where a stream keeps its glue: module-level listeners find it through `this`. */
 const GLUE = Symbol('invscope.socketIO');

@@ -5,9 +5,9 @@ import { CoarseTimer, connectPeer, listenPeers, type Peer } from '../../src/peer
 import { connectShardPeer } from '../../src/pool/socket.js';
 import { MAX_CHUNKS_PER_TURN } from '../../src/transport/socket.js';
 import { V1Transport } from '../../src/transport/seam.js';
-import { Command } from '../../src/protocol/constants.js';
+import { Command, InvType } from '../../src/protocol/constants.js';
 import { until } from '../helpers.js';
-import { encodeRawFrame } from '../../src/transport/v1.js';
+import { encodeFrame, encodeRawFrame } from '../../src/transport/v1.js';
 import { NET, MAGIC, version, verack, pings, turn } from './remote-frames.js';
 
 // The socket glue over loopback, on each of its entries: a dialled socket (onread, shared
@@ -143,6 +143,32 @@ test('two dialled sockets reading large frames at once each read in place into t
   }
   a.close();
   b.close();
+  await closeAll(server, sockets);
+});
+
+test('a handler keeps what it got: a message read through the shared receive buffer is not changed by the next read', async () => {
+  const hashA = new Uint8Array(32).fill(0xaa);
+  const hashB = new Uint8Array(32).fill(0xbb);
+  const inv = (hash: Uint8Array): Uint8Array => encodeFrame(MAGIC, 'inv', { inventory: [{ type: InvType.MSG_TX, hash }] });
+  const { server, port, sockets } = await remoteNode((s) => {
+    s.write(inv(hashA));
+    // A later read of the same socket lands at the start of the same receive buffer.
+    setTimeout(() => s.write(inv(hashB)), 50);
+  });
+  const kept: Uint8Array[] = [];
+  const peer = await connectPeer({
+    network: NET,
+    host: '127.0.0.1',
+    port,
+    localNonces: new Set(),
+    setup: (p) => p.on('message', (command, msg) => {
+      if (command === 'inv') kept.push((msg as { inventory: { hash: Uint8Array }[] }).inventory[0]!.hash);
+    }),
+  });
+  await until(() => kept.length === 2, 'two invs');
+  assert.equal([...kept[0]!], [...hashA]);
+  assert.equal([...kept[1]!], [...hashB]);
+  peer.close();
   await closeAll(server, sockets);
 });
 
