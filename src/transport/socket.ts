@@ -1,6 +1,6 @@
 /**
  * The socket glue between a Peer and its stream, one implementation for the single peer
- * (src/peer/net.ts) and the shards (src/pool/socket.ts): a per-turn read budget, corked writes,
+ * (src/peer/net.ts) and the shards (src/pool/shard/socket.ts): a per-turn read budget, corked writes,
  * reading paused while the send queue is over the peer's bound (Bitcoin Core's fPauseSend), and
  * for sockets we dial, `net.connect({ onread })` with one receive buffer per thread. Runs on the
  * thread owning the sockets; the read callbacks are the hot path (no closure or Buffer per read).

@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { connect as netConnect, createServer, type Server, type Socket } from 'node:net';
 import { CoarseTimer, connectPeer, listenPeers, type Peer } from '../../src/peer/index.js';
-import { connectShardPeer } from '../../src/pool/socket.js';
+import { connectShardPeer } from '../../src/pool/shard/socket.js';
 import { MAX_CHUNKS_PER_TURN } from '../../src/transport/socket.js';
 import { V1Transport } from '../../src/transport/seam.js';
 import { Command, InvType } from '../../src/protocol/constants.js';

@@ -5,9 +5,9 @@
  * one receive buffer per thread, module-level listeners, no closure per socket) is
  * src/transport/socket.ts. Worker thread (a shard); receive is the hot path.
  */
-import { Peer, type PeerOptions } from '../peer/peer.js';
-import { V1Transport, transportFactory, type FrameSink, type PeerTransport } from '../transport/seam.js';
-import { dialPeer, type DialOptions } from '../transport/socket.js';
+import { Peer, type PeerOptions } from '../../peer/peer.js';
+import { V1Transport, transportFactory, type FrameSink, type PeerTransport } from '../../transport/seam.js';
+import { dialPeer, type DialOptions } from '../../transport/socket.js';
 
 /**
  * Frames checksummed per batch by the decoder. Its default (256) keeps five 256-entry typed arrays

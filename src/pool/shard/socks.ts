@@ -5,8 +5,8 @@
  * follows as 'data', which an onread socket never emits). Shard side, cold path; proxy-agnostic src/peer.
  */
 import { SocksClient } from 'socks';
-import { attachStream, ConnectError } from '../transport/socket.js';
-import { Peer, type PeerOptions } from '../peer/peer.js';
+import { attachStream, ConnectError } from '../../transport/socket.js';
+import { Peer, type PeerOptions } from '../../peer/peer.js';
 
 export interface ProxyConnectOptions extends Omit<PeerOptions, 'direction' | 'remoteHost' | 'remotePort'> {
   proxy: { host: string; port: number };
