@@ -22,7 +22,7 @@ import { decodePayload, type MessageMap, type RawMessage } from '../protocol/reg
 import type { VersionMessage } from '../protocol/messages/control.js';
 import type { NetAddrV1 } from '../protocol/messages/address.js';
 import { ipV1FromString } from '../protocol/messages/address.js';
-import { V1Transport, type PeerTransport } from './transport.js';
+import { V1Transport, type PeerTransport } from '../transport/seam.js';
 import { sharedTimer, type CoarseTimer, type Tickable } from './timers.js';
 import { now } from '../observe/clock.js';
 import { CloseReason, Fault, faultClose } from './faults.js';
@@ -136,7 +136,7 @@ export interface PeerOptions {
   /** @default the thread's shared coarse timer */
   timer?: CoarseTimer;
   /** @default a v1 transport on the network's magic */
-  transport?: (sink: import('./transport.js').FrameSink) => PeerTransport;
+  transport?: (sink: import('../transport/seam.js').FrameSink) => PeerTransport;
   /** A label for logs and stats. @default `${host}:${port}` */
   id?: string;
   /**

@@ -1,6 +1,6 @@
 /**
- * The transports' public surface: v1 framing (push decoder, frame writer) and BIP324 v2.
- * Sans-I/O; any thread.
+ * The transports' public surface: v1 framing (push decoder, frame writer), BIP324 v2, and the seam
+ * a peer drives (PeerTransport, V1Transport, transportFactory). Sans-I/O; any thread.
  */
 export {
   V1Decoder,
@@ -18,3 +18,4 @@ export { V2Transport, V2State, MAX_GARBAGE_LEN, MAX_CONTENTS_LEN, type V2Transpo
 export { Bip324Cipher, FSChaCha20, FSChaCha20Poly1305, REKEY_INTERVAL } from './v2/aead.js';
 export { ellswiftCreate, ellswiftDecode, xswiftec, xswiftecInv, v2Ecdh, type EllswiftKey } from './v2/ellswift.js';
 export { V2_SHORT_IDS } from './v2/ids.js';
+export { V1Transport, transportFactory, type PeerTransport, type FrameSink, type TransportKind } from './seam.js';

@@ -3,43 +3,16 @@ import * as assert from 'uvu/assert';
 import { Duplex } from 'node:stream';
 import { createServer, type Socket } from 'node:net';
 import { Peer, CloseReason, CoarseTimer, attachStream, connectPeer, type PeerOptions } from '../../src/peer/index.js';
-import { MAX_CHUNKS_PER_TURN } from '../../src/peer/net.js';
-import { encodeFrame, encodeRawFrame } from '../../src/transport/v1.js';
-import { NETWORKS, Command } from '../../src/protocol/constants.js';
+import { MAX_CHUNKS_PER_TURN } from '../../src/transport/socket.js';
+import { Command } from '../../src/protocol/constants.js';
 import { until } from '../helpers.js';
+import { NET, version, verack, pings, turn } from '../transport/remote-frames.js';
 
 // Flow control of a peer's socket: what a flooding or never-reading peer can make us
 // do per turn of the event loop and per byte it sends.
 
-const NET = NETWORKS.regtest;
-const MAGIC = NET.magic;
 const keepAlive = setInterval(() => {}, 1000);
 test.after(() => clearInterval(keepAlive));
-
-const version = encodeFrame(MAGIC, 'version', {
-  version: 70016,
-  services: 9n,
-  timestamp: 1_700_000_000n,
-  addrRecv: { services: 0n, ip: new Uint8Array(16), port: 0 },
-  addrFrom: { services: 0n, ip: new Uint8Array(16), port: 0 },
-  nonce: 0x5151n,
-  userAgent: '/Satoshi:28.0.0/',
-  startHeight: 1,
-  relay: true,
-});
-const verack = encodeFrame(MAGIC, 'verack', {});
-
-function pings(n: number, first = 1): Buffer {
-  const parts: Uint8Array[] = [];
-  for (let i = 0; i < n; i++) {
-    const p = new Uint8Array(8);
-    new DataView(p.buffer).setUint32(0, first + i, true);
-    parts.push(encodeRawFrame(MAGIC, Command.ping, p));
-  }
-  return Buffer.concat(parts);
-}
-
-const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 /** A stream under test's control: records each write; `stuck` holds write callbacks (a remote that never reads). */
 class Pipe extends Duplex {

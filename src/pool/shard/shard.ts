@@ -12,7 +12,7 @@ import { listenPeers, type ConnectError } from '../../peer/net.js';
 import { connectShardPeer, ShardPeer, shardTransport } from './socket.js';
 import { connectPeerViaProxy } from './socks.js';
 import { CloseReason, type Peer } from '../../peer/peer.js';
-import { transportFactory } from '../../peer/transport.js';
+import { transportFactory } from '../../transport/seam.js';
 import { Command } from '../../protocol/constants.js';
 import type { MessageMap } from '../../protocol/registry.js';
 import { statusCode } from '../../protocol/errors.js';

@@ -1,11 +1,11 @@
 /**
  * Outbound peers through a SOCKS5 proxy (Tor, I2P's SOCKS tunnel, a CJDNS-capable proxy): the
- * `socks` package does the CONNECT handshake (the destination name, e.g. an .onion, is resolved by
- * the proxy), then a Peer is attached to the socket exactly as connectPeer attaches a direct one.
- * Shard (worker) side, cold path: once per connection attempt. src/peer stays proxy-agnostic.
+ * `socks` package does the CONNECT (the proxy resolves the name, e.g. an .onion), then attachStream
+ * glues the Peer on through 'data' events (the package reads its handshake and hands over what
+ * follows as 'data', which an onread socket never emits). Shard side, cold path; proxy-agnostic src/peer.
  */
 import { SocksClient } from 'socks';
-import { attachStream, ConnectError } from '../../peer/net.js';
+import { attachStream, ConnectError } from '../../transport/socket.js';
 import { Peer, type PeerOptions } from '../../peer/peer.js';
 
 export interface ProxyConnectOptions extends Omit<PeerOptions, 'direction' | 'remoteHost' | 'remotePort'> {

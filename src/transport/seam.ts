@@ -5,8 +5,8 @@
  * messages queued during it) through the writer `start` receives. Runs on the thread that owns
  * the peer; hot path on receive.
  */
-import { V1Decoder, encodeFrame, encodeRawFrame, type V1FrameSink, type V1DecoderOptions } from '../transport/v1.js';
-import { V2Transport, type V2TransportOptions } from '../transport/v2/transport.js';
+import { V1Decoder, encodeFrame, encodeRawFrame, type V1FrameSink, type V1DecoderOptions } from './v1.js';
+import { V2Transport, type V2TransportOptions } from './v2/transport.js';
 import type { CommandName } from '../protocol/constants.js';
 import type { MessageMap } from '../protocol/registry.js';
 
