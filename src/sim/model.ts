@@ -52,7 +52,7 @@ export interface SimOptions {
    * @default undefined: the client mix's (Core 27+, about two thirds)
    */
   v2Fraction?: number;
-  /** The modes spread round robin over the misbehaving nodes. @default MISBEHAVIOURS (types.ts; ALL_MISBEHAVIOURS adds issue 8's) */
+  /** The modes spread round robin over the misbehaving nodes. @default MISBEHAVIOURS (types.ts; ALL_MISBEHAVIOURS adds the hostile ones) */
   misbehaviours?: readonly Misbehaviour[];
   /** First loopback address; node i gets the i-th address from it, skipping .0 and .255. @default '127.1.0.0' */
   addressBase: string;
