@@ -15,7 +15,7 @@ import { hash as cryptoHash, createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { Bench } from 'tinybench';
-import { V1Decoder, HEADER_SIZE, type V1FrameSink } from '../src/transport/v1.js';
+import { V1Decoder, FRAME_HEADER_SIZE, type V1FrameSink } from '../src/transport/v1.js';
 import { Command } from '../src/protocol/constants.js';
 import { Reader } from '../src/protocol/reader.js';
 import { scanInv, invEntryOffset, invEntryType } from '../src/protocol/messages/inventory.js';
@@ -23,6 +23,8 @@ import { decodeAddr } from '../src/protocol/messages/address.js';
 import { scanHeaders } from '../src/protocol/messages/headers.js';
 import { blockTxidsInto } from '../src/protocol/messages/block.js';
 import { loadOrMake } from './corpus.js';
+import { verifySink } from './verify.js';
+import { scanTx } from '../src/protocol/messages/tx.js';
 import { runV2Suites } from './v2.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -38,6 +40,8 @@ class Sink implements V1FrameSink {
   addrEntries = 0;
   headers = 0;
   blockTxs = 0;
+  /** tx payloads walked (scanTx: every field's bounds, as a peer's parser must before using one). */
+  txs = 0;
   txidsWanted: boolean;
   private readonly r = new Reader();
   private txids = new Uint8Array(32 * 8192);
@@ -77,6 +81,11 @@ class Sink implements V1FrameSink {
         else this.headers += n;
         return;
       }
+      case Command.tx: {
+        if (scanTx(buf, off, off + len) !== off + len) this.bad++;
+        else this.txs++;
+        return;
+      }
       case Command.block: {
         if (!this.txidsWanted) return;
         const n = blockTxidsInto(buf, off, off + len, this.txids);
@@ -108,10 +117,10 @@ function pass(chunks: Uint8Array[], magic: number, sink: Sink): number {
 function payloadRanges(data: Uint8Array): [number, number][] {
   const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const out: [number, number][] = [];
-  for (let o = 0; o + HEADER_SIZE <= data.length; ) {
+  for (let o = 0; o + FRAME_HEADER_SIZE <= data.length; ) {
     const len = dv.getUint32(o + 16, true);
-    out.push([o + HEADER_SIZE, len]);
-    o += HEADER_SIZE + len;
+    out.push([o + FRAME_HEADER_SIZE, len]);
+    o += FRAME_HEADER_SIZE + len;
   }
   return out;
 }
@@ -132,6 +141,8 @@ interface SuiteResult {
   addrEntries: number;
   headers: number;
   blockTxs: number;
+  /** tx payloads walked field by field (scanTx) in one pass. */
+  txs: number;
   blockTxsPerSec?: number;
   baseline?: { name: string; mbPerSec: number; ratio: number };
   paired?: PairedResult;
@@ -156,12 +167,14 @@ async function countGCs(run: () => void): Promise<number> {
   return n;
 }
 
-async function runSuite(name: string, data: Uint8Array, timeMs: number, withTxids: boolean): Promise<SuiteResult> {
+async function runSuite(name: string, data: Uint8Array, timeMs: number, withTxids: boolean, expected: { frames: number; txs: number } | null = null): Promise<SuiteResult> {
   const magic = new DataView(data.buffer, data.byteOffset, 4).getUint32(0, true);
   const chunks = chunksOf(data);
   const check = new Sink(withTxids);
   const fatal = pass(chunks, magic, check);
   if (fatal !== 0) throw new Error(`${name}: the stream has a fatal framing fault (status ${fatal})`);
+  const wrong = verifySink(name, check, expected);
+  if (wrong !== null) throw new Error(`refusing to report: ${wrong}`);
   const bench = new Bench({ time: timeMs, iterations: 5, warmupTime: Math.min(2000, timeMs), warmupIterations: 2 });
   let sink = new Sink(withTxids);
   bench.add(name, () => {
@@ -169,6 +182,9 @@ async function runSuite(name: string, data: Uint8Array, timeMs: number, withTxid
     pass(chunks, magic, sink);
   });
   await bench.run();
+  // The last timed pass did the same work as the checked one (frames and payloads).
+  const timedWrong = verifySink(`${name} (timed pass)`, sink, { frames: check.frames, txs: check.txs });
+  if (timedWrong !== null) throw new Error(`refusing to report: ${timedWrong}`);
   const task = bench.tasks[0]!;
   const res = task.result as unknown as { latency: { p50?: number; mean: number }; totalTime?: number } | undefined;
   if (!res || !('latency' in res)) throw new Error(`${name}: benchmark failed: ${JSON.stringify(task.result)}`);
@@ -195,6 +211,7 @@ async function runSuite(name: string, data: Uint8Array, timeMs: number, withTxid
     addrEntries: check.addrEntries,
     headers: check.headers,
     blockTxs: check.blockTxs,
+    txs: check.txs,
   };
   if (withTxids) out.blockTxsPerSec = Math.round(check.blockTxs / (ms / 1000));
   return out;
@@ -367,11 +384,14 @@ async function main(): Promise<void> {
   };
   const m = machine();
   log(`invscope parse bench: ${m.cpu} (${m.cores} cores, SHA extensions: ${m.shaExtensions ? 'yes' : 'no'}), Node ${m.node}`);
-  log(`chunks of ${CHUNK} bytes, single thread, median pass time\n`);
+  log(`chunks of ${CHUNK} bytes, single thread, median pass time; every frame checked (checksum, inv, addr, headers,`);
+  log(`tx payloads walked field by field; blocks with their txids in the +txids suite), and a suite whose frame or`);
+  log(`tx count differs from its corpus, or that saw a bad frame, is refused (exit 1)\n`);
   const row = (r: SuiteResult): void =>
     log(
       `${r.suite.padEnd(10)} ${r.framesPerSec.toLocaleString('en-US').padStart(11)} frames/s ${r.mbPerSec.toFixed(1).padStart(7)} MB/s ${r.nsPerFrame.toFixed(0).padStart(8)} ns/frame  GC/1M frames ${r.gcPerMillionFrames} (${r.gcPerPass}/pass)` +
         (r.blockTxsPerSec ? `  txids ${r.blockTxsPerSec.toLocaleString('en-US')}/s` : '') +
+        (r.txs ? `  (${r.txs.toLocaleString('en-US')} tx payloads decoded)` : '') +
         (r.baseline ? `  (${(r.baseline.ratio * 100).toFixed(0)}% of ${r.baseline.name} ${r.baseline.mbPerSec.toFixed(1)} MB/s)` : '') +
         (r.paired
           ? `\n${''.padEnd(10)} paired with crypto.hash over ${r.paired.rounds} rounds: ${(r.paired.wallRatio * 100).toFixed(1)}% of its rate (wall), ${(r.paired.cpuRatio * 100).toFixed(1)}% (CPU time)`
@@ -399,10 +419,11 @@ async function main(): Promise<void> {
       if (!['small', 'announce', 'blocks', 'announce-legacy', 'blocks-legacy'].includes(suite)) {
         throw new Error(`unknown suite ${JSON.stringify(suite)}`);
       }
-      const { data } = loadOrMake(CORPUS_DIR, suite, scale);
+      const { data, meta } = loadOrMake(CORPUS_DIR, suite, scale);
       const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+      const expected = { frames: meta.messages, txs: meta.byCommand.tx?.count ?? 0 };
       if (suite.startsWith('blocks')) {
-        const plain = await runSuite(`${suite}`, bytes, timeMs, false);
+        const plain = await runSuite(`${suite}`, bytes, timeMs, false, expected);
         const base = await cryptoBaseline(bytes, timeMs);
         plain.baseline = { name: 'crypto.hash sha256d', mbPerSec: +base.toFixed(1), ratio: +(plain.mbPerSec / base).toFixed(3) };
         plain.paired = pairedRatio(bytes, timeMs);
@@ -410,11 +431,11 @@ async function main(): Promise<void> {
         plain.pairedSocketCopy = pairedSocketRatio(bytes, timeMs, false);
         results.push(plain);
         row(plain);
-        const full = await runSuite(`${suite}+txids`, bytes, timeMs, true);
+        const full = await runSuite(`${suite}+txids`, bytes, timeMs, true, expected);
         results.push(full);
         row(full);
       } else {
-        const r = await runSuite(suite, bytes, timeMs, false);
+        const r = await runSuite(suite, bytes, timeMs, false, expected);
         results.push(r);
         row(r);
       }

@@ -1,5 +1,5 @@
 /**
- * `npm run bench:pool`: the sharded pool (issue 5) against `invscope simulate` in a child process
+ * `npm run bench:pool`: the sharded pool against `invscope simulate` in a child process
  * on loopback. Per shard count: time to connect and handshake N peers, send-to-coordinator latency
  * against the simulator's ground truth (truth.jsonl 'announce' times), RSS and heap per peer of this
  * process (which hosts the coordinator and its shard threads), and a stepwise rate ramp until ring

@@ -1,5 +1,5 @@
 /**
- * `npm run bench:sim`: the simulator's resource budget (issue 4: 10,000 nodes, one observer
+ * `npm run bench:sim`: the simulator's resource budget (10,000 nodes, one observer
  * connection each, mainnet-like traffic, within 1 CPU core and 2 GiB). Starts `invscope simulate`
  * as a child process, connects one real Peer per node from this process (bounded pending
  * connects), waits for every handshake, then samples the child's CPU (/proc/PID/stat utime+stime)

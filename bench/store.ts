@@ -1,5 +1,5 @@
 /**
- * `npm run bench:store`: the store's ingest rate (issue 6). Part 1 appends synthetic observations
+ * `npm run bench:store`: the store's ingest rate. Part 1 appends synthetic observations
  * (realistic hashes and addresses: 1,000 peers announcing 20,000 items) through Store on the main
  * thread as fast as it goes: rows/s, the longest commit pause (the appender flush runs on the main
  * thread), the export (rotation) time and the Parquet bytes per row. Part 2 runs the real

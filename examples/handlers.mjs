@@ -1,5 +1,5 @@
 /**
- * A handler module inside every shard (issue 5): the pool observes a simulated network as in
+ * A handler module inside every shard: the pool observes a simulated network as in
  * observe.mjs, and examples/handlers/fetch-tx.mjs, running in each shard thread, fetches every
  * announced transaction with getdata and measures it there; each shard posts its summary to the
  * main thread when the pool stops. Run after `npx tsc -p .`: `node examples/handlers.mjs [seconds]`.

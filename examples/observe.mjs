@@ -1,5 +1,5 @@
 /**
- * Embedding the sharded pool (issue 5): start a simulated network on loopback, point a
+ * Embedding the sharded pool: start a simulated network on loopback, point a
  * Coordinator at every node, observe for a few seconds, print the first time each item was
  * seen (and by how many peers), stop. Run after `npx tsc -p .`: `node examples/observe.mjs [seconds]`.
  * The last line is a JSON summary (test/examples.test.ts reads it).

@@ -8,10 +8,12 @@ import { createInterface } from 'node:readline';
 import type { Server } from 'node:net';
 import { connectPeer, listenPeers, transportFactory, type Peer } from '../peer/index.js';
 import { InvType, NETWORKS, type NetworkParams } from '../protocol/constants.js';
-import { messageToJSON } from '../protocol/registry.js';
 import { fromHex, hexToHash } from '../protocol/hex.js';
 import { now } from '../observe/clock.js';
-import { jsonLine, UsageError } from './decode.js';
+import { UsageError } from './decode.js';
+import { parseHostPort as parseHostPortResult, isHostPort, type HostPort, type HostPortOptions } from '../pool/coordinator/hostport.js';
+import { OrderedOut, printPeer, handshakeTimeoutLine } from './connect-out.js';
+import { NetworkEvidence } from './network-hint.js';
 
 export const CONNECT_HELP = `commands (one per line):
   ping                          send a ping (the pong's round trip is recorded)
@@ -19,37 +21,17 @@ export const CONNECT_HELP = `commands (one per line):
   mempool                       ask for the mempool's inventory (BIP35; most nodes ignore it)
   getdata tx|wtx|block HASH     ask for a transaction (by txid or wtxid) or a block (display-order hash)
   getheaders HASH               ask for headers after HASH
-  raw COMMAND HEX               send any command with a hex payload
+  raw COMMAND [HEX]             send any command with a hex payload (none: empty)
   stats                         print this peer's counters
   help                          this text
   quit                          close the connection (as do Ctrl-C and end of input)
 `;
 
-/** Splits HOST:PORT (IPv6 in brackets); the port defaults to the network's. */
-export function parseHostPort(s: string, defaultPort?: number): { host: string; port: number } {
-  let host: string;
-  let portStr: string | undefined;
-  const m6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(s);
-  if (m6) {
-    host = m6[1]!;
-    portStr = m6[2];
-  } else {
-    const i = s.lastIndexOf(':');
-    if (i >= 0 && s.indexOf(':') === i) {
-      host = s.slice(0, i);
-      portStr = s.slice(i + 1);
-    } else {
-      host = s;
-    }
-  }
-  if (!host) throw new UsageError(`no host in ${JSON.stringify(s)}`);
-  if (portStr === undefined) {
-    if (defaultPort === undefined) throw new UsageError(`no port in ${JSON.stringify(s)}`);
-    return { host, port: defaultPort };
-  }
-  const port = Number(portStr);
-  if (!/^\d+$/.test(portStr) || port < 0 || port > 65535) throw new UsageError(`bad port ${JSON.stringify(portStr)} in ${JSON.stringify(s)}`);
-  return { host, port };
+/** HOST:PORT for the command line (IPv6 in brackets; the port defaults to `defaultPort`): a UsageError when bad. */
+export function parseHostPort(s: string, defaultPort?: number, o: HostPortOptions = {}): HostPort {
+  const r = parseHostPortResult(s, defaultPort, o);
+  if (!isHostPort(r)) throw new UsageError(r.error);
+  return r;
 }
 
 /** The network whose default port this is, else mainnet. */
@@ -94,11 +76,11 @@ export function runLine(peer: Peer, line: string, print: (o: Record<string, unkn
         peer.send('getheaders', { version: peer.localVersion.version, locator: [parseHash(args[0]!)], hashStop: new Uint8Array(32) });
         return null;
       case 'raw': {
-        want(2, 'raw COMMAND HEX');
+        if (args.length !== 1 && args.length !== 2) throw new UsageError('usage: raw COMMAND [HEX]  (no HEX, or -, for an empty payload)');
         if (args[0]!.length > 12 || !/^[\x20-\x7e]+$/.test(args[0]!)) throw new UsageError(`a command is 1 to 12 printable ASCII characters: ${JSON.stringify(args[0])}`);
         let payload: Uint8Array;
         try {
-          payload = args[1] === '-' ? new Uint8Array(0) : fromHex(args[1]!);
+          payload = args[1] === undefined || args[1] === '-' ? new Uint8Array(0) : fromHex(args[1].replace(/^0x/i, ''));
         } catch (e) {
           throw new UsageError(`payload is not hex: ${(e as Error).message}`);
         }
@@ -132,6 +114,8 @@ export interface ConnectCommandOptions {
   network?: NetworkParams;
   userAgent?: string;
   connectTimeoutMs: number;
+  /** The handshake must finish this long after the connection. @default 60_000 */
+  handshakeTimeoutMs?: number;
   blockAnnounce: 'inv' | 'headers' | 'cmpct';
   /**
    * 'v1', 'v2' (BIP324), or 'auto': v2 first, then v1 if the v2 attempt is dropped before the
@@ -142,82 +126,18 @@ export interface ConnectCommandOptions {
 
 /** Runs a session; resolves with the exit status (0 closed by the user, 1 closed by the peer or failed). */
 export async function connectCommand(o: ConnectCommandOptions): Promise<number> {
-  const out = (obj: Record<string, unknown>): void => {
-    process.stdout.write(jsonLine(obj) + '\n');
-  };
-  const setup = (p0: Peer): void => {
-    p0.on('sent', (command, bytes, _p, msg) => out({ t: now(), dir: 'out', bytes, ...messageToJSON(command, msg) }));
-    p0.on('message', (command, msg, p) => out({ t: p.rxTime, dir: 'in', ...messageToJSON(command, msg) }));
-    p0.on('fault', (code, command, p) => out({ t: p.rxTime, event: 'fault', code, command }));
-    p0.on('handlerError', (e) => process.stderr.write(`error: ${(e as Error).message}\n`));
-    p0.on('ready', (p) =>
-      out({
-        t: now(),
-        event: 'ready',
-        peer: p.id,
-        transport: p.transport.kind,
-        remote: {
-          version: p.remote!.version,
-          services: p.remote!.services.toString(),
-          userAgent: p.remote!.userAgent,
-          startHeight: p.remote!.startHeight,
-          relay: p.remote!.relay,
-          wtxidRelay: p.remote!.wtxidRelay,
-          sendAddrV2: p.remote!.sendAddrV2,
-        },
-      }),
-    );
-  };
-  let server: Server | null = null;
-  let peer: Peer;
-  const common = { version: o.userAgent ? { userAgent: o.userAgent } : {}, blockAnnounce: o.blockAnnounce };
-  if (o.listen) {
-    const { host, port } = parseHostPort(o.listen, (o.network ?? NETWORKS.mainnet).defaultPort);
-    const network = o.network ?? networkForPort(port);
-    peer = await new Promise<Peer>((resolve, reject) => {
-      const transport = transportFactory(o.transport === 'v1' ? 'v1' : 'v2', 'inbound', network.magic);
-      listenPeers({ host, port, network, ...common, transport, maxPeers: 1 }, (p) => {
-        setup(p);
-        resolve(p);
-      }).then((s) => {
-        server = s;
-        const addr = s.address() as { address: string; port: number };
-        out({ t: now(), event: 'listening', host: addr.address, port: addr.port, network: network.name });
-      }, reject);
-    });
-    (server as Server | null)?.close();
-    out({ t: now(), event: 'accepted', peer: peer.id });
-  } else {
-    const { host, port } = parseHostPort(o.target!, o.network?.defaultPort);
-    const network = o.network ?? networkForPort(port);
-    out({ t: now(), event: 'connecting', host, port, network: network.name });
-    const dial = (kind: 'v1' | 'v2'): Promise<Peer> =>
-      connectPeer({ host, port, network, connectTimeoutMs: o.connectTimeoutMs, ...common, transport: transportFactory(kind, 'outbound', network.magic), setup });
-    try {
-      const mode = o.transport ?? 'auto';
-      peer = await dial(mode === 'v1' ? 'v1' : 'v2');
-      if (mode === 'auto') {
-        // A v1-only node drops a v2 key without a word: Core then retries at once in v1.
-        const first = peer;
-        const up = await Promise.race([first.ready.then(() => true, () => false), first.closed.then(() => false)]);
-        if (!up && first.transport.shouldReconnectV1) {
-          out({ t: now(), event: 'retry-v1', reason: first.stats.closeReason });
-          peer = await dial('v1');
-        }
-      }
-    } catch (e) {
-      out({ t: now(), event: 'failed', host, port, code: (e as { code?: string }).code, message: (e as Error).message });
-      return 1;
-    }
-    out({ t: now(), event: 'connected', peer: peer.id });
+  const out = new OrderedOut();
+  const peer = o.listen ? await acceptOne(o, out) : await dialOne(o, out);
+  if (peer === null) {
+    out.flush();
+    return 1;
   }
-
   let byUser = false;
   const rl = createInterface({ input: process.stdin, terminal: false });
   rl.on('line', (line) => {
     if (!peer.isOpen) return;
     if (/^\s*(quit|exit)\s*$/.test(line)) byUser = true;
-    const err = runLine(peer, line, out);
+    const err = runLine(peer, line, (x) => out.line(x as Record<string, unknown> & { t: number }));
     if (err) process.stderr.write(`error: ${err}\n`);
   });
   rl.on('close', () => {
@@ -232,12 +152,79 @@ export async function connectCommand(o: ConnectCommandOptions): Promise<number> 
   process.once('SIGTERM', onSignal);
 
   const reason = await peer.closed;
-  const status = byUser ? 0 : 1;
-  out({ t: now(), event: 'closed', reason, detail: peer.stats.closeDetail, stats: peer.stats.toJSON() });
+  const timeout = handshakeTimeoutLine(reason, peer, peer.options.handshakeTimeoutMs);
+  if (timeout) out.line(timeout);
+  if (peer.remote === null || peer.remote === undefined) {
+    const evidence = new NetworkEvidence();
+    evidence.gone(reason, peer.stats.closeDetail, false);
+    const hint = evidence.hint(peer.network, true);
+    if (hint) out.line({ t: now(), event: 'wrong-network', message: hint });
+  }
+  out.line({ t: now(), event: 'closed', reason, detail: peer.stats.closeDetail, stats: peer.stats.toJSON() });
+  out.flush();
   rl.removeAllListeners('close');
   rl.close();
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
   process.stdin.destroy();
-  return status;
+  return byUser ? 0 : 1;
+}
+
+function common(o: ConnectCommandOptions) {
+  return {
+    version: o.userAgent ? { userAgent: o.userAgent } : {},
+    blockAnnounce: o.blockAnnounce,
+    ...(o.handshakeTimeoutMs !== undefined ? { handshakeTimeoutMs: o.handshakeTimeoutMs } : {}),
+  };
+}
+
+/** --listen: waits for one inbound peer. */
+async function acceptOne(o: ConnectCommandOptions, out: OrderedOut): Promise<Peer> {
+  let server: Server | null = null;
+  // Port 0: any free port (printed in the listening line).
+  const { host, port } = parseHostPort(o.listen!, (o.network ?? NETWORKS.mainnet).defaultPort, { allowPortZero: true });
+  const network = o.network ?? networkForPort(port);
+  const peer = await new Promise<Peer>((resolve, reject) => {
+    const transport = transportFactory(o.transport === 'v1' ? 'v1' : 'v2', 'inbound', network.magic);
+    listenPeers({ host, port, network, ...common(o), transport, maxPeers: 1 }, (p) => {
+      printPeer(p, out);
+      resolve(p);
+    }).then((s) => {
+      server = s;
+      const addr = s.address() as { address: string; port: number };
+      out.line({ t: now(), event: 'listening', host: addr.address, port: addr.port, network: network.name });
+    }, reject);
+  });
+  (server as Server | null)?.close();
+  out.line({ t: now(), event: 'accepted', peer: peer.id });
+  return peer;
+}
+
+/** Dials the target: v2 first under auto, then v1 if the node drops the v2 key (Core's rule). */
+async function dialOne(o: ConnectCommandOptions, out: OrderedOut): Promise<Peer | null> {
+  // Without a port, the network's default port (mainnet's when no --network is given).
+  const { host, port } = parseHostPort(o.target!, (o.network ?? NETWORKS.mainnet).defaultPort);
+  const network = o.network ?? networkForPort(port);
+  out.line({ t: now(), event: 'connecting', host, port, network: network.name });
+  let printer: ReturnType<typeof printPeer> | undefined;
+  const setup = (p: Peer): void => void (printer = printPeer(p, out));
+  const dial = (kind: 'v1' | 'v2'): Promise<Peer> =>
+    connectPeer({ host, port, network, connectTimeoutMs: o.connectTimeoutMs, ...common(o), transport: transportFactory(kind, 'outbound', network.magic), setup });
+  try {
+    const mode = o.transport ?? 'auto';
+    let peer = await dial(mode === 'v1' ? 'v1' : 'v2');
+    if (mode === 'auto') {
+      const first = peer;
+      const up = await Promise.race([first.ready.then(() => true, () => false), first.closed.then(() => false)]);
+      if (!up && first.transport.shouldReconnectV1) {
+        printer?.dropQueued(); // what the v2 attempt held back was never sent
+        out.line({ t: now(), event: 'retry-v1', reason: first.stats.closeReason });
+        peer = await dial('v1');
+      }
+    }
+    return peer;
+  } catch (e) {
+    out.line({ t: now(), event: 'failed', host, port, code: (e as { code?: string }).code, message: (e as Error).message });
+    return null;
+  }
 }

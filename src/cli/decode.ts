@@ -4,13 +4,13 @@
  * code and the stream goes on: after a fatal header fault the decoder resynchronises at the next
  * occurrence of the network magic. Main thread, cold path.
  */
-import { readFileSync, existsSync } from 'node:fs';
-import { V1Decoder, HEADER_SIZE } from '../transport/v1.js';
+import { readFileSync, existsSync, statSync } from 'node:fs';
+import { V1Decoder, FRAME_HEADER_SIZE } from '../transport/v1.js';
 import { decodePayload, messageToJSON } from '../protocol/registry.js';
 import { Reader } from '../protocol/reader.js';
 import { statusCode, Status } from '../protocol/errors.js';
-import { commandString } from '../protocol/commands.js';
-import { COMMAND_NAMES } from '../protocol/constants.js';
+import { commandString, commandId } from '../protocol/commands.js';
+import { COMMAND_NAMES, NETWORKS, type CommandName, type NetworkParams } from '../protocol/constants.js';
 import { toHex, fromHex } from '../protocol/hex.js';
 
 export interface DecodeSummary {
@@ -18,6 +18,8 @@ export interface DecodeSummary {
   messages: number;
   errors: number;
   errorsByCode: Record<string, number>;
+  /** Sentences for the person (a frame of another known network's magic), at most one each. */
+  hints: string[];
 }
 
 /** JSON.stringify that prints bigints as decimal strings (codecs already do; this is a safety net). */
@@ -30,7 +32,7 @@ export function jsonLine(o: unknown): string {
  * (a message, or an error object with `error`, `offset` and what is known of the frame).
  */
 export function decodeStream(bytes: Uint8Array, magic: number, out: (o: Record<string, unknown>) => void): DecodeSummary {
-  const summary: DecodeSummary = { frames: 0, messages: 0, errors: 0, errorsByCode: {} };
+  const summary: DecodeSummary = { frames: 0, messages: 0, errors: 0, errorsByCode: {}, hints: [] };
   const report = (code: string, o: Record<string, unknown>): void => {
     summary.errors++;
     summary.errorsByCode[code] = (summary.errorsByCode[code] ?? 0) + 1;
@@ -44,7 +46,7 @@ export function decodeStream(bytes: Uint8Array, magic: number, out: (o: Record<s
       summary.frames++;
       lastEnd = off + len;
       const command = cmd === 0 ? commandString(buf, off - 20) : COMMAND_NAMES[cmd]!;
-      const offset = base + off - HEADER_SIZE;
+      const offset = base + off - FRAME_HEADER_SIZE;
       if (!ok) return report(statusCode(Status.BAD_CHECKSUM), { offset, command, length: len });
       if (cmd === 0) {
         summary.messages++;
@@ -70,13 +72,32 @@ export function decodeStream(bytes: Uint8Array, magic: number, out: (o: Record<s
       break;
     }
     const at = base + lastEnd;
-    report(statusCode(status), { offset: at, headerHex: toHex(bytes, at, Math.min(HEADER_SIZE, bytes.length - at)) });
+    const other = status === Status.BAD_MAGIC ? otherNetworkAt(bytes, at, magic) : undefined;
+    const hint = other ? `the frame has ${other.name}'s magic (${toHex(bytes, at, 4)}): use --network ${other.name}` : undefined;
+    if (hint !== undefined && !summary.hints.includes(hint)) summary.hints.push(hint);
+    report(statusCode(status), { offset: at, headerHex: toHex(bytes, at, Math.min(FRAME_HEADER_SIZE, bytes.length - at)), ...(hint ? { hint } : {}) });
     // Resynchronise: the next occurrence of the magic after the faulty header's first byte.
     const next = findMagic(bytes, magic, at + 1);
     if (next < 0) break;
     base = next;
   }
   return summary;
+}
+
+/**
+ * Decodes one bare payload of a known command (no v1 header: what RPC's getrawtransaction or
+ * getblock HASH 0 return), printing its JSON or an error object with the code and offset.
+ */
+export function decodeBarePayload(command: CommandName, bytes: Uint8Array, out: (o: Record<string, unknown>) => void): DecodeSummary {
+  const r = new Reader();
+  const msg = decodePayload(commandId(command), bytes, 0, bytes.length, r);
+  if (msg === undefined) {
+    const code = statusCode(r.err);
+    out({ error: code, command, length: bytes.length, at: r.errAt });
+    return { frames: 0, messages: 0, errors: 1, errorsByCode: { [code]: 1 }, hints: [] };
+  }
+  out(messageToJSON(command, msg));
+  return { frames: 0, messages: 1, errors: 0, errorsByCode: {}, hints: [] };
 }
 
 function findMagic(bytes: Uint8Array, magic: number, from: number): number {
@@ -102,15 +123,37 @@ export function asBytes(input: Uint8Array): Uint8Array {
   return fromHex(text);
 }
 
-/** Reads the input named on the command line: a file path, a hex string, or '-' for stdin. */
+/** Reads the input named on the command line: a file path, a hex string (0x allowed), or '-' for stdin. */
 export function readInput(arg: string | undefined): Uint8Array {
   if (arg === undefined || arg === '-') return asBytes(new Uint8Array(readFileSync(0)));
-  if (existsSync(arg)) return asBytes(new Uint8Array(readFileSync(arg)));
-  if (/^[0-9a-fA-F\s]+$/.test(arg)) {
-    if (arg.replace(/\s+/g, '').length % 2 !== 0) throw new UsageError(`hex input has an odd number of digits: ${arg.length}`);
-    return fromHex(arg.replace(/\s+/g, ''));
+  if (existsSync(arg)) return asBytes(readFileArg(arg));
+  const hex = arg.replace(/^0x/i, '').replace(/\s+/g, '');
+  if (/^[0-9a-fA-F]+$/.test(hex)) {
+    if (hex.length % 2 !== 0) throw new UsageError(`hex input has an odd number of digits: ${hex.length}`);
+    return fromHex(hex);
   }
   throw new UsageError(`no such file, and not hex: ${JSON.stringify(arg)}`);
+}
+
+/** A file's bytes; a directory or an unreadable file is a UsageError naming it. */
+function readFileArg(path: string): Uint8Array {
+  if (statSync(path).isDirectory()) throw new UsageError(`${path} is a directory, not a file of frames`);
+  try {
+    return new Uint8Array(readFileSync(path));
+  } catch (e) {
+    throw new UsageError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+/**
+ * The known network whose magic the four bytes at `off` are, other than `magic` itself: a frame
+ * that fails on its magic is most often from a peer or file of another network.
+ */
+export function otherNetworkAt(bytes: Uint8Array, off: number, magic: number): NetworkParams | undefined {
+  if (off + 4 > bytes.length) return undefined;
+  const m = (bytes[off]! | (bytes[off + 1]! << 8) | (bytes[off + 2]! << 16) | (bytes[off + 3]! << 24)) >>> 0;
+  if (m === magic >>> 0) return undefined;
+  return Object.values(NETWORKS).find((n) => n.magic >>> 0 === m);
 }
 
 /** A bad argument or option: printed as a one-line message, exit status 2. */

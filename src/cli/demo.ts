@@ -7,7 +7,8 @@
  * Main thread, cold path.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
+import { makeDirs } from '../store/dirs.js';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
@@ -48,7 +49,7 @@ export async function demoCommand(o: DemoOptions): Promise<number> {
   };
   const dir = resolve(o.out ?? `invscope-demo-${timestamp()}`);
   if (existsSync(dir) && readdirSync(dir).length > 0) throw new UsageError(`--out ${dir} is not empty: the demo writes a fresh run directory`);
-  mkdirSync(dir, { recursive: true });
+  makeDirs(dir);
 
   // 1. The simulated network, in its own process, writing truth.jsonl and nodes.txt into DIR.
   const simArgs = ['simulate', '--nodes', String(o.nodes), '--port', '0', '--seed', String(o.seed), '--time-scale', String(o.timeScale), '--block-interval', String(o.blockInterval), '--misbehaving', String(o.misbehaving), '--out', dir, '--quiet'];
@@ -104,12 +105,12 @@ export async function demoCommand(o: DemoOptions): Promise<number> {
     process.stdout.write(jsonLine({ dir, report: reportCode, ...c }) + '\n');
   } else {
     log(`items originated: ${c.items.tx} transactions, ${c.items.block} blocks; distinct (peer, item) announcements stored: ${c.observations}`);
-    log(`announcements the nodes sent us (truth): ${c.expected}; observed: ${c.observed}; missing: ${c.missing} (and ${c.afterMisbehaviour} sent after a connection-ending misbehaviour, unreadable by design)`);
+    log(`announcements the nodes sent us (truth): ${c.expected}; observed: ${c.observed}; missing: ${c.missing} (and ${c.afterMisbehaviour} sent after a connection-ending misbehaviour, unreadable by design); not in the truth: ${c.notInTruth}; recorded twice: ${c.duplicates}; received before sent: ${c.negativeDelays}`);
     log(`send-to-receive delay: p50 ${fmt(c.sendToReceiveMs.p50, 2)} ms, p99 ${fmt(c.sendToReceiveMs.p99, 2)} ms, max ${fmt(c.sendToReceiveMs.max, 2)} ms`);
     log(`time until 50 % of the honest nodes announced an item: median ${fmt(c.timeTo50pctMs.median / 1000, 2)} s of real time (the model runs ${o.timeScale}x faster)`);
     log(`measured vs truth, time to 50 %: error p50 ${fmt(c.timeTo50pctErrorMs.p50, 2)} ms, p99 ${fmt(c.timeTo50pctErrorMs.p99, 2)} ms, max ${fmt(c.timeTo50pctErrorMs.max, 2)} ms over ${c.timeTo50pctErrorMs.items} items; to 90 %: p50 ${fmt(c.timeTo90pctErrorMs.p50, 2)} ms, max ${fmt(c.timeTo90pctErrorMs.max, 2)} ms`);
     log(`misbehaving nodes (label: counted with the expected outcome / nodes): ${Object.entries(c.misbehaving).map(([k, v]) => `${k} ${v.counted}/${v.nodes}`).join(', ') || 'none'}`);
-    log(c.ok ? 'CHECK PASSED: every announcement in the ground truth was measured and every misbehaving node counted.' : 'CHECK FAILED: see the counts above.');
+    log(c.ok ? 'CHECK PASSED: every announcement in the ground truth was measured once, nothing else was, and every misbehaving node counted.' : 'CHECK FAILED: see the counts above.');
     log(`the run directory: ${dir} (Parquet parts, run.json, observe.log, truth.jsonl)`);
   }
   return c.ok && reportCode === 0 ? 0 : 1;

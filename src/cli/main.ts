@@ -5,19 +5,22 @@
  * Main thread, cold path.
  */
 import { parseArgs } from 'node:util';
-import { decodeStream, readInput, jsonLine, UsageError } from './decode.js';
+import { decodeStream, decodeBarePayload, readInput, jsonLine, UsageError } from './decode.js';
+import { isKnownCommand } from '../protocol/commands.js';
+import type { CommandName } from '../protocol/constants.js';
 import { parseNetwork } from './options.js';
 import { connectCommand, CONNECT_HELP } from './connect.js';
 import { simulateCommand } from './simulate.js';
 import { demoCommand } from './demo.js';
 import { observeCommand } from './observe.js';
+import { CONNECT_USAGE, DECODE_USAGE, DEMO_USAGE, parseArgsMessage, selfDescription, version } from './usage.js';
 
 const HELP = `invscope: a Bitcoin P2P stack for measuring the network
 
 usage:
-  invscope decode [HEX | FILE | -] [--network NAME] [--summary]
-      Decode v1 frames (hex argument, file, or stdin; raw bytes or hex text) into one JSON
-      object per message. Bad frames are printed as {"error": CODE, ...} and decoding goes on.
+  invscope decode [HEX | FILE | -] [--network NAME] [--command NAME] [--summary]
+      Decode v1 frames (hex argument, file, or stdin; raw bytes or hex text), or with --command
+      one bare payload (a tx or block as RPC returns it), into one JSON object per message. Bad frames are printed as {"error": CODE, ...} and decoding goes on.
       Exit status: 0 all frames good, 1 some frames bad, 2 bad usage.
   invscope connect HOST:PORT [--network NAME] [--user-agent UA] [--announce inv|headers|cmpct] [--transport v1|v2|auto]
   invscope connect --listen HOST:PORT [--network NAME] [--transport v1|v2|auto]
@@ -42,7 +45,8 @@ usage:
       Summary table and report.html (self-contained, with SVG files) of one or more observe runs,
       one DIR per vantage point; with a simulator ground truth, the accuracy too.
       Exit status: 0 written, 1 unreadable or empty input, 2 bad usage; invscope report --help.
-  invscope help
+  invscope help | --help | -h        this text; invscope COMMAND --help for each command's
+  invscope --version | -V           the version (also invscope COMMAND --version)
 
 options:
   --network NAME   mainnet (default), testnet3, testnet4, signet, regtest
@@ -50,22 +54,38 @@ options:
   --summary        print a final JSON line with counts to stderr
 `;
 
+/** Each command's own usage, for the ones whose option parser does not print it. */
+const USAGE: Record<string, string> = { decode: DECODE_USAGE, connect: CONNECT_USAGE, demo: DEMO_USAGE };
+
+/** The subcommand being run, so that an option error can name it. */
+let current: string | undefined;
+
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
+  if (cmd === '--version' || cmd === '-V') return printVersion();
+  current = cmd;
+  const asked = cmd === undefined ? null : selfDescription(rest);
+  if (asked === 'version') return printVersion();
+  if (asked === 'help' && cmd !== undefined && USAGE[cmd] !== undefined) {
+    process.stdout.write(USAGE[cmd]!);
+    return 0;
+  }
+  // simulate, observe and report print their own usage (with their defaults) for --help.
+  const args = asked === 'help' ? ['--help'] : rest;
   switch (cmd) {
     case 'decode':
-      return decodeCommand(rest);
+      return decodeCommand(args);
     case 'connect':
-      return connectCmd(rest);
+      return connectCmd(args);
     case 'simulate':
-      return simulateCommand(rest);
+      return simulateCommand(args);
     case 'demo':
-      return demoCmd(rest);
+      return demoCmd(args);
     case 'observe':
-      return observeCommand(rest);
+      return observeCommand(args);
     case 'report':
       // Loaded on demand: Vega and Vega-Lite cost every other command ~0.3 s of start-up.
-      return (await import('./report.js')).reportCli(rest);
+      return (await import('./report.js')).reportCli(args);
     case undefined:
     case 'help':
     case '--help':
@@ -73,8 +93,14 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(HELP);
       return 0;
     default:
-      throw new UsageError(`unknown command ${JSON.stringify(cmd)} (try: invscope help)`);
+      current = undefined;
+      throw new UsageError(`unknown command ${JSON.stringify(cmd)} (try: invscope --help)`);
   }
+}
+
+function printVersion(): number {
+  process.stdout.write(`invscope ${version()}\n`);
+  return 0;
 }
 
 function positiveNumber(name: string, value: string, integer = false, max = Infinity): number {
@@ -125,6 +151,7 @@ async function connectCmd(args: string[]): Promise<number> {
       listen: { type: 'string' },
       'user-agent': { type: 'string' },
       'connect-timeout': { type: 'string', default: '5000' },
+      'handshake-timeout': { type: 'string', default: '60' },
       announce: { type: 'string', default: 'inv' },
       transport: { type: 'string', default: 'auto' },
     },
@@ -136,6 +163,7 @@ async function connectCmd(args: string[]): Promise<number> {
   const network = values.network === undefined ? undefined : parseNetwork(values.network, values['signet-challenge']);
   const connectTimeoutMs = Number(values['connect-timeout']);
   if (!Number.isFinite(connectTimeoutMs) || connectTimeoutMs <= 0) throw new UsageError(`--connect-timeout must be a positive number of ms, not ${JSON.stringify(values['connect-timeout'])}`);
+  const handshakeTimeoutMs = positiveNumber('handshake-timeout', values['handshake-timeout']!) * 1000;
   const announce = values.announce!;
   if (announce !== 'inv' && announce !== 'headers' && announce !== 'cmpct') throw new UsageError(`--announce takes inv, headers or cmpct, not ${JSON.stringify(announce)}`);
   if (process.stdin.isTTY) process.stderr.write(CONNECT_HELP);
@@ -145,6 +173,7 @@ async function connectCmd(args: string[]): Promise<number> {
     network,
     userAgent: values['user-agent'],
     connectTimeoutMs,
+    handshakeTimeoutMs,
     blockAnnounce: announce,
     transport,
   });
@@ -157,24 +186,39 @@ function decodeCommand(args: string[]): number {
     options: {
       network: { type: 'string', default: 'mainnet' },
       'signet-challenge': { type: 'string' },
+      command: { type: 'string' },
       summary: { type: 'boolean', default: false },
     },
   });
   if (positionals.length > 1) throw new UsageError(`decode takes one input, got ${positionals.length}`);
+  if (positionals.length === 0 && process.stdin.isTTY) {
+    // Nothing to read but a person at a terminal: say what the command wants instead of waiting.
+    process.stderr.write(DECODE_USAGE);
+    return 2;
+  }
   const net = parseNetwork(values.network!, values['signet-challenge']);
+  const command = values.command === undefined ? undefined : parseCommandName(values.command);
   const bytes = readInput(positionals[0]);
   const lines: string[] = [];
   const flush = (): void => {
     if (lines.length) process.stdout.write(lines.join('\n') + '\n');
     lines.length = 0;
   };
-  const summary = decodeStream(bytes, net.magic, (o) => {
+  const print = (o: Record<string, unknown>): void => {
     lines.push(jsonLine(o));
     if (lines.length >= 1024) flush();
-  });
+  };
+  const summary = command === undefined ? decodeStream(bytes, net.magic, print) : decodeBarePayload(command, bytes, print);
   flush();
-  if (values.summary) process.stderr.write(jsonLine({ summary: { bytes: bytes.length, ...summary } }) + '\n');
+  const hint = summary.hints[0];
+  if (hint !== undefined) process.stderr.write(`invscope decode: ${hint}\n`);
+  if (values.summary) process.stderr.write(jsonLine({ summary: { bytes: bytes.length, ...summary, hints: undefined } }) + '\n');
   return summary.errors > 0 ? 1 : 0;
+}
+
+function parseCommandName(name: string): CommandName {
+  if (!isKnownCommand(name)) throw new UsageError(`--command takes a message command (tx, block, headers, inv, version, ...), not ${JSON.stringify(name)}`);
+  return name;
 }
 
 main(process.argv.slice(2)).then(
@@ -182,8 +226,12 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`invscope: ${(err as Error).message}\n`);
+    const argsLine = parseArgsMessage(current, err as { code?: string; message?: string });
+    if (argsLine !== null) {
+      process.stderr.write(argsLine + '\n');
+      process.exitCode = 2;
+    } else if (err instanceof UsageError) {
+      process.stderr.write(`invscope${current ? ' ' + current : ''}: ${err.message}\n`);
       process.exitCode = 2;
     } else {
       process.stderr.write(`invscope: internal error: ${(err as Error).stack ?? String(err)}\n`);

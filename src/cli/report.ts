@@ -6,9 +6,10 @@
  */
 import { parseArgs } from 'node:util';
 import { UsageError, jsonLine } from './decode.js';
+import { reportJson } from '../report/json.js';
 import { buildReport, ReportError, formatSummary, type ReportResult } from '../report/index.js';
 
-export const REPORT_HELP = `usage: invscope report DIR... [--out DIR] [--json] [--no-html] [--settle S] [--skip-corrupt] [--quiet]
+export const REPORT_HELP = `usage: invscope report DIR... [--out DIR] [--json] [--no-html] [--settle S] [--truth FILE] [--skip-corrupt] [--quiet]
 
 Reads the Parquet output of one or more invscope observe runs (one DIR per vantage point; each
 row is tagged with run.json's vantage, else the DIR's name) and prints a summary: items seen per
@@ -27,6 +28,8 @@ options:
                    time-to-x % percentiles and curves (they had no time to reach the peers);
                    items first seen before 90 % of the peers were ready are left out too
                    [min(60, a third of the run)]
+  --truth FILE     a simulator's ground truth (truth.jsonl of invscope simulate --out) for every
+                   DIR, wherever it is [each DIR's own truth.jsonl, if any]
   --skip-corrupt   leave out unreadable Parquet parts (named on stderr) instead of failing
   --quiet          no notes on stderr
 
@@ -48,6 +51,8 @@ export interface ReportOptions {
   skipCorrupt?: boolean;
   /** Settling time at the end of a run, ms (load.ts). @default min(60 s, a third of the run) */
   settleMs?: number;
+  /** A ground truth for every DIR (else each DIR's own truth.jsonl). */
+  truth?: string;
   /** No notes on stderr. @default false */
   quiet?: boolean;
   /** Where the summary goes. @default process.stdout */
@@ -65,7 +70,7 @@ export async function reportCommand(o: ReportOptions): Promise<{ code: number; r
   const err = o.stderr ?? process.stderr;
   let result: ReportResult;
   try {
-    result = await buildReport({ dirs: o.dirs, out: o.out, html: o.html ?? true, skipCorrupt: o.skipCorrupt ?? false, settleMs: o.settleMs });
+    result = await buildReport({ dirs: o.dirs, out: o.out, html: o.html ?? true, skipCorrupt: o.skipCorrupt ?? false, settleMs: o.settleMs, truth: o.truth });
   } catch (e) {
     if (e instanceof ReportError) {
       err.write(`invscope report: ${e.message} [${e.code}]\n`);
@@ -74,7 +79,7 @@ export async function reportCommand(o: ReportOptions): Promise<{ code: number; r
     throw e;
   }
   if (!o.quiet) for (const w of result.warnings) err.write(`invscope report: note: ${w}\n`);
-  if (o.json) out.write(jsonLine({ empty: result.empty, summary: result.summary, accuracy: result.accuracy, files: result.files }) + '\n');
+  if (o.json) out.write(jsonLine(reportJson(result)) + '\n');
   else out.write(formatSummary(result.summary, result.accuracy));
   if (result.empty) {
     err.write(`invscope report: empty run: no announcement in ${o.dirs.join(', ')}; nothing to plot, no report.html written\n`);
@@ -95,6 +100,7 @@ export async function reportCli(args: string[]): Promise<number> {
       'no-html': { type: 'boolean', default: false },
       'skip-corrupt': { type: 'boolean', default: false },
       settle: { type: 'string' },
+      truth: { type: 'string' },
       quiet: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -119,6 +125,7 @@ export async function reportCli(args: string[]): Promise<number> {
     html: !values['no-html'],
     skipCorrupt: values['skip-corrupt']!,
     quiet: values.quiet!,
+    ...(values.truth !== undefined ? { truth: values.truth } : {}),
   });
   return code;
 }

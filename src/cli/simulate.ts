@@ -77,7 +77,9 @@ function num(name: string, s: string, opts: { int?: boolean; min?: number; max?:
   if (bad) {
     const range =
       opts.min !== undefined && opts.max !== undefined
-        ? ` from ${opts.min} to ${opts.max}`
+        ? opts.minExclusive
+          ? ` above ${opts.min} and at most ${opts.max}`
+          : ` from ${opts.min} to ${opts.max}`
         : opts.min !== undefined
           ? opts.minExclusive
             ? ` above ${opts.min}`

@@ -10,22 +10,65 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { readTruth } from '../sim/truth.js';
+import type { Misbehaviour } from '../sim/types.js';
 
 /** Misbehaviours after whose bytes nothing more on that connection can be read (the observer disconnects or the node closes). */
 const CONNECTION_ENDING = new Set(['bad-magic', 'garbage', 'oversize', 'truncated']);
 
-/** What a correct observer's peers row shows for each misbehaviour (src/sim/README.md). */
-const OUTCOME: Record<string, (r: { close_reason: string | null; misbehaviour: string; ready_at: number | null }) => boolean> = {
+/** The peers-table columns an outcome is judged on. */
+export interface PeerOutcomeRow {
+  close_reason: string | null;
+  /** JSON of the fault codes counted for the session (plus unknownCommands). */
+  misbehaviour: string;
+  ready_at: number | null;
+  /** JSON {command: {msgsIn, bytesIn, msgsOut, bytesOut}}. */
+  by_command: string;
+}
+
+const msgs = (r: PeerOutcomeRow, command: string, dir: 'msgsIn' | 'msgsOut'): number => {
+  try {
+    return (JSON.parse(r.by_command) as Record<string, Record<string, number>>)[command]?.[dir] ?? 0;
+  } catch {
+    return 0;
+  }
+};
+/** Kept to the end of the run: closed by us at the stop, not for a fault. */
+const kept = (r: PeerOutcomeRow): boolean => r.close_reason === 'local-close';
+
+/**
+ * What a correct observer's peers row shows for each misbehaviour (DESIGN.md's bad-input table,
+ * src/sim/README.md, docs/hostile.md): every mode the simulator knows, so a new one fails to compile
+ * until its outcome is written here.
+ */
+export const OUTCOME: Record<Misbehaviour, (r: PeerOutcomeRow) => boolean> = {
   'bad-magic': (r) => r.close_reason === 'bad-magic',
   garbage: (r) => r.close_reason === 'bad-magic',
   oversize: (r) => r.close_reason === 'oversize',
-  truncated: (r) => r.close_reason === 'remote-closed',
+  // Its FIN, or the reset of the closed socket when our next write overtakes it.
+  truncated: (r) => r.close_reason === 'remote-closed' || r.close_reason === 'socket-error',
   'bad-checksum': (r) => r.misbehaviour.includes('ERR_WIRE_CHECKSUM'),
   'inv-flood': (r) => r.misbehaviour.includes('ERR_WIRE_TOO_MANY_ITEMS'),
   'tiny-flood': (r) => r.misbehaviour.includes('UNKNOWN'),
   'slow-drip': (r) => r.ready_at === null,
   'no-handshake': (r) => r.ready_at === null,
+  'no-verack': (r) => r.ready_at === null && r.close_reason === 'handshake-timeout',
+  'checksum-flood': (r) => r.misbehaviour.includes('ERR_WIRE_CHECKSUM') && kept(r),
+  'inv-storm': (r) => r.close_reason === 'inv-flood',
+  'addr-flood': (r) => msgs(r, 'addr', 'msgsIn') > 0 && kept(r),
+  'ping-flood': (r) => msgs(r, 'ping', 'msgsIn') > 0 && msgs(r, 'pong', 'msgsOut') === msgs(r, 'ping', 'msgsIn') && kept(r),
+  'command-flood': (r) => r.misbehaviour.includes('UNKNOWN') && kept(r),
+  'never-reads': (r) => r.close_reason === 'send-stalled',
 };
+
+/** Modes whose outcome must hold for every session of the node (they never complete a handshake). */
+const EVERY_SESSION = new Set<Misbehaviour>(['slow-drip', 'no-handshake', 'no-verack']);
+
+/** Whether a misbehaving node's sessions show the expected outcome. */
+export function outcomeHolds(mode: Misbehaviour, rows: PeerOutcomeRow[]): boolean {
+  if (rows.length === 0) return false;
+  const check = OUTCOME[mode];
+  return EVERY_SESSION.has(mode) ? rows.every(check) : rows.some(check);
+}
 
 export interface TruthCheck {
   nodes: number;
@@ -36,6 +79,12 @@ export interface TruthCheck {
   expected: number;
   observed: number;
   missing: number;
+  /** Observations (address, hash) that no announcement of the truth explains. */
+  notInTruth: number;
+  /** Observations beyond the truth's announcements of that item by that node (recorded twice). */
+  duplicates: number;
+  /** Announcements received before they were sent (more than 1 ms of clock rounding early). */
+  negativeDelays: number;
   /** Announcements after a connection-ending misbehaviour on the same connection: unreadable by design. */
   afterMisbehaviour: number;
   sendToReceiveMs: { p50: number; p99: number; max: number };
@@ -73,8 +122,8 @@ export async function checkAgainstTruth(dir: string, marginMs = 300): Promise<Tr
   let peerRows: Record<string, unknown>[];
   try {
     // First receive per (address, hash): what the check needs of the observations.
-    obsRows = (await c.runAndReadAll(`SELECT address, hash, min(time) FROM read_parquet('${join(dir, 'observations', '*.parquet')}') GROUP BY ALL`)).getRows() as unknown[][];
-    peerRows = (await c.runAndReadAll(`SELECT address, close_reason, misbehaviour, ready_at FROM read_parquet('${join(dir, 'peers', '*.parquet')}')`)).getRowObjectsJS() as Record<string, unknown>[];
+    obsRows = (await c.runAndReadAll(`SELECT address, hash, min(time), count(*) FROM read_parquet('${join(dir, 'observations', '*.parquet')}') GROUP BY ALL`)).getRows() as unknown[][];
+    peerRows = (await c.runAndReadAll(`SELECT address, close_reason, misbehaviour, ready_at, by_command FROM read_parquet('${join(dir, 'peers', '*.parquet')}')`)).getRowObjectsJS() as Record<string, unknown>[];
   } finally {
     c.closeSync();
     inst.closeSync();
@@ -83,6 +132,7 @@ export async function checkAgainstTruth(dir: string, marginMs = 300): Promise<Tr
   for (const [a, h, t] of obsRows) firstSeen.set(`${a}/${h}`, t as number);
   const address = new Map(truth.nodes.map((n) => [n.index, `${n.host}:${n.port}`]));
   const items = new Map(truth.items.map((i) => [i.id, i]));
+  const { notInTruth, duplicates } = unexplained(obsRows, truth);
   const honestNodes = new Set(truth.nodes.filter((n) => n.misbehaviour === null).map((n) => n.index));
   const label = new Map(truth.nodes.map((n) => [n.index, n.misbehaviour]));
   // The first connection-ending emission per (node, observer connection): the first one at or after the connection's first announcement.
@@ -96,6 +146,7 @@ export async function checkAgainstTruth(dir: string, marginMs = 300): Promise<Tr
   let expected = 0;
   let missing = 0;
   let afterMisbehaviour = 0;
+  let negativeDelays = 0;
   const delays: number[] = [];
   const measured = new Map<number, number[]>();
   const truthTimes = new Map<number, number[]>();
@@ -119,6 +170,7 @@ export async function checkAgainstTruth(dir: string, marginMs = 300): Promise<Tr
       continue;
     }
     delays.push(got - a.t);
+    if (got - a.t < -1) negativeDelays++;
     if (honestNodes.has(a.node)) {
       (truthTimes.get(a.item) ?? truthTimes.set(a.item, []).get(a.item)!).push(a.t);
       (measured.get(a.item) ?? measured.set(a.item, []).get(a.item)!).push(got);
@@ -144,11 +196,11 @@ export async function checkAgainstTruth(dir: string, marginMs = 300): Promise<Tr
   const misbehaving: TruthCheck['misbehaving'] = {};
   for (const [node, l] of label) {
     if (l === null) continue;
-    const rows = peerRows.filter((r) => r.address === address.get(node)) as { close_reason: string | null; misbehaviour: string; ready_at: number | null }[];
+    const rows = peerRows.filter((r) => r.address === address.get(node)) as unknown as PeerOutcomeRow[];
     const m = (misbehaving[l] ??= { nodes: 0, counted: 0 });
     m.nodes++;
-    const check = OUTCOME[l];
-    if (rows.length > 0 && (check ? (l === 'slow-drip' || l === 'no-handshake' ? rows.every(check) : rows.some(check)) : true)) m.counted++;
+    // A mode this check does not know (a newer simulator's) is never counted: the check fails.
+    if (Object.hasOwn(OUTCOME, l) && outcomeHolds(l as Misbehaviour, rows)) m.counted++;
   }
   const allCounted = Object.values(misbehaving).every((m) => m.counted === m.nodes);
   return {
@@ -159,12 +211,39 @@ export async function checkAgainstTruth(dir: string, marginMs = 300): Promise<Tr
     expected,
     observed: expected - missing,
     missing,
+    notInTruth,
+    duplicates,
+    negativeDelays,
     afterMisbehaviour,
     sendToReceiveMs: dist(delays),
     timeTo50pctMs: { median: quantile(t50, 0.5) },
     timeTo50pctErrorMs: { ...dist(e50), items: e50.length },
     timeTo90pctErrorMs: { ...dist(e90), items: e90.length },
     misbehaving,
-    ok: missing === 0 && allCounted,
+    ok: missing === 0 && allCounted && notInTruth === 0 && duplicates === 0 && negativeDelays === 0,
   };
+}
+
+/**
+ * Observations the truth does not explain: an (address, hash) that no node's announcement of an
+ * item accounts for, and rows beyond the number of times the node announced that item to us.
+ */
+export function unexplained(obsRows: unknown[][], truth: { nodes: { index: number; host: string; port: number }[]; items: { id: number; hash: string; wtxid: string }[]; announces: { node: number; item: number }[] }): { notInTruth: number; duplicates: number } {
+  const nodeOf = new Map(truth.nodes.map((n) => [`${n.host}:${n.port}`, n.index]));
+  const itemOf = new Map<string, number>();
+  for (const it of truth.items) {
+    itemOf.set(it.hash, it.id);
+    itemOf.set(it.wtxid, it.id);
+  }
+  const announced = new Map<string, number>();
+  for (const a of truth.announces) announced.set(`${a.node}/${a.item}`, (announced.get(`${a.node}/${a.item}`) ?? 0) + 1);
+  let notInTruth = 0;
+  let duplicates = 0;
+  for (const [address, hash, , count] of obsRows) {
+    const rows = Number(count);
+    const times = announced.get(`${nodeOf.get(address as string)}/${itemOf.get(hash as string)}`) ?? 0;
+    if (times === 0) notInTruth += rows;
+    else if (rows > times) duplicates += rows - times;
+  }
+  return { notInTruth, duplicates };
 }

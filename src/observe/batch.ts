@@ -37,7 +37,7 @@ export class RecordBatch {
   address(i: number): string {
     return this.addresses[i] ?? '';
   }
-  /** Kind (ring.ts Kind: 1 inv, 2 headers, 3 cmpctblock, 4 notfound). */
+  /** Kind (src/observe/kinds.ts: 1 inv, 2 headers, 3 cmpctblock). */
   kind(i: number): number {
     return this.bytes[i * RECORD_SIZE + R_KIND]!;
   }

@@ -9,7 +9,7 @@ import { Peer, CloseReason, type PeerOptions } from './peer.js';
 
 /**
  * Chunks one stream may deliver in one turn of the event loop before it is paused until the next
- * turn (issue 8). libuv reads a readable socket up to 32 times in a row (64 KB each, 2 MB) within
+ * turn. libuv reads a readable socket up to 32 times in a row (64 KB each, 2 MB) within
  * one poll callback, so a flooding peer (100,000 pings, 1,000,000 addresses) would hold its whole
  * thread for that long and every other peer of the shard would wait. 4 x 64 KB keeps one peer's
  * turn to a few milliseconds of parsing; an honest peer rarely sends more than one chunk a turn.

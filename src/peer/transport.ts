@@ -34,6 +34,8 @@ export interface PeerTransport {
    * now means "the peer may only speak v1: retry with v1" (Core ShouldReconnectV1).
    */
   readonly shouldReconnectV1?: boolean;
+  /** v1, after a BAD_MAGIC status: the four bytes found instead of the magic (V1Decoder.badMagic). */
+  readonly badMagic?: number;
 }
 
 /** Which transport a connection uses: 'auto' is decided per address by the pool. */
@@ -78,5 +80,9 @@ export class V1Transport implements PeerTransport {
 
   get bufferedBytes(): number {
     return this.decoder.bufferedBytes;
+  }
+
+  get badMagic(): number {
+    return this.decoder.badMagic;
   }
 }

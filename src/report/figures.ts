@@ -174,21 +174,17 @@ export async function propagation(conn: DuckDBConnection): Promise<Figure> {
     caption:
       'The propagation curve: for each item first seen after the warm-up and before the settling time at the end, the time from first-seen until x % of the peers ready at first-seen had announced it; the line is the median over the items of the kind, the band the 10th to 90th percentile, an item that never reached x % counting as never (so the median ends where fewer than half of the items reached x %; the tooltip gives how many did).',
     points: values.length,
-    spec: base('Time until x % of peers announced an item', {
-      data: { values },
+    spec: perKindPanels('Time until x % of peers announced an item', values, {
       encoding: {
         y: { field: 'pct', type: 'quantitative', title: 'peers that announced (%)', scale: { domain: [0, 100] } },
-        color: { field: 'kind', type: 'nominal', title: 'kind' },
+        color: { field: 'vantage', type: 'nominal', title: 'vantage' },
       },
       layer: [
-        { mark: { type: 'area', orient: 'horizontal', opacity: 0.2 }, encoding: { x: { field: 'p10', type: 'quantitative', title: 'time since first-seen (ms)' }, x2: { field: 'p90' }, detail: { field: 'vantage' } } },
+        { mark: { type: 'area', orient: 'horizontal', opacity: 0.2 }, encoding: { x: { field: 'p10', type: 'quantitative', title: 'time since first-seen (ms)' }, x2: { field: 'p90' } } },
         {
-          // Zoom lives in one layer: a top-level selection in a layered spec is defined twice.
-          params: ZOOM,
           mark: { type: 'line', point: false },
           encoding: {
             x: { field: 'p50', type: 'quantitative' },
-            strokeDash: { field: 'vantage', type: 'nominal', title: 'vantage' },
             order: { field: 'pct' },
             tooltip: [{ field: 'vantage' }, { field: 'kind' }, { field: 'pct', title: '%' }, { field: 'p50', title: 'median ms', format: '.1f' }, { field: 'p10', format: '.1f' }, { field: 'p90', format: '.1f' }, { field: 'items' }],
           },
@@ -198,14 +194,33 @@ export async function propagation(conn: DuckDBConnection): Promise<Figure> {
   };
 }
 
+/**
+ * One panel per item kind, one above the other, each with its own time axis: blocks reach the
+ * peers in about 100 ms and transactions in about 10 s, so on one linear axis the block curve is a
+ * vertical line at zero.
+ */
+export function perKindPanels(title: string, values: readonly object[], inner: VlSpec): VlSpec {
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title,
+    data: { values },
+    config: { font: 'sans-serif', legend: { orient: 'right', labelLimit: 320 } },
+    facet: { row: { field: 'kind', type: 'nominal', title: null, header: { labelFontWeight: 'bold', labelFontSize: 12 } } },
+    resolve: { scale: { x: 'independent' } },
+    spec: { width: WIDTH, height: Math.round(HEIGHT * 0.6), ...inner },
+  };
+}
+
 async function timeline(conn: DuckDBConnection): Promise<Record<string, unknown>[]> {
   const span = await rows(conn, 'SELECT (max(time) - min(time)) / 1000 AS s FROM timeline');
   const bucket = Math.max(1, Math.ceil((num(span[0]?.s) || 0) / MAX_TIME_POINTS));
   return rows(
     conn,
-    `SELECT vantage, floor(time / ${bucket * 1000}) * ${bucket * 1000} AS t, max(peers_connected) AS connected, max(peers_ready) AS ready,
-            sum(inv_entries) / ${bucket} AS rate, sum(drops) AS drops
-     FROM timeline GROUP BY ALL ORDER BY ALL`,
+    // Up to the stop request only: after it the observer closes its peers, and the drop to zero
+    // that follows is the shutdown, not the network.
+    `SELECT t.vantage, floor(t.time / ${bucket * 1000}) * ${bucket * 1000} AS t, max(t.peers_connected) AS connected, max(t.peers_ready) AS ready,
+            sum(t.inv_entries) / ${bucket} AS rate, sum(t.drops) AS drops
+     FROM timeline t LEFT JOIN win w ON w.vantage = t.vantage WHERE w.stop IS NULL OR t.time < w.stop GROUP BY ALL ORDER BY ALL`,
   );
 }
 
@@ -220,7 +235,7 @@ export async function peersOverTime(conn: DuckDBConnection): Promise<Figure> {
   return {
     id: 'peers',
     title: 'Peers connected over time',
-    caption: 'Connections open (TCP connected) and handshaken (verack exchanged) per second, from the timeline table; the maximum within each bucket when the run is long.',
+    caption: 'Connections open (TCP connected) and handshaken (verack exchanged) per second, from the timeline table, up to the stop request (the shutdown is not drawn); the maximum within each bucket when the run is long.',
     points: values.length,
     spec: base('Peers connected over time', {
       data: { values },

@@ -61,19 +61,24 @@ const scriptJson = (v: unknown): string => JSON.stringify(v).replaceAll('<', '\\
 
 export interface PageInput {
   title: string;
-  /** Plain-text blocks shown before the figures (the summary table, the accuracy). */
-  preformatted: { heading: string; text: string }[];
+  /** Tables shown before the figures (the summary): a header row, labelled rows, notes under it. */
+  tables: { heading: string; header: string[]; rows: string[][]; notes: string[] }[];
+  /** Paragraphs shown after the tables (the accuracy, notes): one <p> per line, wrapped. */
+  paragraphs: { heading: string; lines: string[] }[];
   /** Key facts of each run (vantage, dir, command, times). */
   runs: Record<string, string>[];
   figures: Figure[];
   /** Relative path of each figure's SVG file, by id. */
   svgHref: Record<string, string>;
+  /** Relative path of each figure's data as CSV, by id. */
+  csvHref: Record<string, string>;
 }
 
 const CSS = `body{font-family:sans-serif;margin:2em auto;max-width:1000px;padding:0 1em;color:#222}
 h1{font-size:1.5em}h2{font-size:1.2em;margin-top:2em}pre{background:#f6f6f6;padding:.8em;overflow-x:auto;font-size:.85em}
 figure{margin:2em 0;border-top:1px solid #ddd;padding-top:1em}figcaption{font-size:.9em;color:#444;max-width:800px}
-table.runs{border-collapse:collapse;font-size:.85em}table.runs td,table.runs th{border:1px solid #ddd;padding:.2em .5em;text-align:left}
+table.runs,table.summary{border-collapse:collapse;font-size:.85em}table.runs td,table.runs th,table.summary td,table.summary th{border:1px solid #ddd;padding:.2em .5em;text-align:left}
+table.summary td.n{text-align:right;white-space:nowrap}.wide{overflow-x:auto;max-width:100%}p.line{margin:.3em 0;overflow-wrap:anywhere}
 .plot{min-height:100px}.err{color:#b00}`;
 
 /**
@@ -85,15 +90,24 @@ export function pageHtml(input: PageInput, specs: { id: string; vega: vega.Spec 
   const runs =
     input.runs.length === 0
       ? ''
-      : `<table class="runs"><tr>${Object.keys(input.runs[0]!).map((k) => `<th>${esc(k)}</th>`).join('')}</tr>${input.runs
+      : `<div class="wide"><table class="runs"><tr>${Object.keys(input.runs[0]!).map((k) => `<th>${esc(k)}</th>`).join('')}</tr>${input.runs
           .map((r) => `<tr>${Object.values(r).map((v) => `<td>${esc(v)}</td>`).join('')}</tr>`)
-          .join('')}</table>`;
-  const pre = input.preformatted.map((p) => `<h2>${esc(p.heading)}</h2><pre>${esc(p.text)}</pre>`).join('\n');
+          .join('')}</table></div>`;
+  const tables = input.tables
+    .map(
+      (t) =>
+        `<h2>${esc(t.heading)}</h2><div class="wide"><table class="summary"><tr>${t.header.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>` +
+        t.rows.map((r) => `<tr>${r.map((c, i) => (i === 0 ? `<th>${esc(c)}</th>` : `<td class="n">${esc(c)}</td>`)).join('')}</tr>`).join('') +
+        `</table></div>${t.notes.map((n) => `<p class="line">${esc(n)}</p>`).join('')}`,
+    )
+    .join('\n');
+  const paragraphs = input.paragraphs.map((p) => `<h2>${esc(p.heading)}</h2>${p.lines.map((l) => `<p class="line">${esc(l)}</p>`).join('')}`).join('\n');
+  const pre = `${tables}\n${paragraphs}`;
   const figs = input.figures
     .map(
       (f) =>
         `<figure id="fig-${esc(f.id)}" data-figure="${esc(f.id)}"><div class="plot" id="plot-${esc(f.id)}"></div>` +
-        `<figcaption><b>${esc(f.title)}.</b> ${esc(f.caption)} <a href="${esc(input.svgHref[f.id] ?? '')}">SVG</a></figcaption></figure>`,
+        `<figcaption><b>${esc(f.title)}.</b> ${esc(f.caption)} <a href="${esc(input.svgHref[f.id] ?? '')}">SVG</a> <a href="${esc(input.csvHref[f.id] ?? '')}">data (CSV)</a></figcaption></figure>`,
     )
     .join('\n');
   const boot = `(function(){
@@ -130,16 +144,32 @@ export interface WrittenFiles {
   html: string;
   htmlBytes: number;
   svg: string[];
+  /** figures/<id>.csv: each figure's data points. */
+  csv: string[];
   /** Vega-Lite's compile warnings. */
   warnings: string[];
 }
 
-/** Writes outDir/report.html and outDir/figures/<id>.svg for every figure with data. */
-export async function writeReport(outDir: string, input: Omit<PageInput, 'svgHref'>): Promise<WrittenFiles> {
+/** A figure's data points as CSV: one column per field (the union, in first-seen order), RFC 4180 quoting. */
+export function figureCsv(f: Figure): string {
+  const values = ((f.spec.data as { values?: Record<string, unknown>[] } | undefined)?.values ?? []) as Record<string, unknown>[];
+  const cols: string[] = [];
+  for (const v of values) for (const k of Object.keys(v)) if (!cols.includes(k)) cols.push(k);
+  const cell = (x: unknown): string => {
+    const t = x === null || x === undefined ? '' : typeof x === 'number' ? String(x) : String(x);
+    return /[",\n\r]/.test(t) ? `"${t.replaceAll('"', '""')}"` : t;
+  };
+  return [cols.join(','), ...values.map((v) => cols.map((c) => cell(v[c])).join(','))].join('\n') + '\n';
+}
+
+/** Writes outDir/report.html and outDir/figures/<id>.svg and .csv for every figure with data. */
+export async function writeReport(outDir: string, input: Omit<PageInput, 'svgHref' | 'csvHref'>): Promise<WrittenFiles> {
   mkdirSync(join(outDir, 'figures'), { recursive: true });
   const specs: { id: string; vega: vega.Spec }[] = [];
   const svgHref: Record<string, string> = {};
   const svg: string[] = [];
+  const csv: string[] = [];
+  const csvHref: Record<string, string> = {};
   const warnings: string[] = [];
   for (const f of input.figures) {
     const spec = toVega(f, warnings);
@@ -148,9 +178,13 @@ export async function writeReport(outDir: string, input: Omit<PageInput, 'svgHre
     writeFileSync(file, await renderSvg(spec));
     svg.push(file);
     svgHref[f.id] = `figures/${f.id}.svg`;
+    const csvFile = join(outDir, 'figures', `${f.id}.csv`);
+    writeFileSync(csvFile, figureCsv(f));
+    csv.push(csvFile);
+    csvHref[f.id] = `figures/${f.id}.csv`;
   }
-  const html = pageHtml({ ...input, svgHref }, specs);
+  const html = pageHtml({ ...input, svgHref, csvHref }, specs);
   const path = join(outDir, 'report.html');
   writeFileSync(path, html);
-  return { html: path, htmlBytes: Buffer.byteLength(html), svg, warnings };
+  return { html: path, htmlBytes: Buffer.byteLength(html), svg, csv, warnings };
 }

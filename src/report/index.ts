@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { loadRuns, rows, num, type LoadedRun } from './load.js';
-import { summarize, formatSummary, formatAccuracy, type Summary } from './summary.js';
+import { summarize, summaryTable, formatAccuracy, type Summary } from './summary.js';
 import { measurementFigures, type Figure } from './figures.js';
 import { accuracy, type Accuracy } from './accuracy.js';
 import { writeReport } from './html.js';
@@ -25,6 +25,8 @@ export interface BuildOptions {
   skipCorrupt?: boolean;
   /** Settling time at the end of each run, ms. @default min(60 s, a third of the run) */
   settleMs?: number | undefined;
+  /** A ground truth (truth.jsonl) for every DIR. @default each DIR's own, if any */
+  truth?: string | undefined;
 }
 
 export interface ReportResult {
@@ -35,7 +37,7 @@ export interface ReportResult {
   empty: boolean;
   /** The figures with data (left out: those with none), in page order. */
   figures: Figure[];
-  files: { html: string | null; htmlBytes: number; svg: string[] };
+  files: { html: string | null; htmlBytes: number; svg: string[]; csv: string[] };
   warnings: string[];
 }
 
@@ -58,12 +60,16 @@ function runFacts(run: LoadedRun): Record<string, string>[] {
 }
 
 export async function buildReport(o: BuildOptions): Promise<ReportResult> {
-  const run = await loadRuns(o.dirs, { skipCorrupt: o.skipCorrupt ?? false, ...(o.settleMs === undefined ? {} : { settleMs: o.settleMs }) });
+  const run = await loadRuns(o.dirs, {
+    skipCorrupt: o.skipCorrupt ?? false,
+    ...(o.settleMs === undefined ? {} : { settleMs: o.settleMs }),
+    ...(o.truth === undefined ? {} : { truth: o.truth }),
+  });
   try {
     const summary = await summarize(run);
     const [n] = await rows(run.conn, 'SELECT count(*) AS n FROM ann');
     const empty = num(n!.n) === 0;
-    const files: ReportResult['files'] = { html: null, htmlBytes: 0, svg: [] };
+    const files: ReportResult['files'] = { html: null, htmlBytes: 0, svg: [], csv: [] };
     if (empty) return { summary, accuracy: null, empty, figures: [], files, warnings: summary.warnings };
     const acc = await accuracy(run.conn, run.vantages);
     const all = [...(await measurementFigures(run.conn)), ...(acc?.figures ?? [])];
@@ -72,13 +78,15 @@ export async function buildReport(o: BuildOptions): Promise<ReportResult> {
     for (const f of all) if (f.points === 0) warnings.push(`figure "${f.title}" has no data and is left out`);
     if (o.html ?? true) {
       const names = run.vantages.map((v) => v.vantage).join(', ');
-      const preformatted = [{ heading: 'Summary', text: formatSummary(summary) }];
-      if (acc !== null) preformatted.push({ heading: 'Accuracy against the simulator\'s ground truth', text: formatAccuracy(acc.accuracy) });
-      for (const w of warnings) preformatted.push({ heading: 'Note', text: w });
-      const w = await writeReport(o.out ?? run.vantages[0]!.dir, { title: `invscope report: ${names}`, runs: runFacts(run), preformatted, figures });
+      const tables = [{ heading: 'Summary', ...summaryTable(summary) }];
+      const paragraphs: { heading: string; lines: string[] }[] = [];
+      if (acc !== null) paragraphs.push({ heading: 'Accuracy against the simulator\'s ground truth', lines: formatAccuracy(acc.accuracy).trimEnd().split('\n') });
+      if (warnings.length > 0) paragraphs.push({ heading: 'Notes', lines: warnings });
+      const w = await writeReport(o.out ?? run.vantages[0]!.dir, { title: `invscope report: ${names}`, runs: runFacts(run), tables, paragraphs, figures });
       files.html = w.html;
       files.htmlBytes = w.htmlBytes;
       files.svg = w.svg;
+      files.csv = w.csv;
       warnings.push(...w.warnings);
     }
     return { summary, accuracy: acc?.accuracy ?? null, empty, figures, files, warnings };

@@ -9,6 +9,8 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { OBSERVATION_KINDS } from '../observe/kinds.js';
+import { TABLES, PARQUET_SCHEMA, type TableName } from '../store/schema.js';
 
 /** Coded input problems; the CLI maps them to exit statuses (README: "Bad input"). */
 export type ReportErrorCode =
@@ -29,43 +31,30 @@ export class ReportError extends Error {
   }
 }
 
-/** The tables of a run directory, in the order they are checked. */
-export const TABLES = ['observations', 'peers', 'items', 'timeline'] as const;
-export type TableName = (typeof TABLES)[number];
+/** The tables of a run directory (the store's definition), in the order they are checked. */
+export { TABLES, type TableName };
+
+/** The columns the report reads from each table; their types come from the store's PARQUET_SCHEMA. */
+const READS = {
+  observations: ['time', 'peer', 'address', 'kind', 'inv_type', 'item_kind', 'hash'],
+  peers: ['peer', 'address', 'user_agent', 'connected_at', 'ready_at', 'closed_at', 'close_reason', 'misbehaviour'],
+  items: ['hash', 'item_kind', 'first_seen', 'first_peer', 'announcing_peers', 'peers_at_first_seen', 't50', 't90', 't99'],
+  timeline: ['time', 'peers_connected', 'peers_ready', 'inv_entries', 'drops'],
+} as const satisfies { [T in TableName]: readonly (keyof (typeof PARQUET_SCHEMA)[T])[] };
+
+/** Integers are widened to BIGINT so that unions of parts written by different versions agree. */
+const widen = (type: string): string => (/^U?(TINYINT|SMALLINT|INTEGER|BIGINT)$/.test(type) ? 'BIGINT' : type);
 
 /**
- * The columns the report reads from each table and the type it reads them as (the contract's
- * types; integers are widened so that unions of parts written by different versions agree).
- * Columns the contract has and the report does not use are not required.
+ * The columns the report reads from each table and the type it reads them as. Columns the
+ * contract has and the report does not use are not required.
  */
-export const COLUMNS: Record<TableName, Record<string, string>> = {
-  observations: { time: 'DOUBLE', peer: 'BIGINT', address: 'VARCHAR', kind: 'VARCHAR', inv_type: 'VARCHAR', item_kind: 'VARCHAR', hash: 'VARCHAR' },
-  peers: {
-    peer: 'BIGINT',
-    address: 'VARCHAR',
-    user_agent: 'VARCHAR',
-    connected_at: 'DOUBLE',
-    ready_at: 'DOUBLE',
-    closed_at: 'DOUBLE',
-    close_reason: 'VARCHAR',
-    misbehaviour: 'VARCHAR',
-  },
-  items: {
-    hash: 'VARCHAR',
-    item_kind: 'VARCHAR',
-    first_seen: 'DOUBLE',
-    first_peer: 'BIGINT',
-    announcing_peers: 'BIGINT',
-    peers_at_first_seen: 'BIGINT',
-    t50: 'DOUBLE',
-    t90: 'DOUBLE',
-    t99: 'DOUBLE',
-  },
-  timeline: { time: 'DOUBLE', peers_connected: 'BIGINT', peers_ready: 'BIGINT', inv_entries: 'BIGINT', drops: 'BIGINT' },
-};
+export const COLUMNS = Object.fromEntries(
+  TABLES.map((t) => [t, Object.fromEntries(READS[t].map((c) => [c, widen((PARQUET_SCHEMA[t] as Record<string, string>)[c]!)]))]),
+) as Record<TableName, Record<string, string>>;
 
-/** Kinds of observation that announce an item (`notfound` answers a getdata: not an announcement). */
-export const ANNOUNCING_KINDS = ['inv', 'headers', 'cmpctblock'] as const;
+/** Kinds of observation that announce an item: every kind the ring records (src/observe/kinds.ts). */
+export const ANNOUNCING_KINDS = OBSERVATION_KINDS;
 
 export interface VantageDir {
   /** The vantage name rows are tagged with: run.json's `vantage`, else the DIR's basename (made unique). */
@@ -89,6 +78,11 @@ export interface LoadOptions {
    * percentiles: they had no time to reach the peers. @default min(60 s, a third of the run)
    */
   settleMs?: number;
+  /**
+   * A simulator's ground truth (truth.jsonl) for every DIR, wherever it is (`simulate --out A`
+   * with `observe --out B`). @default each DIR's own truth.jsonl, if any
+   */
+  truth?: string;
 }
 
 /** The longest default settling time (Core's trickles put mainnet's t99 well under it). */
@@ -133,8 +127,11 @@ function readRunJson(dir: string): Record<string, unknown> | null {
 }
 
 /** Checks the DIR arguments and names each vantage; touches no Parquet yet. */
-export function scanDirs(dirs: string[]): VantageDir[] {
+export function scanDirs(dirs: string[], truthFile?: string): VantageDir[] {
   const out: VantageDir[] = [];
+  if (truthFile !== undefined && !(existsSync(truthFile) && statSync(truthFile).isFile())) {
+    throw new ReportError('ERR_REPORT_TRUTH', `--truth ${truthFile}: no such file`);
+  }
   const used = new Set<string>();
   for (const d of dirs) {
     const dir = resolve(d);
@@ -151,8 +148,9 @@ export function scanDirs(dirs: string[]): VantageDir[] {
     let vantage = named;
     for (let i = 2; used.has(vantage); i++) vantage = `${named}-${i}`;
     used.add(vantage);
-    const truth = join(dir, 'truth.jsonl');
-    out.push({ vantage, dir, run, parts, skipped: [], truth: existsSync(truth) ? truth : null });
+    const own = join(dir, 'truth.jsonl');
+    const truth = truthFile !== undefined ? resolve(truthFile) : existsSync(own) ? own : null;
+    out.push({ vantage, dir, run, parts, skipped: [], truth });
   }
   return out;
 }
@@ -203,7 +201,7 @@ function partsSelect(table: TableName, v: VantageDir): string {
  * Throws ReportError for bad input; the caller closes the result.
  */
 export async function loadRuns(dirs: string[], options: LoadOptions = {}): Promise<LoadedRun> {
-  const vantages = scanDirs(dirs);
+  const vantages = scanDirs(dirs, options.truth);
   // No extension is ever fetched: parquet and json are built into the bindings.
   const db = await DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false', autoload_known_extensions: 'false' });
   const conn = await db.connect();

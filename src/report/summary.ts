@@ -38,7 +38,11 @@ export interface VantageSummary {
   /** The vantage name, or 'all' for the pooled row. */
   vantage: string;
   dirs: string[];
-  /** Seconds from run.json's started to stopped (summed over vantages for 'all'); null if unknown. */
+  /**
+   * Seconds from run.json's started to stopped; for 'all', from the earliest start to the latest
+   * stop (the wall-clock span covered: durations of different vantages are never summed); null if
+   * unknown.
+   */
   durationS: number | null;
   /** First-seen window of the items whose times count (epoch ms; null: open; for 'all' null). */
   window: { from: number | null; to: number | null; settleS: number } | null;
@@ -57,8 +61,10 @@ export interface VantageSummary {
     addresses: number;
     /** Connections that completed the handshake. */
     ready: number;
-    /** Connections with at least one counted fault. */
+    /** Connections (sessions) with at least one counted fault. */
     misbehaving: number;
+    /** Distinct host:port among those: the misbehaving nodes. */
+    misbehavingAddresses: number;
   };
   timeTo: { tx: KindTimes; block: KindTimes };
   /** Ring drops and consumer drops from run.json's counters (else the timeline's drop column). */
@@ -141,7 +147,7 @@ export async function summarize(run: LoadedRun): Promise<Summary> {
     observations: 0,
     announcements: 0,
     items: { tx: 0, block: 0, txidOnly: 0 },
-    peers: { connections: 0, addresses: 0, ready: 0, misbehaving: 0 },
+    peers: { connections: 0, addresses: 0, ready: 0, misbehaving: 0, misbehavingAddresses: 0 },
     timeTo: { tx: kindTimes(undefined, 'tx'), block: kindTimes(undefined, 'block') },
     drops: { ring: 0, consumer: 0 },
     faults: {},
@@ -185,8 +191,10 @@ export async function summarize(run: LoadedRun): Promise<Summary> {
   const byName = new Map(per.map((s) => [s.vantage, s]));
   const all = empty('all', vantages.map((v) => v.dir));
   fill(all, ALL);
+  const starts = vantages.map((v) => v.run?.started).filter((x): x is number => typeof x === 'number');
+  const stops = vantages.map((v) => v.run?.stopped).filter((x): x is number => typeof x === 'number');
+  all.durationS = starts.length === vantages.length && stops.length === vantages.length ? (Math.max(...stops) - Math.min(...starts)) / 1000 : null;
   for (const s of per) {
-    if (s.durationS !== null) all.durationS = (all.durationS ?? 0) + s.durationS;
     all.drops.ring += s.drops.ring;
     all.drops.consumer += s.drops.consumer;
   }
@@ -197,6 +205,7 @@ export async function summarize(run: LoadedRun): Promise<Summary> {
     all.disconnects[reason] = (all.disconnects[reason] ?? 0) + num(r.n);
   }
   let unparsed = 0;
+  const badAddresses = new Map<string, Set<string>>([[ALL, new Set()]]);
   for (const r of faulty) {
     const f = parseFaults(r.misbehaviour);
     if (f === null) {
@@ -207,11 +216,15 @@ export async function summarize(run: LoadedRun): Promise<Summary> {
     const s = byName.get(String(r.vantage))!;
     s.peers.misbehaving++;
     all.peers.misbehaving++;
+    (badAddresses.get(s.vantage) ?? badAddresses.set(s.vantage, new Set()).get(s.vantage)!).add(String(r.address));
+    badAddresses.get(ALL)!.add(String(r.address));
     for (const [k, n] of Object.entries(f)) {
       s.faults[k] = (s.faults[k] ?? 0) + n;
       all.faults[k] = (all.faults[k] ?? 0) + n;
     }
   }
+  for (const s of per) s.peers.misbehavingAddresses = badAddresses.get(s.vantage)?.size ?? 0;
+  all.peers.misbehavingAddresses = badAddresses.get(ALL)!.size;
   if (unparsed > 0) warnings.push(`${unparsed} peers rows have a misbehaviour value that is not a JSON object of counts; not counted`);
   return { vantages: per, all, warnings };
 }
@@ -236,8 +249,8 @@ function windowText(v: VantageSummary): string {
   return `${s(v.window.from)}-${s(v.window.to)} (settle ${v.window.settleS.toFixed(1)} s)`;
 }
 
-/** The summary as an aligned text table: one column per vantage, plus 'all' when there are several. */
-export function formatSummary(s: Summary, acc: readonly Accuracy[] | null = null): string {
+/** The summary as a table: a header (one column per vantage, plus 'all' when there are several) and labelled rows. */
+export function summaryTable(s: Summary): { header: string[]; rows: string[][]; notes: string[] } {
   const cols = s.vantages.length > 1 ? [...s.vantages, s.all] : s.vantages;
   const lines: [string, (v: VantageSummary) => string][] = [
     ['duration', (v) => (v.durationS === null ? '-' : `${v.durationS.toFixed(1)} s`)],
@@ -251,7 +264,7 @@ export function formatSummary(s: Summary, acc: readonly Accuracy[] | null = null
     ['peers: connections', (v) => `${v.peers.connections}`],
     ['peers: addresses', (v) => `${v.peers.addresses}`],
     ['peers: handshaken', (v) => `${v.peers.ready}`],
-    ['peers: misbehaving', (v) => `${v.peers.misbehaving}`],
+    ['misbehaving: nodes / sessions', (v) => `${v.peers.misbehavingAddresses} / ${v.peers.misbehaving}`],
   ];
   for (const k of ['block', 'tx'] as const) {
     for (const t of ['t50', 't90', 't99'] as const) {
@@ -262,14 +275,22 @@ export function formatSummary(s: Summary, acc: readonly Accuracy[] | null = null
     }
   }
   lines.push(['drops: ring / consumer', (v) => `${v.drops.ring} / ${v.drops.consumer}`]);
-  const table = [['', ...cols.map((c) => c.vantage)], ...lines.map(([label, f]) => [label, ...cols.map(f)])];
+  const notes: string[] = [];
+  for (const v of cols) {
+    notes.push(`${v.vantage}: faults: ${fmtCounts(v.faults)}`);
+    notes.push(`${v.vantage}: disconnects: ${fmtCounts(v.disconnects)}`);
+  }
+  return { header: ['', ...cols.map((c) => c.vantage)], rows: lines.map(([label, f]) => [label, ...cols.map(f)]), notes };
+}
+
+/** The summary as an aligned text table, then the faults and disconnects per column. */
+export function formatSummary(s: Summary, acc: readonly Accuracy[] | null = null): string {
+  const { header, rows: body, notes } = summaryTable(s);
+  const table = [header, ...body];
   const widths = table[0]!.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
   const out = table.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd());
   out.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
-  for (const v of cols) {
-    out.push(`${v.vantage}: faults: ${fmtCounts(v.faults)}`);
-    out.push(`${v.vantage}: disconnects: ${fmtCounts(v.disconnects)}`);
-  }
+  out.push(...notes);
   return out.join('\n') + '\n' + (acc === null ? '' : `accuracy against the ground truth:\n${formatAccuracy(acc)}`);
 }
 

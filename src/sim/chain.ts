@@ -8,7 +8,7 @@ import { randomBytes as cryptoRandomBytes } from 'node:crypto';
 import { MAX_HEADERS_RESULTS } from '../protocol/constants.js';
 import { encodeMessage } from '../protocol/registry.js';
 import { Reader } from '../protocol/reader.js';
-import { decodeBlock, decodeHeader, type BlockHeader } from '../protocol/messages/block.js';
+import { BLOCK_HEADER_SIZE, decodeBlock, decodeHeader, type BlockHeader } from '../protocol/messages/block.js';
 import { shortIdKey, shortIds, type CmpctBlockMessage } from '../protocol/messages/compact.js';
 import { toHex } from '../protocol/hex.js';
 import type { SimItem, SimNodeInfo } from './types.js';
@@ -65,8 +65,8 @@ export class SimChain {
   data(item: SimItem): BlockCache {
     let b = this.cache.get(item.id);
     if (b) return b;
-    const headerBytes = item.header ?? item.raw.subarray(0, 80);
-    const header = decodeHeader(new Reader(headerBytes, 0, 80));
+    const headerBytes = item.header ?? item.raw.subarray(0, BLOCK_HEADER_SIZE);
+    const header = decodeHeader(new Reader(headerBytes, 0, BLOCK_HEADER_SIZE));
     b = { header, headersPayload: encodeMessage('headers', { headers: [header] }), cmpctPayload: null };
     this.cache.set(item.id, b);
     return b;

@@ -8,7 +8,7 @@
 import { Writer, varintSize } from '../protocol/writer.js';
 import { sha256dInto } from '../protocol/checksum.js';
 import { computeTxid, computeWtxid, encodeTx, encodedSizeTx, type TxMessage } from '../protocol/messages/tx.js';
-import { HEADER_SIZE, merkleRoot } from '../protocol/messages/block.js';
+import { BLOCK_HEADER_SIZE, merkleRoot } from '../protocol/messages/block.js';
 import type { Rng } from './rng.js';
 
 /** Size window of generated transactions (bytes, full serialization). */
@@ -262,7 +262,7 @@ export function makeRawBlock(prev: Uint8Array, height: number, timeSec: number, 
   for (let i = 0; i < txs.length; i++) ids.set(txs[i]!.txid, 32 * (i + 1));
   const root = merkleRoot(ids, n);
 
-  let size = HEADER_SIZE + varintSize(n) + coinbase.raw.length;
+  let size = BLOCK_HEADER_SIZE + varintSize(n) + coinbase.raw.length;
   for (const t of txs) size += t.raw.length;
   const out = new Writer(size);
   out.i32(BLOCK_VERSION);
@@ -280,10 +280,10 @@ export function makeRawBlock(prev: Uint8Array, height: number, timeSec: number, 
   // top byte (wire index 31) is below 0x7f (slightly stricter than the target; about 1 in 2).
   const hash = new Uint8Array(32);
   for (;;) {
-    sha256dInto(raw, 0, HEADER_SIZE, hash, 0);
+    sha256dInto(raw, 0, BLOCK_HEADER_SIZE, hash, 0);
     if (hash[31]! < 0x7f) break;
     const nonce = (out.view.getUint32(76, true) + 1) >>> 0;
     out.view.setUint32(76, nonce, true);
   }
-  return { raw, header: raw.subarray(0, HEADER_SIZE), hash, txCount: n };
+  return { raw, header: raw.subarray(0, BLOCK_HEADER_SIZE), hash, txCount: n };
 }

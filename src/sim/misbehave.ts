@@ -5,7 +5,7 @@
  * large inv-flood frame is built once per process and reused).
  */
 import type { Socket } from 'node:net';
-import { encodeRawFrame, allocFrame, encodeFrame, HEADER_SIZE } from '../transport/v1.js';
+import { encodeRawFrame, allocFrame, encodeFrame, FRAME_HEADER_SIZE } from '../transport/v1.js';
 import { Command, InvType, MAX_ADDR_TO_SEND, MAX_INV_SZ, MAX_PROTOCOL_MESSAGE_LENGTH, type NetworkParams } from '../protocol/constants.js';
 import { varintSize, Writer } from '../protocol/writer.js';
 import type { AddrEntry } from '../protocol/messages/address.js';
@@ -94,7 +94,7 @@ export function garbageBytes(magic: number, n: number = MISBEHAVE.GARBAGE_BYTES,
 /** A `ping` frame cut after its header and TRUNCATED_PAYLOAD_BYTES of its 8-byte payload. */
 export function truncatedFrame(magic: number): Uint8Array {
   const full = encodeRawFrame(magic, Command.ping, Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8));
-  return full.subarray(0, HEADER_SIZE + MISBEHAVE.TRUNCATED_PAYLOAD_BYTES);
+  return full.subarray(0, FRAME_HEADER_SIZE + MISBEHAVE.TRUNCATED_PAYLOAD_BYTES);
 }
 
 /**

@@ -38,7 +38,7 @@ export const MISBEHAVIOURS: readonly Misbehaviour[] = [
 ];
 
 /**
- * Every mode: the default mix plus the hostile ones of docs/hostile.md (test/hostile, bench/soak.ts):
+ * Every mode: the default mix plus the hostile ones (test/hostile, bench/soak.ts):
  * a version but never a verack, bad checksums at a high rate, legal 50,000-entry invs back to
  * back, addr floods, ping floods, thousands of distinct unknown commands, a peer that never reads.
  */

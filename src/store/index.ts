@@ -5,4 +5,4 @@
 export { Store, StoreError, recoverDir, stagedParts, STAGING_DIR, type StoreOptions, type StoreCounters, type PeerRow, type ItemRow, type TimelineRow } from './store.js';
 export { ItemAggregator, type AggregatorOptions } from './items.js';
 export { PeerSessions, networkOf } from './peers.js';
-export { TABLES, itemKindOf, invTypeName, INV_TYPE_NAMES, type TableName } from './schema.js';
+export { TABLES, itemKindOf, invTypeShortName, INV_TYPE_SHORT_NAMES, type TableName } from './schema.js';

@@ -5,7 +5,7 @@
  */
 import type { PeerEvent } from '../pool/index.js';
 import { netAddrNetwork, parseNetAddr } from '../protocol/messages/address.js';
-import { parseHostPort } from '../pool/addressbook.js';
+import { parseHostPort, isHostPort } from '../pool/coordinator/hostport.js';
 import type { PeerRow } from './store.js';
 
 interface Session {
@@ -20,7 +20,7 @@ interface Session {
 /** The network of a host:port (ipv4, ipv6, torv3, i2p, cjdns, name, unknown). */
 export function networkOf(address: string): { network: string; port: number } {
   const hp = parseHostPort(address);
-  if (!hp) return { network: 'unknown', port: 0 };
+  if (!isHostPort(hp)) return { network: 'unknown', port: 0 };
   const net = parseNetAddr(hp.host);
   return { network: net ? netAddrNetwork(net) : /^[a-z0-9.-]+$/i.test(hp.host) ? 'name' : 'unknown', port: hp.port };
 }

@@ -6,10 +6,12 @@
  * and its DuckDB file deleted. Main thread: the append methods are the warm path (a few native
  * calls per row, never a throw: a failure is recorded once and later rows are counted as lost).
  */
-import { mkdirSync, readdirSync, renameSync, rmSync, existsSync, statSync } from 'node:fs';
+import { readdirSync, renameSync, rmSync, existsSync, statSync } from 'node:fs';
+import { makeDirs } from './dirs.js';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
-import { STAGING_DDL, TABLES, KIND_CODES, exportSelect, type TableName } from './schema.js';
+import { STAGING_DDL, TABLES, exportSelect, type TableName } from './schema.js';
+import { KIND_CODES, type ObservationKind } from '../observe/kinds.js';
 
 export interface StoreOptions {
   /** The run directory (created if missing). */
@@ -175,7 +177,7 @@ export class Store {
   static async open(o: StoreOptions): Promise<Store> {
     const s = new Store(o);
     try {
-      for (const d of [STAGING_DIR, ...TABLES]) mkdirSync(join(o.dir, d), { recursive: true });
+      for (const d of [STAGING_DIR, ...TABLES]) makeDirs(join(o.dir, d));
     } catch (e) {
       throw new StoreError('cannot create', o.dir, e);
     }
@@ -287,7 +289,7 @@ export class Store {
       a.appendDouble(time);
       a.appendUInteger(peer);
       a.appendVarchar(address);
-      a.appendUTinyInt(KIND_CODES[kind] ?? 0);
+      a.appendUTinyInt(KIND_CODES[kind as ObservationKind] ?? 0);
       a.appendUInteger(invType >>> 0);
       a.appendVarchar(hash);
       a.appendUTinyInt(shard & 0xff);
@@ -581,7 +583,7 @@ export async function recoverDir(dir: string): Promise<{ part: string; rows: Rec
   const names = stagedParts(dir);
   const out: { part: string; rows: Record<TableName, number> }[] = [];
   if (names.length === 0) return out;
-  for (const t of TABLES) mkdirSync(join(dir, t), { recursive: true });
+  for (const t of TABLES) makeDirs(join(dir, t));
   const inst = await DuckDBInstance.create(':memory:');
   const c = await inst.connect();
   try {

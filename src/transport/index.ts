@@ -9,7 +9,7 @@ export {
   allocFrame,
   sealFrame,
   clearFramePool,
-  HEADER_SIZE,
+  FRAME_HEADER_SIZE,
   EMPTY_CHECKSUM,
   type V1FrameSink,
   type V1DecoderOptions,

@@ -15,7 +15,7 @@ import { Command, MAX_PROTOCOL_MESSAGE_LENGTH, type CommandName } from '../proto
 import { Writer } from '../protocol/writer.js';
 import { encodedSize, encodeMessageInto, type MessageMap } from '../protocol/registry.js';
 
-export const HEADER_SIZE = 24;
+export const FRAME_HEADER_SIZE = 24;
 /** SHA256d of the empty string, first four bytes (5d f6 e0 e2) as uint32 LE: every empty payload's checksum. */
 export const EMPTY_CHECKSUM = 0xe2e0f65d;
 
@@ -126,6 +126,11 @@ export class V1Decoder {
 
   /** 0 while healthy; the fatal status once the stream is unusable. */
   fatal = 0;
+  /**
+   * After BAD_MAGIC: the four bytes found where the magic belongs (little-endian, as `magic`), so
+   * a caller can tell a peer of another network (its magic) from garbage. 0 otherwise.
+   */
+  badMagic = 0;
   frames = 0;
   bytes = 0;
   badChecksums = 0;
@@ -214,10 +219,11 @@ export class V1Decoder {
     const bGot = this.bGot;
     let n = 0;
 
-    while (end - pos >= HEADER_SIZE) {
+    while (end - pos >= FRAME_HEADER_SIZE) {
       const h = base + pos;
       if (view.getUint32(h, true) !== magic) {
         this.fatal = Status.BAD_MAGIC;
+        this.badMagic = view.getUint32(h, true);
         break;
       }
       const cmd = lookupCommand(view, h + 4);
@@ -230,13 +236,13 @@ export class V1Decoder {
         this.fatal = Status.OVERSIZE;
         break;
       }
-      if (end - pos - HEADER_SIZE < len) break; // straddles: keep for the next chunk
-      bOff[n] = pos + HEADER_SIZE;
+      if (end - pos - FRAME_HEADER_SIZE < len) break; // straddles: keep for the next chunk
+      bOff[n] = pos + FRAME_HEADER_SIZE;
       bLen[n] = len;
       bCmd[n] = cmd;
       bGot[n] = view.getUint32(h + 20, true);
       n++;
-      pos += HEADER_SIZE + len;
+      pos += FRAME_HEADER_SIZE + len;
       if (n === this.batchMax) {
         this.deliver(chunk, n);
         n = 0;
@@ -269,8 +275,8 @@ export class V1Decoder {
     this.partialTotal = 0;
     this.partialLen = 0;
     this.partialHash = null;
-    if (this.partial.length < HEADER_SIZE) this.partial = new Uint8Array(MIN_PARTIAL);
-    if (avail >= HEADER_SIZE) {
+    if (this.partial.length < FRAME_HEADER_SIZE) this.partial = new Uint8Array(MIN_PARTIAL);
+    if (avail >= FRAME_HEADER_SIZE) {
       // Header complete and already validated by the caller's loop: only the payload is missing.
       this.readPartialHeader(chunk, pos);
     }
@@ -283,6 +289,7 @@ export class V1Decoder {
     const h = buf.byteOffset + pos;
     if (view.getUint32(h, true) !== this.magic) {
       this.fatal = Status.BAD_MAGIC;
+      this.badMagic = view.getUint32(h, true);
       return;
     }
     const cmd = lookupCommand(view, h + 4);
@@ -296,7 +303,7 @@ export class V1Decoder {
       return;
     }
     this.partialCmd = cmd;
-    this.partialTotal = HEADER_SIZE + len;
+    this.partialTotal = FRAME_HEADER_SIZE + len;
     if (len >= STREAM_HASH_MIN) this.partialHash = checksumStart();
   }
 
@@ -309,7 +316,7 @@ export class V1Decoder {
     const h = this.partialHash;
     if (h !== null) {
       // Header bytes (the first 24 of the frame) are not part of the payload's hash.
-      const skip = this.partialLen < HEADER_SIZE ? HEADER_SIZE - this.partialLen : 0;
+      const skip = this.partialLen < FRAME_HEADER_SIZE ? FRAME_HEADER_SIZE - this.partialLen : 0;
       if (n > skip) h.update(src.subarray(pos + skip, pos + n));
     }
     const need = this.partialLen + n;
@@ -339,10 +346,10 @@ export class V1Decoder {
   private fillPartial(chunk: Uint8Array): number {
     let pos = 0;
     if (this.partialTotal === 0) {
-      const take = Math.min(HEADER_SIZE - this.partialLen, chunk.length);
+      const take = Math.min(FRAME_HEADER_SIZE - this.partialLen, chunk.length);
       this.append(chunk, 0, take);
       pos = take;
-      if (this.partialLen < HEADER_SIZE) return pos;
+      if (this.partialLen < FRAME_HEADER_SIZE) return pos;
       this.readPartialHeader(this.partial, 0);
       if (this.fatal !== 0) return pos;
     }
@@ -351,10 +358,10 @@ export class V1Decoder {
     pos += take;
     if (this.partialLen === this.partialTotal) {
       const buf = this.partial;
-      const len = this.partialTotal - HEADER_SIZE;
+      const len = this.partialTotal - FRAME_HEADER_SIZE;
       const got = viewOf(buf).getUint32(buf.byteOffset + 20, true);
       const h = this.partialHash;
-      const sum = h !== null ? checksumFinish(h) : len === 0 ? EMPTY_CHECKSUM : checksum(buf, HEADER_SIZE, len);
+      const sum = h !== null ? checksumFinish(h) : len === 0 ? EMPTY_CHECKSUM : checksum(buf, FRAME_HEADER_SIZE, len);
       const ok = sum === got;
       const cmd = this.partialCmd;
       this.partialHash = null;
@@ -367,7 +374,7 @@ export class V1Decoder {
       this.frames++;
       if (!ok) this.badChecksums++;
       if (cmd === 0) this.unknownCommands++;
-      this.sink.onFrame(cmd, buf, HEADER_SIZE, len, ok);
+      this.sink.onFrame(cmd, buf, FRAME_HEADER_SIZE, len, ok);
       if (large) release(buf);
     }
     return pos;
@@ -382,7 +389,7 @@ export class V1Decoder {
  * left for the caller to fill at offset 24; call `sealFrame` after writing the payload.
  */
 export function allocFrame(magic: number, command: number | string | Uint8Array, payloadSize: number): Uint8Array {
-  const frame = new Uint8Array(HEADER_SIZE + payloadSize);
+  const frame = new Uint8Array(FRAME_HEADER_SIZE + payloadSize);
   const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
   view.setUint32(0, magic >>> 0, true);
   const cmd =
@@ -395,8 +402,8 @@ export function allocFrame(magic: number, command: number | string | Uint8Array,
 
 /** Writes the checksum of the payload at offset 24 (or the given precomputed one) into the header. */
 export function sealFrame(frame: Uint8Array, precomputedChecksum?: number): Uint8Array {
-  const len = frame.length - HEADER_SIZE;
-  const sum = precomputedChecksum ?? (len === 0 ? EMPTY_CHECKSUM : checksum(frame, HEADER_SIZE, len));
+  const len = frame.length - FRAME_HEADER_SIZE;
+  const sum = precomputedChecksum ?? (len === 0 ? EMPTY_CHECKSUM : checksum(frame, FRAME_HEADER_SIZE, len));
   new DataView(frame.buffer, frame.byteOffset, frame.byteLength).setUint32(20, sum >>> 0, true);
   return frame;
 }
@@ -409,14 +416,14 @@ export function encodeRawFrame(
   precomputedChecksum?: number,
 ): Uint8Array {
   const frame = allocFrame(magic, command, payload.length);
-  frame.set(payload, HEADER_SIZE);
+  frame.set(payload, FRAME_HEADER_SIZE);
   return sealFrame(frame, precomputedChecksum);
 }
 
 /** A complete frame around an encoded message: header and payload in one allocation. */
 export function encodeFrame<K extends CommandName>(magic: number, command: K, msg: MessageMap[K]): Uint8Array {
   const frame = allocFrame(magic, Command[command], encodedSize(command, msg));
-  const w = new Writer(frame, HEADER_SIZE);
+  const w = new Writer(frame, FRAME_HEADER_SIZE);
   encodeMessageInto(w, command, msg);
   return sealFrame(frame);
 }

@@ -90,6 +90,48 @@ test('report.html draws every figure with data, offline, without errors', async 
   await page.close();
 });
 
+test('the propagation figure reads both kinds: every median line spans a visible width in its own panel', async () => {
+  if (setupError !== null) throw setupError;
+  const page = await context!.newPage();
+  await page.goto(pathToFileURL(html).href, { waitUntil: 'load' });
+  await page.waitForFunction(() => ((globalThis as unknown as { __report?: { rendered: number; figures: number } }).__report?.rendered ?? 0) > 0, undefined, { timeout: 30_000 });
+  await page.waitForSelector('#plot-propagation svg g.mark-line path');
+  const widths = await page.$$eval('#plot-propagation svg g.mark-line path', (ps) => ps.map((p) => (p as unknown as { getBBox(): { width: number } }).getBBox().width));
+  assert.ok(widths.length >= 2, `${widths.length} median lines`);
+  // On one linear axis the blocks' line was a vertical stroke at 0 (width ~0) next to the txs' 10 s.
+  for (const w of widths) assert.ok(w > 100, `a median line ${w.toFixed(1)} px wide: ${widths.map((x) => x.toFixed(0)).join(', ')}`);
+  const panels = await page.$$eval('#plot-propagation svg g.mark-group.role-scope', (gs) => gs.length);
+  assert.ok(panels >= 2, `one panel per kind (${panels} panels)`);
+  await page.close();
+});
+
+test('at 700 px wide no text is clipped: the summary is an HTML table, long lines wrap', async () => {
+  if (setupError !== null) throw setupError;
+  const page = await context!.newPage();
+  await page.setViewportSize({ width: 700, height: 900 });
+  await page.goto(pathToFileURL(html).href, { waitUntil: 'load' });
+  assert.is(await page.$$eval('pre', (e) => e.length), 0, 'no preformatted block');
+  assert.ok((await page.$$eval('table.summary td', (e) => e.length)) > 20, 'the summary is a table');
+  // Runs in the page (a string: this project's TypeScript has no DOM types).
+  const clipped = (await page.evaluate(`(() => {
+    const out = [];
+    const width = window.innerWidth;
+    for (const el of document.querySelectorAll('p, td, th, figcaption, h1, h2')) {
+      const inScroller = el.closest('.wide') !== null;
+      const r = el.getBoundingClientRect();
+      const overflowing = el.scrollWidth > el.clientWidth + 1;
+      if (overflowing || (!inScroller && r.right > width + 1)) out.push(el.tagName + ': ' + (el.textContent || '').slice(0, 60) + ' (right ' + Math.round(r.right) + ')');
+    }
+    // A table wider than the window must be scrollable, not cut.
+    for (const w of document.querySelectorAll('.wide')) {
+      if (getComputedStyle(w).overflowX !== 'auto' && w.scrollWidth > w.clientWidth) out.push('a wide table that cannot scroll');
+    }
+    return out;
+  })()`)) as string[];
+  assert.equal(clipped, []);
+  await page.close();
+});
+
 test('the page has a Content-Security-Policy that forbids loading anything', () => {
   if (setupError !== null) throw setupError;
   const text = readFileSync(html, 'utf8');

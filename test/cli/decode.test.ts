@@ -4,7 +4,10 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { decodeStream, asBytes } from '../../src/cli/decode.js';
 import { NETWORKS } from '../../src/protocol/constants.js';
-import { fromHex } from '../../src/protocol/hex.js';
+import { fromHex, toHex } from '../../src/protocol/hex.js';
+import { encodeFrame } from '../../src/transport/v1.js';
+import { Reader } from '../../src/protocol/reader.js';
+import { decodeVersion } from '../../src/protocol/messages/control.js';
 import { fixtureBytes, fixtureJSON, fixturePath, ROOT } from '../helpers.js';
 
 const BIN = join(ROOT, 'dist', 'src', 'cli', 'main.js');
@@ -93,6 +96,36 @@ test('the command rejects bad arguments with a message naming the value, exit 2'
   const d = run(['decode', '00', '--network', 'signet', '--signet-challenge', 'zz']);
   assert.is(d.code, 2);
   assert.match(d.err, /signet-challenge/);
+});
+
+test('the command prints a tx version of 2^31 and above unsigned, as Bitcoin Core does', () => {
+  const fx = fixtureJSON<{ frame: { hex: string; txid: string; version: number } }>('transactions/unsigned-version.json').frame;
+  const r = run(['decode', fx.hex]);
+  assert.is(r.code, 0, r.err);
+  assert.match(r.out, /"version":4294967295[,}]/);
+  const o = JSON.parse(r.out);
+  assert.is(o.command, 'tx');
+  assert.is(o.version, fx.version);
+  assert.is(o.txid, fx.txid);
+  const bare = run(['decode', '--command', 'tx', fx.hex.slice(48)]);
+  assert.is(bare.code, 0, bare.err);
+  assert.is(JSON.parse(bare.out).version, 4294967295);
+});
+
+test('the command prints a UTF-8 user agent as its characters, invalid UTF-8 one character per byte with its hex', () => {
+  const f = fromHex(frames.find((x) => x.name === 'rustbitcoin-version')!.frameHex);
+  const msg = decodeVersion(new Reader(f, 24, f.length));
+  const withUa = (bytes: Uint8Array) =>
+    toHex(encodeFrame(NETWORKS.mainnet.magic, 'version', { ...msg, userAgent: String.fromCharCode(...bytes) }));
+  const good = run(['decode', withUa(new TextEncoder().encode('/café/'))]);
+  assert.is(good.code, 0, good.err);
+  assert.match(good.out, /"userAgent":"\/café\/"/);
+  assert.not.match(good.out, /userAgentHex/);
+  const bad = run(['decode', withUa(fromHex('2f636166e92f'))]);
+  assert.is(bad.code, 0, bad.err);
+  const o = JSON.parse(bad.out);
+  assert.is(o.userAgent, '/caf\u00e9/');
+  assert.is(o.userAgentHex, '2f636166e92f');
 });
 
 test.run();

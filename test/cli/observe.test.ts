@@ -61,7 +61,7 @@ test('observe against invscope simulate: every announcement stored, one peers ro
   assert.is(r.status, 0, r.stderr + r.stdout);
   const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
   assert.is(lines[0].event, 'started');
-  assert.ok(lines.some((l) => l.event === 'status' && l.peers.target === 1000), 'status lines for scripts');
+  assert.ok(lines.some((l) => l.event === 'status' && l.peers.target === 40), 'status lines for scripts: the target a run of 40 addresses can reach');
   const end = lines[lines.length - 1];
   assert.is(end.event, 'stopped');
   assert.is(end.why, 'duration');

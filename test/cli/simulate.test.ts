@@ -92,7 +92,7 @@ test('bad options exit 2 with an error naming the value, before anything starts'
   }
   assert.equal(parseSimulateArgs([]).sim.port, NETWORKS.regtest.defaultPort);
   assert.is(parseSimulateArgs(['--block-interval', '30']).sim.blockIntervalMs, 30_000);
-  // The misbehaviour modes (issue 8): 'all', a list, or an error naming the bad one.
+  // The misbehaviour modes: 'all', a list, or an error naming the bad one.
   assert.is(parseSimulateArgs(['--misbehaviours', 'all']).sim.misbehaviours?.length, 16);
   assert.equal(parseSimulateArgs(['--misbehaviours', 'inv-storm,never-reads']).sim.misbehaviours, ['inv-storm', 'never-reads']);
   assert.throws(() => parseSimulateArgs(['--misbehaviours', 'ping-flood,rude']), /--misbehaviours .*"rude"/);

@@ -120,7 +120,7 @@ function txToBcoin(t: TxMessage): any {
 
 function txFromBcoin(tx: any): TxMessage {
   return {
-    version: tx.version | 0,
+    version: tx.version >>> 0,
     inputs: tx.inputs.map((i: any) => ({
       prevTxid: bytesOfHex(i.prevout.hash),
       prevIndex: i.prevout.index >>> 0,

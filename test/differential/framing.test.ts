@@ -11,7 +11,7 @@ import * as assert from 'uvu/assert';
 import { createRequire } from 'node:module';
 import { hash } from 'node:crypto';
 import { prng, randomBytes } from '../helpers.js';
-import { V1Decoder, encodeRawFrame, HEADER_SIZE } from '../../src/transport/v1.js';
+import { V1Decoder, encodeRawFrame, FRAME_HEADER_SIZE } from '../../src/transport/v1.js';
 import { NETWORKS, COMMAND_NAMES } from '../../src/protocol/constants.js';
 import { Status } from '../../src/protocol/errors.js';
 import { commandString } from '../../src/protocol/commands.js';
@@ -98,7 +98,7 @@ function randomStream(rand: () => number): { stream: Uint8Array; corrupted: numb
     const f = encodeRawFrame(MAGIC, randomCommand(rand), randomBytes(rand, len));
     if (rand() < 0.2) {
       corrupted++;
-      if (len > 0 && rand() < 0.7) f[HEADER_SIZE + ((rand() * len) | 0)] ^= 1 << ((rand() * 8) | 0);
+      if (len > 0 && rand() < 0.7) f[FRAME_HEADER_SIZE + ((rand() * len) | 0)] ^= 1 << ((rand() * 8) | 0);
       else f[20 + ((rand() * 4) | 0)] ^= 0x40;
     }
     frames.push(f);
@@ -136,7 +136,7 @@ function around(fault: Uint8Array): { stream: Uint8Array; before: Outcome[] } {
   const rand = prng(fault.length);
   const good = [0, 1, 2].map(() => encodeRawFrame(MAGIC, 'ping', randomBytes(rand, 8)));
   const stream = concat([good[0]!, good[1]!, fault, good[2]!, good[0]!]);
-  const before = [good[0]!, good[1]!].map((f) => `ok ping ${digest(f.subarray(HEADER_SIZE))}`);
+  const before = [good[0]!, good[1]!].map((f) => `ok ping ${digest(f.subarray(FRAME_HEADER_SIZE))}`);
   return { stream, before };
 }
 
@@ -198,7 +198,7 @@ test('command bytes after the NUL, or not printable: Core drops that message, in
     const theirs = bcoinRun(stream, [stream.length]);
     assert.is(theirs.length, 5, 'bcoin accepts every frame');
     const name = Buffer.from(cmd.subarray(0, cmd.indexOf(0))).toString('ascii');
-    assert.is(theirs[2], `ok ${name} ${digest(fault.subarray(HEADER_SIZE))}`);
+    assert.is(theirs[2], `ok ${name} ${digest(fault.subarray(FRAME_HEADER_SIZE))}`);
   }
 });
 

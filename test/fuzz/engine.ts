@@ -20,6 +20,13 @@ export interface EngineOptions {
   include?: string;
   /** Called with each input that added coverage (the caller saves it into the corpus directory). */
   onNew?: (input: Uint8Array) => void;
+  /** Stop after this many executions (a budget that does not depend on the machine's speed). */
+  execs?: number;
+  /**
+   * Coverage guidance: inputs that reach new code join the corpus. Off, the engine only mutates
+   * the seeds (plain random mutation), for comparison. @default true
+   */
+  coverage?: boolean;
 }
 
 export interface EngineResult {
@@ -293,7 +300,9 @@ export function fuzz(target: Target, seeds: Uint8Array[], opts: EngineOptions): 
   let round = 0;
   let batch = batchMax;
   const inputs: Uint8Array[] = [];
-  while (performance.now() < deadline) {
+  const budget = opts.execs ?? Infinity;
+  const guided = opts.coverage ?? true;
+  while (performance.now() < deadline && execs < budget) {
     round++;
     inputs.length = 0;
     for (let i = 0; i < batch; i++) {
@@ -312,6 +321,7 @@ export function fuzz(target: Target, seeds: Uint8Array[], opts: EngineOptions): 
         return result({ input, error });
       }
     }
+    if (!guided) continue;
     const fs: string[] = [];
     features(take(), include, false, fs);
     const rerun = fs.some((f) => !seen.has(f));

@@ -1,5 +1,5 @@
 /**
- * Fuzz target `v2` (issue 7): the BIP324 receive path of an established session. The input
+ * Fuzz target `v2`: the BIP324 receive path of an established session. The input
  * describes plaintext packets, which the initiator's ciphers encrypt exactly as a peer would, so
  * the fuzzer steers the header byte, message types, long commands and contents; one byte of the
  * ciphertext may then be flipped. Registered in targets.ts; shared by the fuzzer and the replay suite.

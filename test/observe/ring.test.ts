@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Worker } from 'node:worker_threads';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { createRing, RingWriter, RingReader, readRecord, Kind, R_HASH, R_SEQ, RECORD_SIZE, HEADER_BYTES } from '../../src/observe/ring.js';
 import { now } from '../../src/observe/clock.js';
 
@@ -168,6 +169,39 @@ test('a writer in another thread wakes a sleeping reader at its first publish', 
   await new Promise((res) => worker.on('message', res));
   await worker.terminate();
   assert.is(r.take()!.length, 10 * RECORD_SIZE);
+});
+
+/** The shard's tap: pushes of a hash out of a receive buffer, published and consumed in batches. */
+function tapMany(w: RingWriter, r: RingReader, src: Uint8Array, n: number): number {
+  let pushed = 0;
+  for (let i = 0; i < n; i++) {
+    if (w.push(i, i & 0xffff, Kind.INV, i & 7, 1, i, src, (i & 15) * 32)) pushed++;
+    if ((i & 1023) === 1023) {
+      w.publish();
+      r.discard(1024);
+    }
+  }
+  return pushed;
+}
+
+test("the shard's tap into the ring allocates nothing: 3 million pushes without a garbage collection", async () => {
+  const sab = createRing(4096);
+  const w = new RingWriter(sab);
+  const r = new RingReader(sab);
+  const src = new Uint8Array(16 * 32).map((_, i) => i & 0xff);
+  tapMany(w, r, src, 200_000); // compiled and warm before the measured window
+  await new Promise((res) => setTimeout(res, 10));
+  let gcs = 0;
+  const obs = new PerformanceObserver((list) => (gcs += list.getEntries().length));
+  // A full collection first (the test command runs node with --expose-gc), so that earlier
+  // suites' garbage is not collected inside the window.
+  (globalThis as { gc?: () => void }).gc?.();
+  obs.observe({ entryTypes: ['gc'] });
+  const pushed = tapMany(w, r, src, 3_000_000);
+  await new Promise((res) => setTimeout(res, 10));
+  obs.disconnect();
+  assert.is(pushed, 3_000_000, 'no record dropped');
+  assert.is(gcs, 0, `${gcs} garbage collections`);
 });
 
 test.run();

@@ -8,7 +8,7 @@ import { encodeFrame, encodeRawFrame } from '../../src/transport/v1.js';
 import { NETWORKS, Command } from '../../src/protocol/constants.js';
 import { until } from '../helpers.js';
 
-// Flow control of a peer's socket (issue 8): what a flooding or never-reading peer can make us
+// Flow control of a peer's socket: what a flooding or never-reading peer can make us
 // do per turn of the event loop and per byte it sends.
 
 const NET = NETWORKS.regtest;

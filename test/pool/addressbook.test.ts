@@ -1,15 +1,42 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { AddressBook, parseHostPort } from '../../src/pool/addressbook.js';
+import { AddressBook } from '../../src/pool/coordinator/addressbook.js';
+import { parseHostPort } from '../../src/pool/coordinator/hostport.js';
 
 test('parses host:port, [v6]:port and a bare host with the default port', () => {
   assert.equal(parseHostPort('127.0.0.1:18444'), { host: '127.0.0.1', port: 18444 });
   assert.equal(parseHostPort('[::1]:8333'), { host: '::1', port: 8333 });
   assert.equal(parseHostPort('seed.example.org', 8333), { host: 'seed.example.org', port: 8333 });
   assert.equal(parseHostPort('2001:db8::1', 8333), { host: '2001:db8::1', port: 8333 });
-  assert.is(parseHostPort('127.0.0.1:0'), null);
-  assert.is(parseHostPort('127.0.0.1:99999'), null);
-  assert.is(parseHostPort('127.0.0.1'), null);
+  assert.equal(parseHostPort('127.0.0.1:0'), { error: 'bad port "0" in "127.0.0.1:0"' });
+  assert.equal(parseHostPort('127.0.0.1:0', undefined, { allowPortZero: true }), { host: '127.0.0.1', port: 0 });
+  assert.equal(parseHostPort('127.0.0.1:99999'), { error: 'bad port "99999" in "127.0.0.1:99999"' });
+  assert.equal(parseHostPort('127.0.0.1'), { error: 'no port in "127.0.0.1"' });
+  assert.equal(parseHostPort('[::1'), { error: 'no closing ] in "[::1"' });
+});
+
+test('a Coordinator used wrongly throws a PoolError with a stable code', async () => {
+  const { Coordinator, PoolError } = await import('../../src/pool/index.js');
+  const code = (f: () => unknown): string => {
+    try {
+      f();
+    } catch (e) {
+      assert.instance(e, PoolError);
+      return (e as InstanceType<typeof PoolError>).code;
+    }
+    return 'no error';
+  };
+  assert.is(code(() => new Coordinator({ network: 'moon' as never })), 'ERR_POOL_NETWORK');
+  assert.is(code(() => new Coordinator({ network: 'regtest', proxy: 'nohost' })), 'ERR_POOL_ADDRESS');
+  assert.is(code(() => new Coordinator({ network: 'regtest', listen: '127.0.0.1:99999' })), 'ERR_POOL_ADDRESS');
+  assert.is(code(() => new Coordinator({ network: 'regtest', listen: '127.0.0.1:0' })), 'no error', 'port 0: any free port');
+  const pool = new Coordinator({ network: 'regtest', shards: 1, peers: 1, addresses: [] });
+  await pool.start();
+  await pool.start().then(
+    () => assert.unreachable('a second start'),
+    (e: unknown) => assert.is((e as InstanceType<typeof PoolError>).code, 'ERR_POOL_STATE'),
+  );
+  await pool.stop();
 });
 
 test('keeps one record per address, with its network and source', () => {

@@ -14,49 +14,10 @@ import { SimModel } from '../../src/sim/model.js';
 import { TruthWriter } from '../../src/sim/truth.js';
 import { prng } from '../helpers.js';
 import type { ItemRow, TimelineRow } from '../../src/store/store.js';
+import { PARQUET_SCHEMA } from '../../src/store/schema.js';
 
-/** The contract's columns and types, per table (helper store's STORE-CONTRACT.md). */
-export const SCHEMA = {
-  observations: { time: 'DOUBLE', peer: 'UINTEGER', address: 'VARCHAR', kind: 'VARCHAR', inv_type: 'VARCHAR', item_kind: 'VARCHAR', hash: 'VARCHAR', shard: 'UTINYINT' },
-  peers: {
-    peer: 'UINTEGER',
-    address: 'VARCHAR',
-    network: 'VARCHAR',
-    port: 'UINTEGER',
-    inbound: 'BOOLEAN',
-    transport: 'VARCHAR',
-    user_agent: 'VARCHAR',
-    version: 'INTEGER',
-    services: 'VARCHAR',
-    start_height: 'INTEGER',
-    connected_at: 'DOUBLE',
-    ready_at: 'DOUBLE',
-    closed_at: 'DOUBLE',
-    close_reason: 'VARCHAR',
-    close_detail: 'VARCHAR',
-    ping_rtt_ms_min: 'DOUBLE',
-    ping_rtt_ms_median: 'DOUBLE',
-    ping_rtt_ms_max: 'DOUBLE',
-    bytes_in: 'UBIGINT',
-    bytes_out: 'UBIGINT',
-    msgs_in: 'UBIGINT',
-    msgs_out: 'UBIGINT',
-    by_command: 'VARCHAR',
-    misbehaviour: 'VARCHAR',
-  },
-  items: {
-    hash: 'VARCHAR',
-    item_kind: 'VARCHAR',
-    first_seen: 'DOUBLE',
-    first_peer: 'UINTEGER',
-    announcing_peers: 'UINTEGER',
-    peers_at_first_seen: 'UINTEGER',
-    t50: 'DOUBLE',
-    t90: 'DOUBLE',
-    t99: 'DOUBLE',
-  },
-  timeline: { time: 'DOUBLE', peers_connected: 'UINTEGER', peers_ready: 'UINTEGER', inv_entries: 'UBIGINT', drops: 'UBIGINT' },
-} as const;
+/** The contract's columns and types, per table: the store's one definition. */
+export const SCHEMA = PARQUET_SCHEMA;
 export type Table = keyof typeof SCHEMA;
 
 export interface Obs {

@@ -116,7 +116,7 @@ test('the summary counts items per kind, announcements and peers per vantage, wi
   assert.is(a!.observations, 14);
   assert.is(a!.announcements, 13, 'notfound is not an announcement');
   assert.equal(a!.items, { tx: 4, block: 1, txidOnly: 0 });
-  assert.equal(a!.peers, { connections: 4, addresses: 4, ready: 3, misbehaving: 1 });
+  assert.equal(a!.peers, { connections: 4, addresses: 4, ready: 3, misbehaving: 1, misbehavingAddresses: 1 });
   assert.equal(a!.faults, { ERR_WIRE_CHECKSUM: 3 });
   assert.equal(a!.disconnects, { stopped: 3, 'no-version': 1 });
   assert.equal(a!.drops, { ring: 5, consumer: 2 }, "run.json's counters");
@@ -125,7 +125,7 @@ test('the summary counts items per kind, announcements and peers per vantage, wi
   // min(60 s, a third of the 50 s since then).
   assert.equal(a!.window, { from: T0, to: T0 + 50_000 - 50_000 / 3, settleS: 50 / 3 });
   assert.equal(b!.items, { tx: 2, block: 1, txidOnly: 1 }, 'a txid announced as MSG_TX where most announce wtxids is counted apart');
-  assert.equal(b!.peers, { connections: 2, addresses: 2, ready: 2, misbehaving: 1 });
+  assert.equal(b!.peers, { connections: 2, addresses: 2, ready: 2, misbehaving: 1, misbehavingAddresses: 1 });
   assert.equal(b!.drops, { ring: 3, consumer: 0 }, "the timeline's drops without run.json");
   assert.equal(b!.disconnects, { '(open)': 2 });
   assert.is(b!.durationS, null);
@@ -163,7 +163,7 @@ test('the pooled row counts distinct items and addresses across vantages and sum
   const all = both.summary.all;
   assert.is(all.vantage, 'all');
   assert.equal(all.items, { tx: 5, block: 2, txidOnly: 1 }, 'tx1 is seen by both vantages and counted once');
-  assert.equal(all.peers, { connections: 6, addresses: 5, ready: 5, misbehaving: 2 });
+  assert.equal(all.peers, { connections: 6, addresses: 5, ready: 5, misbehaving: 2, misbehavingAddresses: 2 });
   assert.equal(all.drops, { ring: 8, consumer: 2 });
   assert.equal(all.faults, { ERR_WIRE_CHECKSUM: 3, ERR_WIRE_BAD_MAGIC: 1 });
   assert.is(all.observations, 21);
@@ -382,7 +382,18 @@ test('the command line: --json, --no-html, no DIR, --help', () => {
   assert.is(r.status, 0, r.stderr);
   const j = JSON.parse(r.stdout);
   assert.equal(j.summary.vantages.map((v: { vantage: string }) => v.vantage), ['alpha', 'beta']);
-  assert.is(j.summary.all.items.tx, 5);
+  assert.is(j.summary.all.items_seen.tx, 5);
+  // Every value names its unit and is rounded to its precision.
+  const a = j.summary.vantages[0];
+  assert.ok('duration_s' in a && 'p50_ms' in a.time_to.tx.to_50_pct, JSON.stringify(a.time_to.tx));
+  assert.ok(a.peers.misbehaving_nodes <= a.peers.misbehaving_sessions);
+  const decimals = (x: unknown): number => (typeof x === 'number' && !Number.isInteger(x) ? String(x).split('.')[1]!.length : 0);
+  const walk = (o: unknown, path: string): void => {
+    if (o !== null && typeof o === 'object') for (const [k, v] of Object.entries(o)) walk(v, `${path}.${k}`);
+    else if (typeof o === 'number') assert.ok(decimals(o) <= 3, `${path} = ${o}: more than 3 decimals`);
+  };
+  walk(j, 'report');
+  for (const key of ['durationS', 'timeTo', 'errorMs']) assert.not.match(r.stdout, new RegExp(`"${key}"`), `${key} has no unit in its name`);
   assert.is(j.files.html, null);
   const t = spawnSync(process.execPath, [BIN, 'report', dirA, '--no-html'], { encoding: 'utf8', timeout: 60_000 });
   assert.is(t.status, 0, t.stderr);

@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { query } from './duck.js';
 import { Store, StoreError, recoverDir, stagedParts, STAGING_DIR, type PeerRow } from '../../src/store/index.js';
+import { PARQUET_SCHEMA, TABLES } from '../../src/store/schema.js';
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'invscope-store-'));
 const hash = (i: number): string => i.toString(16).padStart(64, '0');
@@ -52,8 +53,15 @@ test('writes every table as zstd Parquet parts that DuckDB reads back, one part 
   ]);
   const first = await query(`SELECT * FROM '${dir}/observations/part-000.parquet' LIMIT 1`);
   assert.equal(first[0], { time: 1_700_000_000_000, peer: 0, address: '127.0.0.0:8333', kind: 'inv', inv_type: 'tx', item_kind: 'tx', hash: hash(0), shard: 0 });
-  const types = await query(`SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM '${dir}/observations/part-001.parquet')`);
-  assert.equal(types.map((r) => `${r.column_name} ${r.column_type}`), ['time DOUBLE', 'peer UINTEGER', 'address VARCHAR', 'kind VARCHAR', 'inv_type VARCHAR', 'item_kind VARCHAR', 'hash VARCHAR', 'shard UTINYINT']);
+  // Every table's files have exactly the contract's columns and types (schema.ts PARQUET_SCHEMA).
+  for (const t of TABLES) {
+    const types = await query(`SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM '${dir}/${t}/part-001.parquet')`);
+    assert.equal(
+      types.map((r) => `${r.column_name} ${r.column_type}`),
+      Object.entries(PARQUET_SCHEMA[t]).map(([c, ty]) => `${c} ${ty}`),
+      t,
+    );
+  }
   const peers = await query(`SELECT peer, close_reason, closed_at, bytes_in::INTEGER AS b, ready_at FROM '${dir}/peers/*.parquet' ORDER BY peer`);
   assert.equal(peers, [
     { peer: 1, close_reason: 'bad-magic', closed_at: null, b: 12345, ready_at: 1010.5 },

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import {
   V1Decoder,
   encodeRawFrame,
-  HEADER_SIZE,
+  FRAME_HEADER_SIZE,
   EMPTY_CHECKSUM,
   STREAM_HASH_MIN,
   clearFramePool,
@@ -169,7 +169,7 @@ test('reports a declared length over 4,000,000 as fatal OVERSIZE before allocati
   assert.is(dec.push(fromHex(f.frameHex)), Status.OVERSIZE);
   assert.ok(dec.bufferCapacity <= 4096);
   // Exactly the limit is allowed and waits for data.
-  const hdr = encodeRawFrame(NETWORKS.mainnet.magic, 'block', new Uint8Array(0)).subarray(0, HEADER_SIZE);
+  const hdr = encodeRawFrame(NETWORKS.mainnet.magic, 'block', new Uint8Array(0)).subarray(0, FRAME_HEADER_SIZE);
   new DataView(hdr.buffer).setUint32(16, MAX_PROTOCOL_MESSAGE_LENGTH, true);
   const dec2 = new V1Decoder(NETWORKS.mainnet.magic, collector().sink);
   assert.is(dec2.push(hdr), 0);
@@ -228,7 +228,7 @@ test('holds no more memory than twice what has arrived of a large straddling fra
 
 /** The checksum verdict computed independently of the decoder: SHA256d(payload)[0..4] == header[20..24]. */
 function expectedOk(frame: Uint8Array): boolean {
-  const d = cryptoHash('sha256', cryptoHash('sha256', frame.subarray(HEADER_SIZE), 'buffer'), 'buffer');
+  const d = cryptoHash('sha256', cryptoHash('sha256', frame.subarray(FRAME_HEADER_SIZE), 'buffer'), 'buffer');
   return d.subarray(0, 4).every((b, i) => b === frame[20 + i]);
 }
 
@@ -239,8 +239,8 @@ function largeStream(seed: number, sizes: number[]): { bytes: Uint8Array; frames
   for (const size of sizes) {
     for (const corrupt of ['none', 'first', 'middle', 'last', 'checksum'] as const) {
       const f = encodeRawFrame(NETWORKS.mainnet.magic, 'block', randomBytes(rand, size));
-      if (corrupt === 'first') f[HEADER_SIZE] ^= 1;
-      else if (corrupt === 'middle') f[HEADER_SIZE + (size >> 1)] ^= 0x80;
+      if (corrupt === 'first') f[FRAME_HEADER_SIZE] ^= 1;
+      else if (corrupt === 'middle') f[FRAME_HEADER_SIZE + (size >> 1)] ^= 0x80;
       else if (corrupt === 'last') f[f.length - 1] ^= 0x10;
       else if (corrupt === 'checksum') f[22] ^= 4;
       frames.push(f, encodeRawFrame(NETWORKS.mainnet.magic, 'ping', randomBytes(rand, 8)));
@@ -277,8 +277,8 @@ test('large straddling frames get the same checksum verdict and bytes at every c
       onFrame(_cmd, buf, off, len, ok) {
         const f = frames[i]!;
         assert.is(ok, want[i], `frame ${i}, chunks ${sizes}`);
-        assert.is(len, f.length - HEADER_SIZE);
-        assert.ok(Buffer.from(buf.buffer, buf.byteOffset + off, len).equals(f.subarray(HEADER_SIZE)), `frame ${i} bytes`);
+        assert.is(len, f.length - FRAME_HEADER_SIZE);
+        assert.ok(Buffer.from(buf.buffer, buf.byteOffset + off, len).equals(f.subarray(FRAME_HEADER_SIZE)), `frame ${i} bytes`);
         i++;
       },
     });
@@ -292,7 +292,7 @@ test('large straddling frames get the same checksum verdict and bytes at every c
 test('a large frame whose header straddles chunks is hashed from its first payload byte only', () => {
   const rand = prng(32);
   const f = encodeRawFrame(NETWORKS.mainnet.magic, 'block', randomBytes(rand, 3 * STREAM_HASH_MIN));
-  for (let cut = 1; cut <= HEADER_SIZE + 1; cut++) {
+  for (let cut = 1; cut <= FRAME_HEADER_SIZE + 1; cut++) {
     const seen: boolean[] = [];
     const dec = new V1Decoder(NETWORKS.mainnet.magic, { onFrame: (_c, _b, _o, _l, ok) => seen.push(ok) });
     assert.is(dec.push(f.subarray(0, cut)), 0);
@@ -332,7 +332,7 @@ test('reads straight into the frame buffer: same frames, verdicts and bytes, and
       onFrame(_cmd, buf, off, len, ok) {
         const f = frames[i]!;
         assert.is(ok, want[i], `frame ${i}, reads of ${readSize}`);
-        assert.ok(Buffer.from(buf.buffer, buf.byteOffset + off, len).equals(f.subarray(HEADER_SIZE)), `frame ${i} bytes`);
+        assert.ok(Buffer.from(buf.buffer, buf.byteOffset + off, len).equals(f.subarray(FRAME_HEADER_SIZE)), `frame ${i} bytes`);
         i++;
       },
     });
@@ -341,7 +341,7 @@ test('reads straight into the frame buffer: same frames, verdicts and bytes, and
     assert.is(dec.badChecksums, 4 * sizes.length);
     assert.ok(offered > 0, 'the decoder offered its buffer');
     // Most large-frame bytes landed in place (the rest arrived before the buffer had room).
-    const large = frames.filter((f) => f.length - HEADER_SIZE >= STREAM_HASH_MIN).reduce((a, f) => a + f.length, 0);
+    const large = frames.filter((f) => f.length - FRAME_HEADER_SIZE >= STREAM_HASH_MIN).reduce((a, f) => a + f.length, 0);
     assert.ok(dec.inPlaceBytes > large / 2, `${dec.inPlaceBytes} of ${large} bytes in place, reads of ${readSize}`);
   }
 });

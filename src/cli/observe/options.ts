@@ -10,7 +10,7 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../decode.js';
 import { parseNetwork } from '../options.js';
-import { parseHostPort } from '../../pool/index.js';
+import { parseHostPort, isHostPort } from '../../pool/index.js';
 import type { NetworkParams } from '../../protocol/constants.js';
 
 export const OBSERVE_DEFAULTS = {
@@ -104,7 +104,7 @@ function integer(name: string, s: string, min: number, max: number): number {
 }
 
 function hostPort(name: string, s: string, allowPortZero = false): string {
-  const ok = parseHostPort(allowPortZero ? s.replace(/:0$/, ':1') : s) !== null && /:\d+$/.test(s.trim());
+  const ok = isHostPort(parseHostPort(s, undefined, { allowPortZero })) && /:\d+$/.test(s.trim());
   if (!ok) throw new UsageError(`--${name} takes HOST:PORT, not ${JSON.stringify(s)}`);
   return s.trim();
 }
@@ -131,7 +131,7 @@ export function readPeersFile(file: string, defaultPort: number): string[] {
   text.split('\n').forEach((raw, i) => {
     const line = raw.replace(/#.*/, '').trim();
     if (!line) return;
-    if (!parseHostPort(line, defaultPort)) throw new UsageError(`--peers ${file} line ${i + 1}: not HOST:PORT: ${JSON.stringify(line)}`);
+    if (!isHostPort(parseHostPort(line, defaultPort))) throw new UsageError(`--peers ${file} line ${i + 1}: not HOST:PORT: ${JSON.stringify(line)}`);
     out.push(line);
   });
   return out;
@@ -168,7 +168,7 @@ type ObserveValues = ReturnType<typeof parseArgs<{ args: string[]; allowPosition
 /** The address sources: --peer, --peers FILE, --dns, --crawl (alone it implies --dns). */
 function addressSources(values: ObserveValues, network: NetworkParams): Pick<ObserveSettings, 'peers' | 'peersFile' | 'dns' | 'crawl'> {
   const peers = (values.peer ?? []).map((p) => {
-    if (!parseHostPort(p, network.defaultPort)) throw new UsageError(`--peer takes HOST:PORT, not ${JSON.stringify(p)}`);
+    if (!isHostPort(parseHostPort(p, network.defaultPort))) throw new UsageError(`--peer takes HOST:PORT, not ${JSON.stringify(p)}`);
     return p.trim();
   });
   const peersFile = values.peers ?? null;

@@ -9,6 +9,9 @@ import { basename, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { OBSERVE_DEFAULTS, type ObserveSettings } from './options.js';
 
+/** The transport the pool uses when --transport is not given (Coordinator's default). */
+const POOL_DEFAULT_TRANSPORT = 'auto';
+
 export const VERSION: string = (() => {
   try {
     return JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')).version as string;
@@ -30,7 +33,8 @@ export function recordedSettings(s: ObserveSettings): Record<string, unknown> {
     shards: s.shards,
     listen: s.listen,
     proxy: s.proxy,
-    transport: s.transport,
+    // The mode the pool runs with: the option, else the pool's default.
+    transport: s.transport ?? POOL_DEFAULT_TRANSPORT,
     durationMs: s.durationMs,
     rotateMs: s.rotateMs,
     itemWindowMs: s.itemWindowMs,

@@ -5,6 +5,8 @@
  * --duration, a signal or a write failure. Main thread; the observation loop is warm.
  */
 import { join } from 'node:path';
+import { plural } from '../text.js';
+import { NetworkEvidence } from '../network-hint.js';
 import { Coordinator, type PeerEvent } from '../../pool/index.js';
 import { now } from '../../observe/clock.js';
 import { Store, StoreError, ItemAggregator, PeerSessions, itemKindOf } from '../../store/index.js';
@@ -29,7 +31,7 @@ async function openStore(s: ObserveSettings, onError: (e: StoreError) => void): 
 }
 
 /** The pool for the settings, its events going to the sessions and the log. */
-function makePool(s: ObserveSettings, sessions: PeerSessions, log: ObserveLog): Coordinator {
+function makePool(s: ObserveSettings, sessions: PeerSessions, evidence: NetworkEvidence, log: ObserveLog): Coordinator {
   const pool = new Coordinator({
     network: s.network,
     peers: s.maxPeers,
@@ -44,6 +46,7 @@ function makePool(s: ObserveSettings, sessions: PeerSessions, log: ObserveLog): 
   });
   pool.on('peer', (e: PeerEvent) => {
     sessions.event(e, now());
+    if (e.type === 'gone') evidence.gone(e.reason, e.detail ?? '', e.wasReady);
     if (e.type === 'ready') log.write('debug', `peer ${e.peer} ${e.address} ready: ${e.remote.userAgent} ${e.remote.version}`);
   });
   pool.on('seed', (r: { seed: string; family: number; addresses: number; error?: string }) => log.write(r.error ? 'warn' : 'info', `dns seed ${r.seed} (ipv${r.family}): ${r.error ?? `${r.addresses} addresses`}`));
@@ -60,7 +63,7 @@ async function consume(pool: Coordinator, store: Store, items: ItemAggregator, s
   let n = 0;
   for await (const o of pool.observations()) {
     store.appendObservation(o.time, o.peer, o.address, o.kind, o.invType, o.hash, o.shard);
-    if (o.kind !== 'notfound') items.add(o.time, o.peer, o.hash, itemKindOf(o.kind, o.invType), sessions.ready);
+    items.add(o.time, o.peer, o.hash, itemKindOf(o.kind, o.invType), sessions.ready);
     status.counted();
     if (++n === YIELD_EVERY) {
       n = 0;
@@ -70,7 +73,7 @@ async function consume(pool: Coordinator, store: Store, items: ItemAggregator, s
 }
 
 function announceStart(s: ObserveSettings, started: number): void {
-  if (!s.quiet && !s.json) say(`invscope observe: ${s.network.name}, ${s.peers.length} addresses${s.dns ? ' + DNS seeds' : ''}${s.crawl ? ' + crawl' : ''}, target ${s.maxPeers} peers over ${s.shards} shards, writing ${s.out}`);
+  if (!s.quiet && !s.json) say(`invscope observe: ${s.network.name}, ${s.peers.length} addresses${s.dns ? ' + DNS seeds' : ''}${s.crawl ? ' + crawl' : ''}, target ${plural(s.maxPeers, 'peer')} over ${plural(s.shards, 'shard')}, writing ${s.out}`);
   if (s.json) emit({ event: 'started', t: started, dir: s.out, network: s.network.name, addresses: s.peers.length, target: s.maxPeers, shards: s.shards, pid: process.pid });
 }
 
@@ -101,7 +104,8 @@ export async function runObserve(s: ObserveSettings, argv: string[]): Promise<nu
     if (row.close_reason !== 'stop') log.write(row.ready_at === null ? 'debug' : 'info', `peer ${row.peer} ${row.address} gone: ${row.close_reason}${row.close_detail ? ` (${row.close_detail})` : ''} ${row.misbehaviour !== '{}' ? row.misbehaviour : ''}`);
   });
   const items = new ItemAggregator({ windowMs: s.itemWindowMs, onItem: (r) => store.appendItem(r) });
-  const pool = makePool(s, sessions, log);
+  const evidence = new NetworkEvidence();
+  const pool = makePool(s, sessions, evidence, log);
   const status = new RunStatus({ settings: s, started, pool, store, sessions, items });
   const control = (stop = new StopControl(s, log, status.tty));
   control.listen();
@@ -123,5 +127,5 @@ export async function runObserve(s: ObserveSettings, argv: string[]): Promise<nu
 
   const stopReason = await control.done;
   if (timer) clearTimeout(timer);
-  return stopObserve({ settings: s, started, runInfo, pool, store, sessions, items, log, status, stop: control, consuming, ticker, storeError: () => storeError }, stopReason);
+  return stopObserve({ settings: s, started, runInfo, pool, store, sessions, items, log, status, stop: control, consuming, ticker, evidence, storeError: () => storeError }, stopReason);
 }

@@ -5,6 +5,7 @@
  * (`counted` runs per observation, the rest once a second).
  */
 import { jsonLine } from '../decode.js';
+import { fitWidth } from '../text.js';
 import { now } from '../../observe/clock.js';
 import type { Coordinator, PoolStats } from '../../pool/index.js';
 import type { ItemAggregator, PeerSessions, Store } from '../../store/index.js';
@@ -75,7 +76,7 @@ export class RunStatus {
         emit(o);
         this.lastStatusAt = t;
       }
-    } else if (this.tty) process.stderr.write(`\r${this.statusText(o, d.total)}\x1b[K`);
+    } else if (this.tty) process.stderr.write(`\r${fitWidth(this.statusText(o, d.total), process.stderr.columns)}\x1b[K`);
     else if (t - this.lastStatusAt >= s.statusIntervalMs - 50) {
       say(this.statusText(o, d.total));
       this.lastStatusAt = t;
@@ -88,7 +89,7 @@ export class RunStatus {
     return {
       event: 'status',
       t: Date.now(),
-      peers: { connected: st.peers.connected, ready: st.peers.ready, target: st.peers.target, pending: st.peers.pending, inbound: st.peers.inbound },
+      peers: { connected: st.peers.connected, ready: st.peers.ready, target: this.reachableTarget(st.peers.target), pending: st.peers.pending, inbound: st.peers.inbound },
       handshakes: sessions.handshakes,
       invPerSecond: rate,
       entries: this.totalEntries,
@@ -100,6 +101,12 @@ export class RunStatus {
       elapsedMs: Math.round(t - started),
       remainingMs: s.durationMs === null ? null : Math.max(0, Math.round(started + s.durationMs - t)),
     };
+  }
+
+  /** Without DNS seeds, a crawl or a listener, a run can reach no more peers than it has addresses. */
+  private reachableTarget(target: number): number {
+    const s = this.src.settings;
+    return s.dns || s.crawl || s.listen ? target : Math.min(target, s.peers.length);
   }
 
   private statusText(o: Record<string, unknown>, drops: number): string {

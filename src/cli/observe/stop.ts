@@ -6,6 +6,8 @@
  * Main thread; cold.
  */
 import { join } from 'node:path';
+import { plural } from '../text.js';
+import type { NetworkEvidence } from '../network-hint.js';
 import type { Coordinator } from '../../pool/index.js';
 import type { ItemAggregator, PeerSessions, Store, StoreError } from '../../store/index.js';
 import type { ObserveSettings } from './options.js';
@@ -75,6 +77,8 @@ export interface RunningObserve {
   /** The observation loop; ends when the pool has stopped and drained. */
   consuming: Promise<void>;
   ticker: ReturnType<typeof setInterval>;
+  /** What the sessions that ended before a version showed (a hint when no handshake completed). */
+  evidence: NetworkEvidence;
   storeError(): StoreError | null;
 }
 
@@ -121,7 +125,15 @@ export async function stopObserve(r: RunningObserve, stopReason: string): Promis
   log.close();
   const summary = { event: 'stopped', why: stopReason, dir: r.settings.out, seconds: Math.round((stopped - r.started) / 100) / 10, parts: store.parts.length, ...counters };
   report(r, summary, drops.total, err);
-  return err ? 1 : 0;
+  if (err) return 1;
+  // A run in which no peer ever spoke the chosen network measured nothing: say why, exit 1.
+  if (r.sessions.handshakes === 0 && !r.settings.listen) {
+    const why = r.evidence.hint(r.settings.network) ?? `no peer completed a ${r.settings.network.name} handshake`;
+    log.write('error', why);
+    say(`invscope observe: ${why}`);
+    return 1;
+  }
+  return 0;
 }
 
 function finalRunJson(r: RunningObserve, err: StoreError | null): void {
@@ -141,7 +153,7 @@ function report(r: RunningObserve, summary: { seconds: number; observations: num
   else if (!s.quiet || err) {
     say(
       `invscope observe: stopped (${String(summary.why)}) after ${summary.seconds} s: ${fmtInt(summary.observations)} observations, ${fmtInt(sessions.sessions)} peer sessions ` +
-        `(${fmtInt(sessions.handshakes)} handshakes), ${fmtInt(items.finalized)} items, drops ${drops}; ${store.parts.length} parts in ${s.out}`,
+        `(${fmtInt(sessions.handshakes)} handshakes), ${fmtInt(items.finalized)} items, drops ${drops}; ${plural(store.parts.length, 'part')} in ${s.out}`,
     );
   }
 }

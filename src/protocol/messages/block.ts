@@ -29,7 +29,7 @@ import {
 // ---------------------------------------------------------------------------------------------
 // Header
 
-export const HEADER_SIZE = 80;
+export const BLOCK_HEADER_SIZE = 80;
 
 export interface BlockHeader {
   version: number;
@@ -64,7 +64,7 @@ export function encodeHeader(w: Writer, h: BlockHeader): void {
 
 /** The 80 header bytes in a fresh buffer. */
 export function serializeHeader(h: BlockHeader): Uint8Array {
-  const w = new Writer(HEADER_SIZE);
+  const w = new Writer(BLOCK_HEADER_SIZE);
   encodeHeader(w, h);
   return w.buf;
 }
@@ -76,7 +76,7 @@ export function headerHash(h: BlockHeader): Uint8Array {
 
 /** Block hash of the 80 header bytes at `buf[off..)` into `out[outOff..outOff+32)`, wire order. */
 export function headerHashAt(buf: Uint8Array, off: number, out: Uint8Array, outOff = 0): void {
-  sha256dInto(buf, off, HEADER_SIZE, out, outOff);
+  sha256dInto(buf, off, BLOCK_HEADER_SIZE, out, outOff);
 }
 
 /** The header's JSON form with its hash (the fields of the vectors: bits as 8 hex digits). */
@@ -295,7 +295,7 @@ export class BlockMessage {
   /** The block hash, wire order. */
   hash(): Uint8Array {
     const out = new Uint8Array(32);
-    sha256dInto(this.buf, this.start, HEADER_SIZE, out, 0);
+    sha256dInto(this.buf, this.start, BLOCK_HEADER_SIZE, out, 0);
     return out;
   }
 
@@ -368,7 +368,7 @@ let hotWits = new Int32Array(4096);
  * hash over all txids (see txidsBatch).
  */
 export function blockTxidsInto(buf: Uint8Array, off: number, end: number, out: Uint8Array): number {
-  let p = off + HEADER_SIZE;
+  let p = off + BLOCK_HEADER_SIZE;
   if (p >= end) return -Status.TRUNCATED;
   const r = countReader.reset(buf, p, end - p);
   const n = r.count(MAX_SIZE, MIN_TX_SIZE);
@@ -420,12 +420,12 @@ export function encodeBlock(w: Writer, m: BlockMessage): void {
 }
 
 export function encodedSizeBlock(m: BlockMessage): number {
-  return HEADER_SIZE + varintSize(m.txCount) + (m.end - m.txStart);
+  return BLOCK_HEADER_SIZE + varintSize(m.txCount) + (m.end - m.txStart);
 }
 
 /** Builds a block from decoded parts (serializes them into one fresh buffer). */
 export function makeBlock(header: BlockHeader, txs: readonly TxMessage[]): BlockMessage {
-  let size = HEADER_SIZE + varintSize(txs.length);
+  let size = BLOCK_HEADER_SIZE + varintSize(txs.length);
   for (const t of txs) size += encodedSizeTx(t);
   const w = new Writer(size);
   encodeHeader(w, header);

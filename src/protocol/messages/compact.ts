@@ -12,7 +12,7 @@ import type { MessageCodec } from '../message.js';
 import { MAX_BIP152_INDEX } from '../constants.js';
 import { sha256 } from '../hash.js';
 import { hashToHex, toHex } from '../hex.js';
-import { HEADER_SIZE, decodeHeader, encodeHeader, headerToJSON, serializeHeader, type BlockHeader } from './block.js';
+import { BLOCK_HEADER_SIZE, decodeHeader, encodeHeader, headerToJSON, serializeHeader, type BlockHeader } from './block.js';
 import { MIN_TX_SIZE, decodeTx, encodeTx, encodedSizeTx, txToJSON, type TxMessage } from './tx.js';
 
 /** Core blockencodings.h SHORTTXIDS_LENGTH. */
@@ -26,9 +26,9 @@ export const SHORTTXID_LENGTH = 6;
  * first two little-endian u64 of SHA256(header (80 bytes) || nonce (u64 LE)).
  */
 export function shortIdKey(header: BlockHeader, nonce: bigint): Uint32Array {
-  const pre = new Uint8Array(HEADER_SIZE + 8);
+  const pre = new Uint8Array(BLOCK_HEADER_SIZE + 8);
   pre.set(serializeHeader(header), 0);
-  new DataView(pre.buffer).setBigUint64(HEADER_SIZE, BigInt.asUintN(64, nonce), true);
+  new DataView(pre.buffer).setBigUint64(BLOCK_HEADER_SIZE, BigInt.asUintN(64, nonce), true);
   const h = sha256(pre);
   const dv = new DataView(h.buffer, h.byteOffset, 32);
   return Uint32Array.of(dv.getUint32(0, true), dv.getUint32(4, true), dv.getUint32(8, true), dv.getUint32(12, true));
@@ -216,7 +216,7 @@ export function encodeCmpctBlock(w: Writer, m: CmpctBlockMessage): void {
 }
 
 export function encodedSizeCmpctBlock(m: CmpctBlockMessage): number {
-  let n = HEADER_SIZE + 8 + varintSize(m.shortIds.length / SHORTTXID_LENGTH) + m.shortIds.length;
+  let n = BLOCK_HEADER_SIZE + 8 + varintSize(m.shortIds.length / SHORTTXID_LENGTH) + m.shortIds.length;
   n += varintSize(m.prefilled.length);
   let last = -1;
   for (const p of m.prefilled) {

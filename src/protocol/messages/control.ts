@@ -32,7 +32,10 @@ export interface VersionMessage {
   addrRecv: NetAddrV1;
   addrFrom: NetAddrV1;
   nonce: bigint;
-  /** latin1, at most MAX_SUBVERSION_LENGTH bytes. */
+  /**
+   * The wire bytes one character per byte (latin1, so encoding writes them back unchanged), at
+   * most MAX_SUBVERSION_LENGTH bytes. The JSON form decodes them as UTF-8: see userAgentJSON.
+   */
   userAgent: string;
   startHeight: number;
   relay?: boolean;
@@ -71,6 +74,25 @@ export function encodedSizeVersion(m: VersionMessage): number {
   return 4 + 8 + 8 + 2 * NET_ADDR_V1_SIZE + 8 + varintSize(m.userAgent.length) + m.userAgent.length + 4 + (m.relay === undefined ? 0 : 1);
 }
 
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * The JSON fields of a user agent held one character per byte: `userAgent` is the bytes decoded
+ * as UTF-8 when they are valid UTF-8 ("/café/" prints as "/café/"); otherwise `userAgent` stays
+ * one character per byte (latin1) and `userAgentHex` gives the exact bytes.
+ */
+export function userAgentJSON(latin1: string): { userAgent: string; userAgentHex?: string } {
+  let ascii = true;
+  for (let i = 0; i < latin1.length && ascii; i++) if (latin1.charCodeAt(i) >= 0x80) ascii = false;
+  if (ascii) return { userAgent: latin1 };
+  const b = Uint8Array.from(latin1, (c) => c.charCodeAt(0) & 0xff);
+  try {
+    return { userAgent: utf8.decode(b) };
+  } catch {
+    return { userAgent: latin1, userAgentHex: toHex(b) };
+  }
+}
+
 export const versionCodec: MessageCodec<VersionMessage> = {
   command: 'version',
   decode: decodeVersion,
@@ -85,7 +107,7 @@ export const versionCodec: MessageCodec<VersionMessage> = {
       addrRecv: netAddrV1ToJSON(m.addrRecv),
       addrFrom: netAddrV1ToJSON(m.addrFrom),
       nonce: m.nonce.toString(),
-      userAgent: m.userAgent,
+      ...userAgentJSON(m.userAgent),
       startHeight: m.startHeight,
     };
     if (m.relay !== undefined) out.relay = m.relay ? 1 : 0;

@@ -10,10 +10,10 @@ import { Reader } from '../reader.js';
 import { varintSize, type Writer } from '../writer.js';
 import type { MessageCodec } from '../message.js';
 import { sha256dBatch } from '../checksum.js';
-import { HEADER_SIZE, decodeHeader, encodeHeader, headerToJSON, type BlockHeader } from './block.js';
+import { BLOCK_HEADER_SIZE, decodeHeader, encodeHeader, headerToJSON, type BlockHeader } from './block.js';
 
 /** One entry on the wire: the 80-byte header and its (zero) tx count byte. */
-export const HEADERS_ENTRY_SIZE = HEADER_SIZE + 1;
+export const HEADERS_ENTRY_SIZE = BLOCK_HEADER_SIZE + 1;
 
 export interface HeadersMessage {
   headers: BlockHeader[];
@@ -59,7 +59,7 @@ export function scanHeaders(buf: Uint8Array, off: number, len: number): number {
     // all tx count bytes zero.
     if (n < 0xfd && len === 1 + HEADERS_ENTRY_SIZE * n) {
       let zero = 0;
-      for (let i = 0, p = off + 1 + HEADER_SIZE; i < n; i++, p += HEADERS_ENTRY_SIZE) zero |= buf[p]!;
+      for (let i = 0, p = off + 1 + BLOCK_HEADER_SIZE; i < n; i++, p += HEADERS_ENTRY_SIZE) zero |= buf[p]!;
       if (zero === 0) return n;
     }
   }
@@ -71,7 +71,7 @@ function slowScan(buf: Uint8Array, off: number, len: number): number {
   const r = slowReader.reset(buf, off, len);
   const n = r.count(MAX_HEADERS_RESULTS, HEADERS_ENTRY_SIZE);
   for (let i = 0; i < n && r.err === 0; i++) {
-    r.skip(HEADER_SIZE);
+    r.skip(BLOCK_HEADER_SIZE);
     if (r.varint() !== 0) r.fail(Status.BAD_VALUE);
   }
   if (!r.finish()) return -r.err;
@@ -85,7 +85,7 @@ export function headerOffset(off: number, count: number, i: number): number {
 
 /** Ranges of headersHashesInto: header i of a payload is always at 81i past the count. */
 const hashOffs = new Int32Array(MAX_HEADERS_RESULTS);
-const hashLens = new Int32Array(MAX_HEADERS_RESULTS).fill(HEADER_SIZE);
+const hashLens = new Int32Array(MAX_HEADERS_RESULTS).fill(BLOCK_HEADER_SIZE);
 
 /**
  * The block hashes of the `count` headers of a payload at `off` (as accepted by scanHeaders) into

@@ -11,7 +11,7 @@ import type { MessageCodec } from '../message.js';
 import { sha256dInto } from '../checksum.js';
 import { hashToHex, toHex } from '../hex.js';
 import { MAX_BLOCK_WEIGHT } from '../constants.js';
-import { HEADER_SIZE, decodeHeader, encodeHeader, headerToJSON, type BlockHeader } from './block.js';
+import { BLOCK_HEADER_SIZE, decodeHeader, encodeHeader, headerToJSON, type BlockHeader } from './block.js';
 
 /** Core consensus/consensus.h MIN_TRANSACTION_WEIGHT (4 x 60): bounds the tx count of a block. */
 const MIN_TRANSACTION_WEIGHT = 240;
@@ -51,7 +51,7 @@ export function encodeMerkleBlock(w: Writer, m: MerkleBlockMessage): void {
 }
 
 export function encodedSizeMerkleBlock(m: MerkleBlockMessage): number {
-  return HEADER_SIZE + 4 + varintSize(m.hashes.length) + 32 * m.hashes.length + varintSize(m.flags.length) + m.flags.length;
+  return BLOCK_HEADER_SIZE + 4 + varintSize(m.hashes.length) + 32 * m.hashes.length + varintSize(m.flags.length) + m.flags.length;
 }
 
 export interface PartialMerkleResult {

@@ -348,6 +348,7 @@ export interface TxOutput {
 }
 
 export interface TxMessage {
+  /** Unsigned 32-bit, 0 to 0xffffffff (Core primitives/transaction.h `uint32_t version`; RPC prints it unsigned). */
   version: number;
   inputs: TxInput[];
   outputs: TxOutput[];
@@ -375,7 +376,7 @@ function witnessForm(m: TxMessage): boolean {
  * Reader) and by the bytes present (an input is >= 41 bytes, an output >= 9, a witness item >= 1).
  */
 export function decodeTx(r: Reader): TxMessage {
-  const version = r.i32();
+  const version = r.u32();
   let nIn = r.count(MAX_SIZE, MIN_INPUT_SIZE);
   let segwit = false;
   let emptyTx = false;
@@ -422,7 +423,7 @@ export function decodeTx(r: Reader): TxMessage {
 
 export function encodeTx(w: Writer, m: TxMessage): void {
   const wit = witnessForm(m);
-  w.i32(m.version);
+  w.u32(m.version);
   if (wit) {
     w.u8(0);
     w.u8(1);

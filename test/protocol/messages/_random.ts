@@ -1,10 +1,26 @@
 /**
  * Random chain-data generators shared by the chain-message suites (deterministic through the
- * PRNG of test/helpers.ts). Not a suite itself.
+ * PRNG of test/helpers.ts), and the loader of the unsigned-version transaction fixture they all
+ * check. Not a suite itself.
  */
 import type { TxMessage } from '../../../src/protocol/messages/tx.js';
 import type { BlockHeader } from '../../../src/protocol/messages/block.js';
-import { randomBytes } from '../../helpers.js';
+import { fixtureJSON, randomBytes } from '../../helpers.js';
+
+/** One transaction of transactions/unsigned-version.json (version at or above 2^31 - 1). */
+export interface UnsignedVersionTx {
+  name: string;
+  version: number;
+  hex: string;
+  /** Display order. */
+  txid: string;
+  wtxid: string;
+}
+
+/** The transactions of transactions/unsigned-version.json: versions 0x7fffffff, 0x80000000, 0xffffffff, legacy and segwit. */
+export function unsignedVersionTxs(): UnsignedVersionTx[] {
+  return fixtureJSON<{ txs: UnsignedVersionTx[] }>('transactions/unsigned-version.json').txs;
+}
 
 export function randomU32(rand: () => number): number {
   return (rand() * 0x100000000) >>> 0;
@@ -36,7 +52,7 @@ export function randomTx(rand: () => number, maxIo = 4): TxMessage {
     const value = BigInt.asIntN(64, (BigInt(u32()) << 32n) | BigInt(u32()));
     outputs.push({ value, script: randomBytes(rand, (rand() * 60) | 0) });
   }
-  return { version: u32() | 0, inputs, outputs, locktime: u32(), segwit };
+  return { version: u32(), inputs, outputs, locktime: u32(), segwit };
 }
 
 export function randomHeader(rand: () => number): BlockHeader {

@@ -7,7 +7,7 @@ import { fromHex, hashToHex, hexToHash, toHex } from '../../../src/protocol/hex.
 import { sha256d } from '../../../src/protocol/hash.js';
 import {
   BlockMessage,
-  HEADER_SIZE,
+  BLOCK_HEADER_SIZE,
   WitnessCommitment,
   blockCodec,
   blockTxidsInto,
@@ -26,7 +26,7 @@ import {
 } from '../../../src/protocol/messages/block.js';
 import { serializeTx, txidOf, wtxidOf, encodedSizeTx, weightTx } from '../../../src/protocol/messages/tx.js';
 import { fixtureBytes, fixtureJSON, prng, randomBytes } from '../../helpers.js';
-import { randomHeader, randomTx } from './_random.js';
+import { randomHeader, randomTx, unsignedVersionTxs } from './_random.js';
 
 const manifest = fixtureJSON<any[]>('blocks/manifest.json');
 
@@ -60,7 +60,7 @@ test('decodes every real block with its hash, header fields, sizes, weight and e
     assert.is(blk.header.time, m.time);
     assert.is(bitsHex(blk.header.bits), m.bits);
     assert.is(blk.header.nonce, m.nonce);
-    assert.is(toHex(b, 0, HEADER_SIZE), m.headerHex);
+    assert.is(toHex(b, 0, BLOCK_HEADER_SIZE), m.headerHex);
     assert.is(blk.txCount, m.txCount);
     assert.is(blk.size, m.size);
     assert.is(blk.strippedSize(), m.strippedSize);
@@ -191,7 +191,7 @@ test('decodes the bitcoinjs blocks and headers with their ids, merkle roots and 
     assert.is(hdr.time, v.timestamp);
     assert.is(hdr.bits, v.bits);
     assert.is(hdr.nonce, v.nonce);
-    if (b.length === HEADER_SIZE) {
+    if (b.length === BLOCK_HEADER_SIZE) {
       // Header-only entries are not block messages: the tx count is missing.
       assert.is(decode(b).err, Status.TRUNCATED);
       continue;
@@ -226,12 +226,12 @@ test('decodes the bitcoinjs copies of Core test blocks with their hashes and mer
 
 test('decodes only the header and count: malformed transactions surface in scan(), not in decode', () => {
   const b = fixtureBytes('blocks/mainnet-block-13b8a.bin').slice();
-  b[HEADER_SIZE + 1 + 4] = 0x00; // coinbase vin count 1 -> 0, then its prevout byte 0x00...
-  b[HEADER_SIZE + 1 + 5] = 0x05; // ... becomes an unknown segwit flag
+  b[BLOCK_HEADER_SIZE + 1 + 4] = 0x00; // coinbase vin count 1 -> 0, then its prevout byte 0x00...
+  b[BLOCK_HEADER_SIZE + 1 + 5] = 0x05; // ... becomes an unknown segwit flag
   const { blk, err } = decode(b);
   assert.is(err, 0, 'the lazy decode succeeds');
   assert.is(blk.scan(), Status.BAD_VALUE);
-  assert.is(blk.errAt, HEADER_SIZE + 1);
+  assert.is(blk.errAt, BLOCK_HEADER_SIZE + 1);
   assert.throws(() => blk.txids(), (e: unknown) => e instanceof WireError && e.code === 'ERR_WIRE_BAD_VALUE');
   assert.is(blockTxidsInto(b, 0, b.length, new Uint8Array(0)), -Status.BAD_VALUE);
   assert.is((blockCodec.toJSON(blk) as any).error, 'ERR_WIRE_BAD_VALUE');
@@ -249,7 +249,7 @@ test('reports bytes after the last transaction as trailing bytes when scanning',
 });
 
 test('refuses a tx count that the remaining bytes cannot hold, before allocating', () => {
-  const hdr = fixtureBytes('blocks/mainnet-000001.bin').subarray(0, HEADER_SIZE);
+  const hdr = fixtureBytes('blocks/mainnet-000001.bin').subarray(0, BLOCK_HEADER_SIZE);
   for (const count of ['fe00000002', 'fd0001', '0b']) {
     const b = fromHex(toHex(hdr) + count + '00'.repeat(100));
     assert.is(decode(b).err, Status.TRUNCATED, count);
@@ -277,7 +277,7 @@ test('gives a coded status at sampled truncation offsets of the big blocks', () 
   for (const m of manifest.filter((x) => x.size > 10_000)) {
     const b = fixtureBytes(`blocks/${m.file}`);
     for (let k = 0; k < 25; k++) {
-      const n = k < 5 ? HEADER_SIZE + k : (rand() * b.length) | 0;
+      const n = k < 5 ? BLOCK_HEADER_SIZE + k : (rand() * b.length) | 0;
       const r = new Reader(b, 0, n);
       const blk = decodeBlock(r);
       assert.is(r.err !== 0 ? r.err : blk.scan(), Status.TRUNCATED, `${m.file} cut at ${n}`);
@@ -321,7 +321,7 @@ test('round-trips random blocks built from random transactions', () => {
     assert.equal(blk.header, hdr);
     const ids = blk.txids();
     const wids = blk.wtxids();
-    let size = HEADER_SIZE;
+    let size = BLOCK_HEADER_SIZE;
     for (let i = 0; i < txs.length; i++) {
       assert.equal(blk.tx(i), txs[i]);
       assert.is(toHex(ids.subarray(32 * i, 32 * i + 32)), toHex(txidOf(txs[i]!)));
@@ -334,6 +334,28 @@ test('round-trips random blocks built from random transactions', () => {
     assert.is(toHex(encode(again.blk)), toHex(encode(blk)));
     assert.is(toHex(again.blk.hash()), toHex(headerHash(hdr)));
   }
+});
+
+test('carries transactions of version 2^31 and above unsigned, byte for byte, with their txids', () => {
+  const fx = unsignedVersionTxs();
+  const hdr = randomHeader(prng(15));
+  const body = fx.map((f) => f.hex).join('');
+  const bytes = fromHex(toHex(serializeHeader(hdr)) + fx.length.toString(16).padStart(2, '0') + body);
+  const { blk, err } = decode(bytes);
+  assert.is(err, 0);
+  assert.is(blk.scan(), 0);
+  assert.is(toHex(encode(blk)), toHex(bytes), 're-encodes byte for byte');
+  const ids = blk.txids();
+  const wids = blk.wtxids();
+  const json = blockCodec.toJSON(blk) as { txs: { version: number; txid: string; wtxid: string }[] };
+  fx.forEach((f, i) => {
+    assert.is(blk.tx(i).version, f.version, f.name);
+    assert.is(toHex(serializeTx(blk.tx(i))), f.hex, `${f.name} re-encodes`);
+    assert.is(hashToHex(ids.subarray(32 * i, 32 * i + 32)), f.txid, `${f.name} txid`);
+    assert.is(hashToHex(wids.subarray(32 * i, 32 * i + 32)), f.wtxid, `${f.name} wtxid`);
+    assert.is(json.txs[i]!.version, f.version, `${f.name} JSON version`);
+  });
+  assert.is(toHex(encode(makeBlock(hdr, [...blk.txs()]))), toHex(bytes), 'a block built from the decoded txs is the same bytes');
 });
 
 test('lists the block codec for the registry', () => {

@@ -13,6 +13,7 @@ import {
   decodeCmpctBlock,
   decodeGetBlockTxn,
   getBlockTxnCodec,
+  shortIdHex,
   shortIdInto,
   shortIdKey,
   shortIds,
@@ -24,7 +25,7 @@ import { decodeBlock } from '../../../src/protocol/messages/block.js';
 import { txidOf } from '../../../src/protocol/messages/tx.js';
 import type { MessageCodec } from '../../../src/protocol/message.js';
 import { fixtureBytes, fixtureJSON, prng, randomBytes } from '../../helpers.js';
-import { randomHeader, randomTx, randomU32 } from './_random.js';
+import { randomHeader, randomTx, randomU32, unsignedVersionTxs } from './_random.js';
 
 function decodeWith<T>(c: MessageCodec<T>, b: Uint8Array): { m: T; err: number } {
   const r = new Reader(b, 0, b.length);
@@ -170,6 +171,39 @@ test('rejects cmpctblock prefilled indexes that overflow or point past the block
   assert.is(decodeWith(cmpctBlockCodec, cmpctWith('fe00000100' + '00'.repeat(60), '00')).err, Status.TOO_MANY_ITEMS);
   // A big short id count with few bytes is refused before allocating.
   assert.is(decodeWith(cmpctBlockCodec, cmpctWith('fd0010' + '00'.repeat(60), '00')).err, Status.TRUNCATED);
+});
+
+test('carries prefilled and blocktxn transactions of version 2^31 and above unsigned, byte for byte', () => {
+  const fx = unsignedVersionTxs();
+  // Prefilled at absolute positions 0, 2, 4, ... of a block with one short id between each.
+  const ids = fx.length.toString(16).padStart(2, '0') + 'bb'.repeat(6 * fx.length);
+  const prefilled = fx.length.toString(16).padStart(2, '0') + fx.map((f, i) => (i === 0 ? '00' : '01') + f.hex).join('');
+  const payload = cmpctWith(ids, prefilled);
+  const c = decodeWith(cmpctBlockCodec, payload);
+  assert.is(c.err, 0);
+  assert.is(toHex(encodeWith(cmpctBlockCodec, c.m)), toHex(payload), 'cmpctblock re-encodes byte for byte');
+  const cj = cmpctBlockCodec.toJSON(c.m) as { prefilledTxs: { version: number; txid: string; wtxid: string; index: number }[] };
+  fx.forEach((f, i) => {
+    assert.is(c.m.prefilled[i]!.tx.version, f.version, f.name);
+    assert.is(cj.prefilledTxs[i]!.version, f.version, `${f.name} JSON version`);
+    assert.is(cj.prefilledTxs[i]!.txid, f.txid);
+    assert.is(cj.prefilledTxs[i]!.wtxid, f.wtxid);
+    assert.is(cj.prefilledTxs[i]!.index, 2 * i, 'absolute index');
+    assert.is((cj.prefilledTxs[i] as unknown as { indexDiff: number }).indexDiff, i === 0 ? 0 : 1, 'wire (differential) value');
+  });
+  // Short ids print most significant byte first: the wire bytes reversed.
+  assert.is(shortIdHex(fromHex('010203040506'), 0), '060504030201');
+
+  const btx = fromHex('11'.repeat(32) + fx.length.toString(16).padStart(2, '0') + fx.map((f) => f.hex).join(''));
+  const b = decodeWith(blockTxnCodec, btx);
+  assert.is(b.err, 0);
+  assert.is(toHex(encodeWith(blockTxnCodec, b.m)), toHex(btx), 'blocktxn re-encodes byte for byte');
+  const bj = blockTxnCodec.toJSON(b.m) as { txs: { version: number; txid: string }[] };
+  fx.forEach((f, i) => {
+    assert.is(b.m.txs[i]!.version, f.version, f.name);
+    assert.is(bj.txs[i]!.version, f.version, `${f.name} JSON version`);
+    assert.is(bj.txs[i]!.txid, f.txid);
+  });
 });
 
 test('gives a coded status at every truncation offset of every compact block vector', () => {

@@ -97,6 +97,39 @@ test('accepts a 256-byte user agent', () => {
   assert.is(m.userAgent.length, 256);
 });
 
+/** A version payload whose user agent is exactly `ua` (raw bytes). */
+function versionPayloadWithUserAgent(ua: Uint8Array): Uint8Array {
+  const before = encode(versionCodec, versionWith('', true));
+  // The empty user agent is one zero length byte at offset 80 (4+8+8+26+26+8).
+  assert.is(before[80], 0);
+  return Uint8Array.from([...before.subarray(0, 80), ua.length, ...ua, ...before.subarray(81)]);
+}
+
+test('prints a UTF-8 user agent as its characters and re-encodes its bytes', () => {
+  const ua = new TextEncoder().encode('/café:1.0/ü€😀');
+  const bytes = versionPayloadWithUserAgent(ua);
+  const { m, r } = decode(versionCodec, bytes);
+  assert.is(r.err, 0);
+  const json = versionCodec.toJSON(m);
+  assert.is(json.userAgent, '/café:1.0/ü€😀');
+  assert.not.ok('userAgentHex' in json);
+  assert.is(toHex(encode(versionCodec, m)), toHex(bytes));
+  assert.is(versionCodec.toJSON(versionWith('/Satoshi:31.0.0/')).userAgent, '/Satoshi:31.0.0/');
+});
+
+test('prints a user agent that is not valid UTF-8 one character per byte, with its bytes in hex', () => {
+  for (const hex of ['2f636166e92f', 'c328', 'eda080', 'f0908080ff']) {
+    const bytes = versionPayloadWithUserAgent(fromHex(hex));
+    const { m, r } = decode(versionCodec, bytes);
+    assert.is(r.err, 0);
+    const json = versionCodec.toJSON(m);
+    assert.is(json.userAgentHex, hex, hex);
+    assert.is(json.userAgent, String.fromCharCode(...fromHex(hex)), hex);
+    assert.is(toHex(encode(versionCodec, m)), toHex(bytes));
+  }
+  assert.is(versionCodec.toJSON(decode(versionCodec, versionPayloadWithUserAgent(fromHex('2f636166e92f'))).m).userAgent, '/caf\u00e9/');
+});
+
 test('rejects a 257-byte user agent as too long', () => {
   const bytes = encode(versionCodec, versionWith('x'.repeat(257), true));
   const { r } = decode(versionCodec, bytes);

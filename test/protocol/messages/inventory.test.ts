@@ -130,8 +130,7 @@ test('reports a payload shorter than its count as truncated and a longer one as 
   assert.is(scanInv(longer, 0, 0), -Status.TRUNCATED, 'an empty payload has no count');
 });
 
-test('returns quickly with a status when a huge count comes with few bytes', () => {
-  const t0 = performance.now();
+test('refuses with a status, before allocating for it, a huge count that comes with few bytes', () => {
   const huge = fromHex('fe00000002' + '00'.repeat(10));
   assert.is(decode(invCodec, huge).r.err, Status.TOO_MANY_ITEMS);
   assert.is(scanInv(huge, 0, huge.length), -Status.TOO_MANY_ITEMS);
@@ -139,7 +138,6 @@ test('returns quickly with a status when a huge count comes with few bytes', () 
   const many = fromHex('fd409c' + '00'.repeat(10));
   assert.is(decode(invCodec, many).r.err, Status.TRUNCATED);
   assert.is(scanInv(many, 0, many.length), -Status.TRUNCATED);
-  assert.ok(performance.now() - t0 < 50);
 });
 
 test('gives a coded status, never an exception, for every vector truncated at every offset', () => {

@@ -80,11 +80,9 @@ test('rejects a non-canonical locator count', () => {
   assert.is(r.err, Status.NON_CANONICAL);
 });
 
-test('returns quickly with a status when a huge count comes with few bytes', () => {
-  const t0 = performance.now();
+test('refuses with a status, before allocating for it, a huge count that comes with few bytes', () => {
   assert.is(decode(getheadersCodec, fromHex('7f110100fe00000002' + '00'.repeat(10))).r.err, Status.TOO_MANY_ITEMS);
   assert.is(decode(getblocksCodec, fromHex('7f11010065' + '00'.repeat(10))).r.err, Status.TRUNCATED);
-  assert.ok(performance.now() - t0 < 50);
 });
 
 test('reports a missing stop hash as truncated', () => {

@@ -26,7 +26,7 @@ import {
   type TxMessage,
 } from '../../../src/protocol/messages/tx.js';
 import { fixtureBytes, fixtureJSON, prng } from '../../helpers.js';
-import { randomTx } from './_random.js';
+import { randomTx, unsignedVersionTxs } from './_random.js';
 
 function decode(b: Uint8Array): { tx: TxMessage; err: number } {
   const r = new Reader(b, 0, b.length);
@@ -344,6 +344,29 @@ test('lists the tx codec for the registry', () => {
     ['tx'],
   );
   assert.is(txCodec.decode, decodeTx);
+});
+
+test('reads and writes the version as unsigned 32-bit (Core uint32_t): 0x7fffffff, 0x80000000, 0xffffffff', () => {
+  const fx = unsignedVersionTxs();
+  assert.is(fx.length, 6);
+  for (const f of fx) {
+    const b = fromHex(f.hex);
+    const { tx, err } = decode(b);
+    assert.is(err, 0, f.name);
+    assert.is(tx.version, f.version, `${f.name} version`);
+    assert.ok(tx.version >= 0x7fffffff, `${f.name} not negative`);
+    assert.is(toHex(encode(tx)), f.hex, `${f.name} re-encodes byte for byte`);
+    assert.is(hashToHex(txidOf(tx)), f.txid, `${f.name} txid from the decoded form`);
+    assert.is(hashToHex(wtxidOf(tx)), f.wtxid, `${f.name} wtxid from the decoded form`);
+    const id = new Uint8Array(32);
+    assert.is(computeTxid(b, 0, b.length, id), b.length);
+    assert.is(hashToHex(id), f.txid, `${f.name} txid from the raw bytes`);
+    assert.is(computeWtxid(b, 0, b.length, id), b.length);
+    assert.is(hashToHex(id), f.wtxid, `${f.name} wtxid from the raw bytes`);
+    const json = txCodec.toJSON(tx);
+    assert.is(json.version, f.version, `${f.name} JSON version`);
+    assert.is(json.txid, f.txid);
+  }
 });
 
 test.run();

@@ -4,7 +4,8 @@
  * Main thread (the coordinator), not a hot path: a few calls per connection attempt.
  * Must not import worker or socket code.
  */
-import { netAddrNetwork, parseNetAddr } from '../protocol/messages/address.js';
+import { netAddrNetwork, parseNetAddr } from '../../protocol/messages/address.js';
+import { parseHostPort, isHostPort } from './hostport.js';
 
 export interface AddressBookOptions {
   /** First retry delay after a failure; doubles per consecutive failure. @default 1_000 */
@@ -59,31 +60,37 @@ const DIRECT = new Set(['ipv4', 'ipv6', 'name']);
 /** Networks kept in the book but dialled only through a SOCKS5 proxy. */
 export const PROXIED_NETWORKS: readonly string[] = ['torv3', 'i2p', 'cjdns'];
 
-/** Splits host:port ([v6]:port for IPv6). Returns null for anything else. */
-export function parseHostPort(s: string, defaultPort?: number): { host: string; port: number } | null {
-  const t = s.trim();
-  let host: string;
-  let portStr: string | undefined;
-  if (t.startsWith('[')) {
-    const end = t.indexOf(']');
-    if (end < 0) return null;
-    host = t.slice(1, end);
-    const rest = t.slice(end + 1);
-    if (rest !== '' && !rest.startsWith(':')) return null;
-    portStr = rest === '' ? undefined : rest.slice(1);
-  } else {
-    const i = t.lastIndexOf(':');
-    // More than one colon without brackets: a bare IPv6 address, no port.
-    if (i >= 0 && t.indexOf(':') === i) {
-      host = t.slice(0, i);
-      portStr = t.slice(i + 1);
-    } else {
-      host = t;
-    }
-  }
-  const port = portStr === undefined ? defaultPort : /^\d{1,5}$/.test(portStr) ? Number(portStr) : NaN;
-  if (!host || port === undefined || !(port > 0 && port < 65536)) return null;
-  return { host, port };
+/** The book parses addresses with the pool's one host:port parser (hostport.ts). */
+export { parseHostPort };
+
+/** One book entry as pool.addresses() returns it (a copy). */
+export interface AddressInfo {
+  address: string;
+  network: string;
+  source: string;
+  services?: string;
+  state: AddressState;
+  attempts: number;
+  failures: number;
+  lastOutcome: string | null;
+  lastOutcomeAt: number;
+  nextAttemptAt: number;
+}
+
+/** A record as an AddressInfo copy (for output). */
+export function addressInfo(r: AddressRecord): AddressInfo {
+  return {
+    address: r.address,
+    network: r.network,
+    source: r.source,
+    ...(r.services !== undefined ? { services: r.services } : {}),
+    state: r.state,
+    attempts: r.attempts,
+    failures: r.failures,
+    lastOutcome: r.lastOutcome,
+    lastOutcomeAt: r.lastOutcomeAt,
+    nextAttemptAt: r.nextAttemptAt,
+  };
 }
 
 export class AddressBook {
@@ -132,7 +139,7 @@ export class AddressBook {
    */
   add(address: string, source = 'list', defaultPort?: number, network?: string): AddressRecord | null {
     const hp = parseHostPort(address, defaultPort);
-    if (!hp) return null;
+    if (!isHostPort(hp)) return null;
     const key = hp.host.includes(':') ? `[${hp.host}]:${hp.port}` : `${hp.host}:${hp.port}`;
     const known = this.byAddress.get(key);
     if (known) return known;

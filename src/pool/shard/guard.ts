@@ -1,5 +1,5 @@
 /**
- * A shard's per-peer budgets against floods (issue 8): token buckets on the ring records a peer
+ * A shard's per-peer budgets against floods: token buckets on the ring records a peer
  * may write (inv/headers/cmpctblock entries) and on the addresses it may pass on (Bitcoin Core's
  * addr rate limit, net_processing.cpp). Worker thread (the shard); `take` runs once per frame on
  * the tap's hot path: two float operations, no allocation. Imports nothing.
@@ -28,9 +28,6 @@ export const GUARD = {
   /** Core starts a peer's addr bucket at 1 (one self-announcement passes without a getaddr). */
   ADDR_INITIAL: 1,
 } as const;
-
-/** The close reason of a peer over its record budget (counted by the pool like any other). */
-export const INV_FLOOD = 'inv-flood';
 
 /** A token bucket on a caller-supplied clock (epoch ms): `capacity` at most, `perSecond` refill. */
 export class TokenBucket {

@@ -5,10 +5,11 @@
  * object). Bounded in records; the drain checks `room` and counts what does not fit.
  * Main thread; `push` runs on every drain, the iterators at the consumer's pace.
  */
-import { RecordBatch } from '../observe/batch.js';
-import { Kind } from '../observe/ring.js';
+import { RecordBatch } from '../../observe/batch.js';
+import { kindName, type ObservationKind } from '../../observe/kinds.js';
+import { PoolError, PoolErrorCode } from './errors.js';
 
-export type ObservationKind = 'inv' | 'headers' | 'cmpctblock' | 'notfound';
+export type { ObservationKind };
 
 /** A decoded ring record. */
 export interface Observation {
@@ -25,15 +26,13 @@ export interface Observation {
   shard: number;
 }
 
-const KIND_NAMES: Record<number, ObservationKind> = { [Kind.INV]: 'inv', [Kind.HEADERS]: 'headers', [Kind.CMPCTBLOCK]: 'cmpctblock', [Kind.NOTFOUND]: 'notfound' };
-
 /** Decodes record i of a batch into an Observation. */
 export function observationAt(b: RecordBatch, i: number): Observation {
   return {
     time: b.time(i),
     peer: b.peer(i),
     address: b.address(i),
-    kind: KIND_NAMES[b.kind(i)] ?? 'inv',
+    kind: kindName(b.kind(i)) ?? 'inv',
     invType: b.invType(i),
     entry: b.entry(i),
     hash: b.hashHex(i),
@@ -104,7 +103,7 @@ export class ObservationQueue {
 
   private iterate<T>(mode: Mode, take: () => T | null): AsyncIterableIterator<T> {
     if (this.mode !== null && this.mode !== mode) {
-      throw new Error(`Coordinator: ${mode}() while ${this.mode}() is being consumed (one consumer: use one of them, or return() the other first)`);
+      throw new PoolError(PoolErrorCode.STATE, `Coordinator: ${mode}() while ${this.mode}() is being consumed (one consumer: use one of them, or return() the other first)`);
     }
     this.mode = mode;
     const it: AsyncIterableIterator<T> = {

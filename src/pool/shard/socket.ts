@@ -6,9 +6,9 @@
  * socket), a v1 decoder with a small frame batch. Worker thread (a shard); receive is the hot path.
  */
 import { connect as netConnect, type Socket } from 'node:net';
-import { ConnectError, MAX_CHUNKS_PER_TURN } from '../peer/net.js';
-import { CloseReason, Peer, type PeerIO, type PeerOptions } from '../peer/peer.js';
-import { V1Transport, transportFactory, type FrameSink, type PeerTransport } from '../peer/transport.js';
+import { ConnectError, MAX_CHUNKS_PER_TURN } from '../../peer/net.js';
+import { CloseReason, Peer, type PeerIO, type PeerOptions } from '../../peer/peer.js';
+import { V1Transport, transportFactory, type FrameSink, type PeerTransport } from '../../peer/transport.js';
 
 /**
  * Bytes per socket read, shared by every socket of the thread: each read is consumed (copied into
@@ -41,7 +41,7 @@ export class ShardPeer extends Peer {
 
 /**
  * The peer's I/O: one small object per socket, no closures. The frames written while the peer
- * handles one read are joined into one write (cork/uncork, issue 8: a ping flood's pongs cost one
+ * handles one read are joined into one write (cork/uncork: a ping flood's pongs cost one
  * syscall per read, and a peer that never reads queues one entry per read, not one per pong).
  */
 class SocketIO implements PeerIO {
