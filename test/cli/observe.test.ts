@@ -8,6 +8,8 @@ import { createInterface } from 'node:readline';
 import { query } from '../store/duck.js';
 import { ROOT } from '../helpers.js';
 import { checkAgainstTruth } from '../../src/cli/truthcheck.js';
+import { dropCounts } from '../../src/cli/observe/drops.js';
+import type { PoolStats } from '../../src/pool/index.js';
 
 const BIN = join(ROOT, 'dist', 'src', 'cli', 'main.js');
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'invscope-observe-'));
@@ -196,6 +198,13 @@ test('bad options: a message naming the value, exit 2, before anything starts', 
     assert.not.ok(existsSync(out), `${args.join(' ')} created nothing`);
   }
   rmSync(dir, { recursive: true, force: true });
+});
+
+test('the drop total adds ring drops over every shard, consumer drops and the store\'s lost and shed rows', () => {
+  const pool = { shards: [{ drops: 3 }, { drops: 4 }], consumerDrops: 5 } as unknown as PoolStats;
+  const d = dropCounts(pool, { lost: 7, shed: 11 });
+  assert.equal(d, { ring: 7, consumer: 5, store: 18, storeLost: 7, storeShed: 11, total: 30 });
+  assert.is(dropCounts({ shards: [], consumerDrops: 0 } as unknown as PoolStats, { lost: 0, shed: 0 }).total, 0);
 });
 
 test.run();
