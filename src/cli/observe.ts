@@ -21,7 +21,7 @@ import { parseNetwork } from './options.js';
 import { Coordinator, parseHostPort, isHostPort, type PeerEvent } from '../pool/index.js';
 import type { NetworkParams } from '../protocol/constants.js';
 import { now } from '../observe/clock.js';
-import { Store, StoreError, recoverDir, ItemAggregator, PeerSessions, itemKindOf } from '../store/index.js';
+import { Store, StoreError, recoverDir, ItemAggregator, PeerSessions, idTypeOf } from '../store/index.js';
 
 export const VERSION: string = (() => {
   try {
@@ -453,7 +453,7 @@ export async function runObserve(s: ObserveSettings, argv: string[]): Promise<nu
     let n = 0;
     for await (const o of pool.observations()) {
       store.appendObservation(o.time, o.peer, o.address, o.kind, o.invType, o.hash, o.shard);
-      items.add(o.time, o.peer, o.hash, itemKindOf(o.kind, o.invType), sessions.ready);
+      items.add(o.time, o.peer, o.hash, idTypeOf(o.kind, o.invType), sessions.ready);
       secEntries++;
       totalEntries++;
       if (++n === 4096) {

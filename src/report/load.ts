@@ -38,20 +38,28 @@ export { TABLES, type TableName };
 const READS = {
   observations: ['time', 'peer', 'address', 'kind', 'inv_type', 'item_kind', 'hash'],
   peers: ['peer', 'address', 'user_agent', 'connected_at', 'ready_at', 'closed_at', 'close_reason', 'misbehaviour'],
-  items: ['hash', 'item_kind', 'first_seen', 'first_peer', 'announcing_peers', 'peers_at_first_seen', 't50', 't90', 't99'],
+  items: ['hash', 'item_kind', 'first_seen', 'first_peer', 'announcing_peers', 'peers_at_first_seen', 't50_ms', 't90_ms', 't99_ms'],
   timeline: ['time', 'peers_connected', 'peers_ready', 'inv_entries', 'drops'],
 } as const satisfies { [T in TableName]: readonly (keyof (typeof PARQUET_SCHEMA)[T])[] };
 
-/** Integers are widened to BIGINT so that unions of parts written by different versions agree. */
-const widen = (type: string): string => (/^U?(TINYINT|SMALLINT|INTEGER|BIGINT)$/.test(type) ? 'BIGINT' : type);
+/**
+ * How a stored type is read: integers widened to BIGINT (unions of parts agree), times as epoch
+ * ms DOUBLE (the report's arithmetic is in ms).
+ */
+const readAs = (type: string): string => (/^U?(TINYINT|SMALLINT|INTEGER|BIGINT)$/.test(type) ? 'BIGINT' : type === 'TIMESTAMPTZ' ? 'DOUBLE' : type);
+/** The report's name for a stored column (durations without their unit suffix). */
+const readName = (c: string): string => c.replace(/^(t\d\d)_ms$/, '$1');
 
 /**
- * The columns the report reads from each table and the type it reads them as. Columns the
- * contract has and the report does not use are not required.
+ * The columns the report reads from each table (its names) and the type it reads them as; `STORED`
+ * gives each one's stored name and type. Columns the contract has and the report does not use are not required.
  */
 export const COLUMNS = Object.fromEntries(
-  TABLES.map((t) => [t, Object.fromEntries(READS[t].map((c) => [c, widen((PARQUET_SCHEMA[t] as Record<string, string>)[c]!)]))]),
+  TABLES.map((t) => [t, Object.fromEntries(READS[t].map((c) => [readName(c), readAs((PARQUET_SCHEMA[t] as Record<string, string>)[c]!)]))]),
 ) as Record<TableName, Record<string, string>>;
+const STORED = Object.fromEntries(
+  TABLES.map((t) => [t, Object.fromEntries(READS[t].map((c) => [readName(c), { name: c, type: (PARQUET_SCHEMA[t] as Record<string, string>)[c]! }]))]),
+) as Record<TableName, Record<string, { name: string; type: string }>>;
 
 /** Kinds of observation that announce an item: every kind the ring records (src/observe/kinds.ts). */
 export const ANNOUNCING_KINDS = OBSERVATION_KINDS;
@@ -104,13 +112,20 @@ export function sqlString(s: string): string {
   return `'${s.replaceAll("'", "''")}'`;
 }
 
+/** Every Parquet file under DIR/<table> (flat, or in the store's vantage=/date=/hour= folders). */
 function listParts(dir: string, table: TableName): string[] {
   const sub = join(dir, table);
   if (!existsSync(sub) || !statSync(sub).isDirectory()) return [];
-  return readdirSync(sub)
-    .filter((f) => f.endsWith('.parquet'))
-    .sort()
-    .map((f) => join(sub, f));
+  const out: string[] = [];
+  const walk = (d: string): void => {
+    for (const f of readdirSync(d).sort()) {
+      const p = join(d, f);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (f.endsWith('.parquet')) out.push(p);
+    }
+  };
+  walk(sub);
+  return out;
 }
 
 function readRunJson(dir: string): Record<string, unknown> | null {
@@ -174,8 +189,9 @@ async function checkParts(conn: DuckDBConnection, v: VantageDir, table: TableNam
       }
       throw new ReportError('ERR_REPORT_CORRUPT', `${file}: not a readable Parquet file (${errorText(e)}); rerun with --skip-corrupt to leave it out`);
     }
-    for (const c of Object.keys(COLUMNS[table])) {
-      if (!cols.has(c)) throw new ReportError('ERR_REPORT_SCHEMA', `${file}: no column ${c} (${table} parts need ${Object.keys(COLUMNS[table]).join(', ')})`);
+    const need = Object.values(STORED[table]).map((s) => s.name);
+    for (const c of need) {
+      if (!cols.has(c)) throw new ReportError('ERR_REPORT_SCHEMA', `${file}: no column ${c} (${table} parts need ${need.join(', ')})`);
     }
     good.push(file);
   }
@@ -190,9 +206,12 @@ function emptySelect(table: TableName, vantage: string): string {
 
 function partsSelect(table: TableName, v: VantageDir): string {
   if (v.parts[table].length === 0) return emptySelect(table, v.vantage);
-  const cols = Object.entries(COLUMNS[table]).map(([c, t]) => `CAST(${c} AS ${t}) AS ${c}`);
+  const cols = Object.entries(COLUMNS[table]).map(([c, t]) => {
+    const s = STORED[table][c]!;
+    return s.type === 'TIMESTAMPTZ' ? `epoch_us(${s.name}) / 1000.0 AS ${c}` : `CAST(${s.name} AS ${t}) AS ${c}`;
+  });
   const files = `[${v.parts[table].map(sqlString).join(', ')}]`;
-  return `SELECT ${cols.join(', ')}, ${sqlString(v.vantage)} AS vantage FROM read_parquet(${files}, union_by_name = true)`;
+  return `SELECT ${cols.join(', ')}, ${sqlString(v.vantage)} AS vantage FROM read_parquet(${files}, union_by_name = true, hive_partitioning = false)`;
 }
 
 /**

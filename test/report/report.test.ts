@@ -40,6 +40,7 @@ function ob(peer: number, hash: string, dt: number, kind: Obs['kind'] = 'inv', i
 const item = (hash: string, t50: number | null, t90: number | null, t99: number | null, n = 3) => ({
   hash,
   item_kind: (hash.startsWith('b') ? 'block' : 'tx') as 'tx' | 'block',
+  id_type: (hash.startsWith('b') ? 'block' : 'wtxid') as 'block' | 'wtxid',
   first_seen: T0,
   first_peer: 1,
   announcing_peers: n,
