@@ -12,7 +12,7 @@ test('time to 50/90/99 % counts distinct peers against the ready peers at first 
   agg.evict(1099);
   assert.is(rows.length, 0, 'still inside its window');
   agg.evict(1101);
-  assert.equal(rows, [{ hash: 'aa', item_kind: 'wtxid', first_seen: 100, first_peer: 0, announcing_peers: 10, peers_at_first_seen: 10, t50: 40, t90: 80, t99: 90 }]);
+  assert.equal(rows, [{ hash: 'aa', item_kind: 'tx', id_type: 'wtxid', first_seen: 100, first_peer: 0, announcing_peers: 10, peers_at_first_seen: 10, t50: 40, t90: 80, t99: 90 }]);
   agg.add(2000, 11, 'aa', 'wtxid', 10);
   assert.is(agg.late, 1, 'an announcement after the window is late, not a new item');
   assert.is(rows.length, 1);
