@@ -9,7 +9,7 @@
 import { parseArgs } from 'node:util';
 import { closeSync, existsSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync, renameSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { UsageError, jsonLine } from './decode.js';
 import { plural, fitWidth } from './text.js';
@@ -21,7 +21,8 @@ import { parseNetwork } from './options.js';
 import { Coordinator, parseHostPort, isHostPort, type PeerEvent } from '../pool/index.js';
 import type { NetworkParams } from '../protocol/constants.js';
 import { now } from '../observe/clock.js';
-import { Store, StoreError, recoverDir, ItemAggregator, PeerSessions, idTypeOf } from '../store/index.js';
+import { Store, StoreError, recoverDir, ItemAggregator, PeerSessions, idTypeOf, makeRunId, sampleClock, SCHEMA_VERSION, VANTAGE_RE, type ClockSample } from '../store/index.js';
+import { makeDirs } from '../store/dirs.js';
 
 export const VERSION: string = (() => {
   try {
@@ -43,7 +44,7 @@ export const OBSERVE_HELP = `usage: invscope observe [address sources] [options]
 
 Connects to many peers at once, records every inv / headers / cmpctblock announcement with its
 receive time, and writes DIR/observations, peers, items and timeline (Parquet parts), run.json
-and observe.log. Stops at --duration, or on Ctrl-C / SIGTERM (a clean stop that keeps everything
+and DIR/log/ (one log per --rotate period). Stops at --duration, or on Ctrl-C / SIGTERM (a clean stop that keeps everything
 recorded; a second signal forces the exit).
 
 address sources (at least one):
@@ -63,10 +64,11 @@ options (defaults in brackets):
   --transport MODE        v1, v2 (BIP324 only) or auto (v2 to peers advertising it, else v1) [the pool's default]
   --duration T            stop after T (90, 90s, 5m, 2h) [until Ctrl-C or SIGTERM]
   --out DIR               the run directory, new or without a run.json [./invscope-observe-<time>]
+  --vantage NAME          the vantage point's name (letters, digits, . _ -) [this host's name]
   --rotate T              a new Parquet part every T [${OBSERVE_DEFAULTS.rotate}]
   --item-window T         an item is finalized (items table) T after its first sighting [${OBSERVE_DEFAULTS.itemWindow}]
   --status-interval T     seconds between plain status lines when not on a terminal [10s]
-  --log-level LEVEL       debug, info, warn, error (DIR/observe.log) [info]
+  --log-level LEVEL       debug, info, warn, error (DIR/log/observe-RUNID-NNNN.log) [info]
   --quiet                 no status display (errors and the final line only)
   --json                  status and the final summary as JSON lines on stdout
   --recover DIR           export the parts a crashed run left in DIR/.store, then exit
@@ -89,6 +91,9 @@ export interface ObserveSettings {
   transport: 'v1' | 'v2' | 'auto' | null;
   durationMs: number | null;
   out: string;
+  vantage: string;
+  /** Test-only clock shift (env INVSCOPE_TEST_CLOCK_SHIFT_MS, src/store/README.md), ms. */
+  testClockShiftMs: number;
   rotateMs: number;
   itemWindowMs: number;
   statusIntervalMs: number;
@@ -173,6 +178,7 @@ export function parseObserveArgs(args: string[]): ObserveSettings | { help: true
       transport: { type: 'string' },
       duration: { type: 'string' },
       out: { type: 'string' },
+      vantage: { type: 'string' },
       rotate: { type: 'string', default: OBSERVE_DEFAULTS.rotate },
       'item-window': { type: 'string', default: OBSERVE_DEFAULTS.itemWindow },
       'status-interval': { type: 'string', default: '10s' },
@@ -203,6 +209,9 @@ export function parseObserveArgs(args: string[]): ObserveSettings | { help: true
   const out = resolve(values.out ?? `invscope-observe-${timestampName()}`);
   if (existsSync(join(out, 'run.json'))) throw new UsageError(`--out ${out} already holds a run (run.json): choose a new directory`);
   if (existsSync(out) && !statSync(out).isDirectory()) throw new UsageError(`--out ${out} is not a directory`);
+  const vantage = values.vantage ?? hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64);
+  if (!VANTAGE_RE.test(vantage)) throw new UsageError(`--vantage takes 1-64 letters, digits, '.', '_' or '-', not ${JSON.stringify(vantage)}`);
+  const shift = Number(process.env.INVSCOPE_TEST_CLOCK_SHIFT_MS ?? 0);
   return {
     network,
     peers,
@@ -216,6 +225,8 @@ export function parseObserveArgs(args: string[]): ObserveSettings | { help: true
     transport: values.transport === undefined ? null : transportMode(values.transport),
     durationMs: values.duration === undefined ? null : duration('duration', values.duration),
     out,
+    vantage,
+    testClockShiftMs: Number.isFinite(shift) ? shift : 0,
     rotateMs: duration('rotate', values.rotate!, 1000),
     itemWindowMs: duration('item-window', values['item-window']!, 100),
     statusIntervalMs: duration('status-interval', values['status-interval']!, 100),
@@ -225,19 +236,34 @@ export function parseObserveArgs(args: string[]): ObserveSettings | { help: true
   };
 }
 
-/** DIR/observe.log: one line per event, ISO time, level, message. Never throws (failures are counted). */
+/**
+ * DIR/log/observe-<runid>-NNNN.log: one line per event, ISO time, level, message; a new file every
+ * rotation period (`rotate()`, on the parts' --rotate period). Never throws (failures are counted).
+ */
 class Log {
   private fd: number | null = null;
+  private index = 0;
   failures = 0;
   constructor(
-    file: string,
+    private readonly dir: string,
+    private readonly runId: string,
     private readonly min: number,
   ) {
+    this.open();
+  }
+  private open(): void {
     try {
-      this.fd = openSync(file, 'a');
+      makeDirs(this.dir);
+      this.fd = openSync(join(this.dir, `observe-${this.runId}-${String(this.index).padStart(4, '0')}.log`), 'a');
     } catch {
       this.failures++;
     }
+  }
+  /** Closes this period's file and opens the next one. */
+  rotate(): void {
+    this.close();
+    this.index++;
+    this.open();
   }
   write(level: LogLevel, msg: string): void {
     if (LEVELS.indexOf(level) < this.min || this.fd === null) return;
@@ -259,6 +285,11 @@ function fmtClock(ms: number): string {
   const p = (n: number): string => String(n).padStart(2, '0');
   return `${p(Math.floor(s / 3600))}:${p(Math.floor(s / 60) % 60)}:${p(s % 60)}`;
 }
+
+/** Every this often the host clock's sync state is sampled into run.json and the timeline. */
+const CLOCK_SAMPLE_MS = 300_000;
+/** run.json keeps the first sample and the latest ones (a day at one per 5 minutes). */
+const MAX_CLOCK_SAMPLES = 289;
 
 /** Writes run.json atomically (tmp + rename) so a crash never leaves half a file. */
 function writeRunJson(dir: string, o: unknown): void {
@@ -296,6 +327,7 @@ export async function runObserve(s: ObserveSettings, argv: string[]): Promise<nu
   const say = (line: string): void => void process.stderr.write(line + '\n');
   const emit = (o: Record<string, unknown>): void => void process.stdout.write(jsonLine(o) + '\n');
   const started = Date.now();
+  const runId = makeRunId(started);
   let storeError: StoreError | null = null;
   let stopNow: ((why: string) => void) | null = null;
 
@@ -303,6 +335,11 @@ export async function runObserve(s: ObserveSettings, argv: string[]): Promise<nu
   try {
     store = await Store.open({
       dir: s.out,
+      vantage: s.vantage,
+      runId,
+      network: s.network.name,
+      shiftMs: s.testClockShiftMs,
+      version: VERSION,
       rotateMs: s.rotateMs,
       onError: (e) => {
         storeError = e;
@@ -314,7 +351,9 @@ export async function runObserve(s: ObserveSettings, argv: string[]): Promise<nu
     say(`invscope observe: cannot write the run directory: ${msg}`);
     return 1;
   }
-  const log = new Log(join(s.out, 'observe.log'), LEVELS.indexOf(s.logLevel));
+  const log = new Log(join(s.out, 'log'), runId, LEVELS.indexOf(s.logLevel));
+  let clock = await sampleClock();
+  const clockSync = { atStart: clock, samples: [clock] as ClockSample[] };
   const settings = {
     network: s.network.name,
     magic: s.network.magicHex,
@@ -332,9 +371,13 @@ export async function runObserve(s: ObserveSettings, argv: string[]): Promise<nu
     rotateMs: s.rotateMs,
     itemWindowMs: s.itemWindowMs,
     ringCapacity: OBSERVE_DEFAULTS.ringCapacity,
+    testClockShiftMs: s.testClockShiftMs,
   };
   const runInfo: Record<string, unknown> = {
     invscope: VERSION,
+    schemaVersion: SCHEMA_VERSION,
+    vantage: s.vantage,
+    runId,
     command: ['invscope', 'observe', ...argv],
     settings,
     network: s.network.name,
@@ -344,7 +387,7 @@ export async function runObserve(s: ObserveSettings, argv: string[]): Promise<nu
     host: hostname(),
     node: process.version,
     platform: `${process.platform}-${process.arch}`,
-    vantage: basename(s.out),
+    clockSync,
     parts: [],
     counters: null,
   };
@@ -428,7 +471,7 @@ export async function runObserve(s: ObserveSettings, argv: string[]): Promise<nu
     const t = Date.now();
     const st = pool.stats();
     const drops = dropsOf(st);
-    store.appendTimeline({ time: t, peers_connected: st.peers.connected, peers_ready: st.peers.ready, inv_entries: secEntries, drops: drops - lastDrops });
+    store.appendTimeline({ time: t, peers_connected: st.peers.connected, peers_ready: st.peers.ready, inv_entries: secEntries, drops: drops - lastDrops, clock });
     const rate = secEntries;
     lastDrops = drops;
     secEntries = 0;
@@ -499,6 +542,21 @@ export async function runObserve(s: ObserveSettings, argv: string[]): Promise<nu
   }
   const consuming = consume();
   const ticker = setInterval(tick, 1000);
+  // The log follows the parts' period; the clock state is sampled every CLOCK_SAMPLE_MS.
+  const logRotor = setInterval(() => log.rotate(), s.rotateMs);
+  const clockTimer = setInterval(() => {
+    void sampleClock().then((c) => {
+      clock = c;
+      clockSync.samples.push(c);
+      if (clockSync.samples.length > MAX_CLOCK_SAMPLES) clockSync.samples.splice(1, 1);
+      log.write('info', `clock: ${c.source} ${c.state} offset ${c.offsetMs ?? '?'} ms error ${c.errorMs ?? '?'} ms`);
+      try {
+        writeRunJson(s.out, runInfo);
+      } catch {
+        log.failures++;
+      }
+    });
+  }, CLOCK_SAMPLE_MS);
   const timer = s.durationMs === null ? null : setTimeout(() => stopNow?.('duration'), s.durationMs);
   if (!s.quiet && !s.json) say(`invscope observe: ${s.network.name}, ${s.peers.length} addresses${s.dns ? ' + DNS seeds' : ''}${s.crawl ? ' + crawl' : ''}, target ${plural(s.maxPeers, 'peer')} over ${plural(s.shards, 'shard')}, writing ${s.out}`);
   if (s.json) emit({ event: 'started', t: started, dir: s.out, network: s.network.name, addresses: s.peers.length, target: s.maxPeers, shards: s.shards, pid: process.pid });
@@ -514,6 +572,8 @@ export async function runObserve(s: ObserveSettings, argv: string[]): Promise<nu
   await consuming;
   const tPool = Date.now();
   clearInterval(ticker);
+  clearInterval(clockTimer);
+  clearInterval(logRotor);
   tick();
   if (tty) process.stderr.write('\n');
   items.finish();
