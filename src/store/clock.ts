@@ -32,7 +32,7 @@ function run(cmd: string, args: string[]): Promise<string | null> {
 }
 
 const field = (text: string, name: string): string | null => {
-  const m = new RegExp(`^${name}\\s*[:=]\\s*(.*)$`, 'm').exec(text);
+  const m = new RegExp(`^\\s*${name}\\s*[:=]\\s*(.*)$`, 'm').exec(text);
   return m ? m[1]!.trim() : null;
 };
 
