@@ -29,7 +29,7 @@ test('the demo runs simulate and observe as processes into one DIR and checks th
   const rep = JSON.parse(r.stdout.trim().split('\n').find((l) => l.includes('"accuracy"'))!);
   assert.is(rep.accuracy[0].missing, 0);
   assert.is(rep.accuracy[0].matched, s.observations);
-  for (const t of ['observations', 'peers', 'items', 'timeline']) assert.ok(readdirSync(join(dir, t)).some((f) => f.endsWith('.parquet')), t);
+  for (const t of ['observations', 'peers', 'items', 'timeline']) assert.ok((readdirSync(join(dir, t), { recursive: true }) as string[]).some((f) => f.endsWith('.parquet')), t);
   rmSync(join(dir, '..'), { recursive: true, force: true });
 });
 
