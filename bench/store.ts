@@ -57,7 +57,8 @@ async function micro(rows: number): Promise<Record<string, number>> {
   const t1 = performance.now();
   await store.close();
   const exportMs = performance.now() - t1;
-  const bytes = statSync(join(dir, 'observations', 'part-000.parquet')).size;
+  // Every observations file of the run (one part, one or two hour partitions).
+  const bytes = (readdirSync(join(dir, 'observations'), { recursive: true }) as string[]).filter((f) => f.endsWith('.parquet')).reduce((a, f) => a + statSync(join(dir, 'observations', f)).size, 0);
   pauses.sort((a, b) => a - b);
   rmSync(dir, { recursive: true, force: true });
   return {

@@ -111,7 +111,7 @@ export async function demoCommand(o: DemoOptions): Promise<number> {
     log(`measured vs truth, time to 50 %: error p50 ${fmt(c.timeTo50pctErrorMs.p50, 2)} ms, p99 ${fmt(c.timeTo50pctErrorMs.p99, 2)} ms, max ${fmt(c.timeTo50pctErrorMs.max, 2)} ms over ${c.timeTo50pctErrorMs.items} items; to 90 %: p50 ${fmt(c.timeTo90pctErrorMs.p50, 2)} ms, max ${fmt(c.timeTo90pctErrorMs.max, 2)} ms`);
     log(`misbehaving nodes (label: counted with the expected outcome / nodes): ${Object.entries(c.misbehaving).map(([k, v]) => `${k} ${v.counted}/${v.nodes}`).join(', ') || 'none'}`);
     log(c.ok ? 'CHECK PASSED: every announcement in the ground truth was measured once, nothing else was, and every misbehaving node counted.' : 'CHECK FAILED: see the counts above.');
-    log(`the run directory: ${dir} (Parquet parts, run.json, observe.log, truth.jsonl)`);
+    log(`the run directory: ${dir} (Parquet parts, run.json, log/, truth.jsonl)`);
   }
   return c.ok && reportCode === 0 ? 0 : 1;
 }

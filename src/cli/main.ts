@@ -33,7 +33,7 @@ usage:
       ground truth of every propagation; invscope simulate --help lists every option.
   invscope observe [--peer HOST:PORT ...] [--peers FILE] [--dns] [--crawl] [--out DIR] [--duration T] ...
       Observe many peers at once and store every announcement, peer session and item as Parquet
-      parts in DIR (plus run.json and observe.log); invscope observe --help lists every option.
+      parts in DIR (plus run.json and log/); invscope observe --help lists every option.
   invscope demo [--nodes 1000] [--seconds 45] [--time-scale 4] [--block-interval 20] [--shards 2]
                 [--seed 1] [--misbehaving 0.03] [--out DIR] [--json]
       A whole experiment on the built-in simulated network (what npm start runs): invscope

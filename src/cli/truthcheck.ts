@@ -122,8 +122,8 @@ export async function checkAgainstTruth(dir: string, marginMs = 300): Promise<Tr
   let peerRows: Record<string, unknown>[];
   try {
     // First receive per (address, hash): what the check needs of the observations.
-    obsRows = (await c.runAndReadAll(`SELECT address, hash, min(time), count(*) FROM read_parquet('${join(dir, 'observations', '*.parquet')}') GROUP BY ALL`)).getRows() as unknown[][];
-    peerRows = (await c.runAndReadAll(`SELECT address, close_reason, misbehaviour, ready_at, by_command FROM read_parquet('${join(dir, 'peers', '*.parquet')}')`)).getRowObjectsJS() as Record<string, unknown>[];
+    obsRows = (await c.runAndReadAll(`SELECT address, hash, epoch_us(min(time)) / 1000.0, count(*) FROM read_parquet('${join(dir, 'observations', '**', '*.parquet')}', hive_partitioning = false) GROUP BY ALL`)).getRows() as unknown[][];
+    peerRows = (await c.runAndReadAll(`SELECT address, close_reason, misbehaviour, epoch_us(ready_at) / 1000.0 AS ready_at, by_command FROM read_parquet('${join(dir, 'peers', '**', '*.parquet')}', hive_partitioning = false)`)).getRowObjectsJS() as Record<string, unknown>[];
   } finally {
     c.closeSync();
     inst.closeSync();

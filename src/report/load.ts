@@ -43,7 +43,13 @@ const READS = {
   peers: ['peer', 'address', 'user_agent', 'connected_at', 'ready_at', 'closed_at', 'close_reason', 'misbehaviour'],
   items: ['hash', 'item_kind', 'first_seen', 'first_peer', 'announcing_peers', 'peers_at_first_seen', 't50', 't90', 't99'],
   timeline: ['time', 'peers_connected', 'peers_ready', 'inv_entries', 'drops'],
-} as const satisfies { [T in TableName]: readonly (keyof (typeof PARQUET_SCHEMA)[T])[] };
+} as const satisfies { [T in TableName]: readonly (keyof (typeof PARQUET_SCHEMA)[T] | 't50' | 't90' | 't99')[] };
+
+/** The stored type of a column the report reads (t50 is stored as t50_ms, ALIASES). */
+const storedType = (t: TableName, c: string): string => {
+  const schema = PARQUET_SCHEMA[t] as Record<string, string>;
+  return schema[c] ?? schema[`${c}_ms`]!;
+};
 
 /**
  * Integers are widened to BIGINT so that unions of parts written by different versions agree;
@@ -56,7 +62,7 @@ const widen = (type: string): string => (/^U?(TINYINT|SMALLINT|INTEGER|BIGINT)$/
  * contract has and the report does not use are not required.
  */
 export const COLUMNS = Object.fromEntries(
-  TABLES.map((t) => [t, Object.fromEntries(READS[t].map((c) => [c, widen((PARQUET_SCHEMA[t] as Record<string, string>)[c]!)]))]),
+  TABLES.map((t) => [t, Object.fromEntries(READS[t].map((c) => [c, widen(storedType(t, c))]))]),
 ) as Record<TableName, Record<string, string>>;
 
 /** Kinds of observation that announce an item: every kind the ring records (src/observe/kinds.ts). */

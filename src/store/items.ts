@@ -6,6 +6,7 @@
  * one Set insert per observation); memory is bounded by the window and by maxOpenItems.
  */
 import type { ItemRow } from './store.js';
+import type { IdType } from './schema.js';
 
 export interface AggregatorOptions {
   /** An item is finalized this long after its first sight. @default 120_000 */
@@ -17,7 +18,7 @@ export interface AggregatorOptions {
 
 interface OpenItem {
   hash: string;
-  kind: 'tx' | 'block';
+  idType: IdType;
   first: number;
   firstPeer: number;
   denom: number;
@@ -55,7 +56,7 @@ export class ItemAggregator {
   }
 
   /** One announcement; `readyPeers` is the number of ready peers now (the denominator if it is new). */
-  add(time: number, peer: number, hash: string, kind: 'tx' | 'block', readyPeers: number): void {
+  add(time: number, peer: number, hash: string, idType: IdType, readyPeers: number): void {
     const it = this.open.get(hash);
     if (it) {
       if (it.peers.has(peer)) {
@@ -74,7 +75,7 @@ export class ItemAggregator {
       this.late++;
       return;
     }
-    this.open.set(hash, { hash, kind, first: time, firstPeer: peer, denom: readyPeers, peers: new Set([peer]), times: [time] });
+    this.open.set(hash, { hash, idType, first: time, firstPeer: peer, denom: readyPeers, peers: new Set([peer]), times: [time] });
     if (this.open.size > this.maxOpen) {
       const oldest = this.open.values().next().value!;
       this.forced++;
@@ -114,7 +115,8 @@ export class ItemAggregator {
     };
     this.onItem({
       hash: it.hash,
-      item_kind: it.kind,
+      item_kind: it.idType === 'block' ? 'block' : 'tx',
+      id_type: it.idType,
       first_seen: it.first,
       first_peer: it.firstPeer,
       announcing_peers: it.peers.size,

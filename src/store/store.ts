@@ -1,16 +1,23 @@
 /**
  * The run directory's writer (file contract and durability bounds in README.md here). Rows are
  * appended through DuckDB appenders into the open part, a DuckDB database file under DIR/.store/,
- * staged in memory and committed every flushMs or flushRows by DuckDB's threads; at each rotation (and at close) every table of the closed
- * part is exported with COPY to DIR/<table>/part-NNN.parquet (zstd; written as .tmp, then renamed)
+ * staged in memory and committed every flushMs or flushRows by DuckDB's threads; at each rotation
+ * (and at close) every table of the closed part is exported to DIR's hive partitions (export.ts)
  * and its DuckDB file deleted. Main thread: the append methods are the warm path (a few native
  * calls per row, never a throw: a failure is recorded once and later rows are counted as lost).
  */
-import { readdirSync, renameSync, rmSync, existsSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, existsSync, statSync } from 'node:fs';
 import { makeDirs } from './dirs.js';
 import { join } from 'node:path';
+import { hostname } from 'node:os';
+import { makeRunId } from './runid.js';
 import { DuckDBInstance, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
-import { STAGING_DDL, TABLES, exportSelect, type TableName } from './schema.js';
+import { STAGING_DDL, TABLES, type IdType, type TableName } from './schema.js';
+import { StoreError } from './errors.js';
+import type { ClockSample } from './clock.js';
+import { exportPart, exportedPartName, type PartExport } from './export.js';
+
+export { StoreError };
 import { KIND_CODES, type ObservationKind } from '../observe/kinds.js';
 
 export interface StoreOptions {
@@ -28,20 +35,18 @@ export interface StoreOptions {
   memoryLimit?: string;
   /** DuckDB worker threads (exports run on them, off the main thread). @default 2 */
   threads?: number;
+  /** The vantage point's name (the `vantage=` folder). @default os.hostname() */
+  vantage?: string;
+  /** The run id (file names, the `run_id` column). @default makeRunId() */
+  runId?: string;
+  /** The chain (main, testnet...): part of node_id. @default 'main' */
+  network?: string;
+  /** Added to every stored time: test-only clock shift (README.md). @default 0 */
+  shiftMs?: number;
+  /** The invscope version, in every file's metadata. @default 'unknown' */
+  version?: string;
   /** Called once, at the first write failure (the store stops writing; see `error`). */
   onError?: (err: StoreError) => void;
-}
-
-/** A write failure: what was being done, the path, and DuckDB's or the OS's message. */
-export class StoreError extends Error {
-  readonly code = 'ERR_STORE_WRITE';
-  constructor(
-    readonly operation: string,
-    readonly path: string,
-    override readonly cause: unknown,
-  ) {
-    super(`${operation} ${path}: ${(cause as Error)?.message ?? String(cause)}`);
-  }
 }
 
 /** One peer session (the peers table). */
@@ -76,6 +81,7 @@ export interface PeerRow {
 export interface ItemRow {
   hash: string;
   item_kind: 'tx' | 'block';
+  id_type: IdType;
   first_seen: number;
   first_peer: number;
   announcing_peers: number;
@@ -92,6 +98,8 @@ export interface TimelineRow {
   peers_ready: number;
   inv_entries: number;
   drops: number;
+  /** The host clock's latest sync state (clock.ts); omitted: unknown. */
+  clock?: ClockSample | null;
 }
 
 /** What the store counted. */
@@ -126,11 +134,19 @@ const APPENDER_SLICE = 8192;
 export class Store {
   readonly dir: string;
   readonly counters: StoreCounters = { observations: 0, peers: 0, items: 0, timeline: 0, lost: 0, shed: 0, commits: 0, parts: 0 };
-  /** Parts exported so far, by name (part-000 ...). */
+  /** The vantage and run id every file carries. */
+  get vantage(): string {
+    return this.x.vantage;
+  }
+  get runId(): string {
+    return this.x.runId;
+  }
+  /** Parts exported so far, by name (part-<runid>-NNNN). */
   readonly parts: string[] = [];
   /** The first write failure, or null. */
   error: StoreError | null = null;
-  private readonly o: Required<Omit<StoreOptions, 'onError' | 'dir'>>;
+  private readonly o: Required<Omit<StoreOptions, 'onError' | 'dir' | 'vantage' | 'runId' | 'network' | 'shiftMs' | 'version'>>;
+  private readonly x: PartExport;
   private readonly onError: ((err: StoreError) => void) | undefined;
   private instance: DuckDBInstance | null = null;
   /** Appenders only (synchronous calls from the main thread). */
@@ -160,6 +176,7 @@ export class Store {
   private constructor(o: StoreOptions) {
     this.dir = o.dir;
     this.onError = o.onError;
+    this.x = { vantage: o.vantage ?? hostname(), runId: o.runId ?? makeRunId(), network: o.network ?? 'main', shiftMs: o.shiftMs ?? 0, version: o.version ?? 'unknown' };
     this.o = {
       rotateMs: o.rotateMs ?? 3_600_000,
       flushMs: o.flushMs ?? 1_000,
@@ -330,6 +347,7 @@ export class Store {
     return this.appendRow('items', (a) => {
       a.appendVarchar(r.hash);
       a.appendVarchar(r.item_kind);
+      a.appendVarchar(r.id_type);
       a.appendDouble(r.first_seen);
       a.appendUInteger(r.first_peer >>> 0);
       a.appendUInteger(r.announcing_peers);
@@ -347,6 +365,11 @@ export class Store {
       a.appendUInteger(r.peers_ready);
       a.appendUBigInt(BigInt(r.inv_entries));
       a.appendUBigInt(BigInt(r.drops));
+      const c = r.clock ?? null;
+      a.appendVarchar(c?.source ?? 'unknown');
+      a.appendVarchar(c?.state ?? 'unknown');
+      optDouble(a, c?.offsetMs ?? null);
+      optDouble(a, c?.errorMs ?? null);
     });
   }
 
@@ -464,23 +487,17 @@ export class Store {
     return r;
   }
 
-  /** COPY every table of a closed part to Parquet (.tmp, then renamed), then drop its DuckDB file. */
+  /** Exports every table of a closed part into DIR's partitions, then drops its DuckDB file. */
   private async exportPart(p: OpenPart): Promise<void> {
     if (this.error) return;
-    const name = partName(p.index);
-    for (const t of TABLES) {
-      const out = join(this.dir, t, `${name}.parquet`);
-      try {
-        await this.exportConn!.run(`COPY (${exportSelect(t, `${p.alias}.${t}`)}) TO ${sqlString(out + '.tmp')} (FORMAT parquet, COMPRESSION zstd)`);
-        renameSync(out + '.tmp', out);
-      } catch (e) {
-        rmSync(out + '.tmp', { force: true });
-        this.fail(new StoreError('cannot write', out, e));
-        return;
-      }
+    try {
+      await exportPart(this.exportConn!, this.dir, join(this.dir, STAGING_DIR), p.alias, p.index, this.x);
+    } catch (e) {
+      this.fail(e instanceof StoreError ? e : new StoreError('cannot write', this.dir, e));
+      return;
     }
     await this.dropPart(p);
-    this.parts.push(name);
+    this.parts.push(exportedPartName(this.x.runId, p.index));
     this.counters.parts++;
   }
 
@@ -575,15 +592,35 @@ export function stagedParts(dir: string): string[] {
     .sort();
 }
 
+/** What a run directory's run.json says about how its parts are exported (missing fields: defaults). */
+function exportContextOf(dir: string): PartExport {
+  let run: Record<string, unknown> = {};
+  try {
+    run = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as Record<string, unknown>;
+  } catch {
+    /* no run.json: the defaults below */
+  }
+  const settings = (run.settings ?? {}) as Record<string, unknown>;
+  const str = (v: unknown, d: string): string => (typeof v === 'string' && v ? v : d);
+  return {
+    vantage: str(run.vantage, 'unknown'),
+    runId: str(run.runId, `recovered-${Date.now()}`),
+    network: str(run.network, 'main'),
+    shiftMs: typeof settings.testClockShiftMs === 'number' ? settings.testClockShiftMs : 0,
+    version: str(run.invscope, 'unknown'),
+  };
+}
+
 /**
  * Exports the parts a crashed (or full-disk) run left in DIR/.store to Parquet, as a clean stop
- * would have (empty spare parts are removed). Returns the parts exported with their row counts.
+ * would have (empty spare parts are removed), with the vantage and run id of DIR/run.json.
+ * Returns the parts exported with their row counts.
  */
 export async function recoverDir(dir: string): Promise<{ part: string; rows: Record<TableName, number> }[]> {
   const names = stagedParts(dir);
   const out: { part: string; rows: Record<TableName, number> }[] = [];
   if (names.length === 0) return out;
-  for (const t of TABLES) makeDirs(join(dir, t));
+  const x = exportContextOf(dir);
   const inst = await DuckDBInstance.create(':memory:');
   const c = await inst.connect();
   try {
@@ -603,17 +640,9 @@ export async function recoverDir(dir: string): Promise<{ part: string; rows: Rec
       }
       // An empty part is the spare a crash left behind (opened ahead of a rotation): nothing to keep.
       if (total > 0) {
-        for (const t of TABLES) {
-          const dest = join(dir, t, `${name}.parquet`);
-          try {
-            await c.run(`COPY (${exportSelect(t, `rp.${t}`)}) TO ${sqlString(dest + '.tmp')} (FORMAT parquet, COMPRESSION zstd)`);
-            renameSync(dest + '.tmp', dest);
-          } catch (e) {
-            rmSync(dest + '.tmp', { force: true });
-            throw new StoreError('cannot write', dest, e);
-          }
-        }
-        out.push({ part: name, rows });
+        const index = Number(name.slice('part-'.length));
+        await exportPart(c, dir, join(dir, STAGING_DIR), 'rp', index, x);
+        out.push({ part: exportedPartName(x.runId, index), rows });
       }
       await c.run('DETACH rp');
       rmSync(file, { force: true });

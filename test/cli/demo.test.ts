@@ -24,12 +24,12 @@ test('the demo runs simulate and observe as processes into one DIR and checks th
   assert.is(s.observed, s.expected);
   assert.ok(Object.keys(s.misbehaving).length >= 1, 'some nodes misbehave');
   assert.ok(s.sendToReceiveMs.p50 >= 0 && s.sendToReceiveMs.p50 < 1000);
-  for (const f of ['run.json', 'truth.jsonl', 'nodes.txt', 'observe.log', 'report.html', 'figures/propagation.svg']) assert.ok(existsSync(join(dir, f)), f);
+  for (const f of ['run.json', 'truth.jsonl', 'nodes.txt', 'log', 'report.html', 'figures/propagation.svg']) assert.ok(existsSync(join(dir, f)), f);
   // The report's JSON line comes before the check's: its accuracy agrees that nothing is missing.
   const rep = JSON.parse(r.stdout.trim().split('\n').find((l) => l.includes('"accuracy"'))!);
   assert.is(rep.accuracy[0].missing, 0);
   assert.is(rep.accuracy[0].matched, s.observations);
-  for (const t of ['observations', 'peers', 'items', 'timeline']) assert.ok(readdirSync(join(dir, t)).some((f) => f.endsWith('.parquet')), t);
+  for (const t of ['observations', 'peers', 'items', 'timeline']) assert.ok((readdirSync(join(dir, t), { recursive: true }) as string[]).some((f) => f.endsWith('.parquet')), t);
   rmSync(join(dir, '..'), { recursive: true, force: true });
 });
 

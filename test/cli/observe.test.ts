@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, chmodSync, mkdirSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, chmodSync, mkdirSync, existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -58,7 +58,7 @@ async function startSim(dir: string, nodes: number, misbehaving: number): Promis
 test('observe against invscope simulate: every announcement stored, one peers row per session with the misbehaving nodes\' reasons, several parts', async () => {
   const dir = tmp();
   const sim = await startSim(dir, 40, 0.3);
-  const r = spawnSync(process.execPath, [BIN, 'observe', '--network', 'regtest', '--peers', join(dir, 'nodes.txt'), '--out', dir, '--duration', '4', '--rotate', '1s', '--shards', '2', '--json'], { encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, [BIN, 'observe', '--network', 'regtest', '--peers', join(dir, 'nodes.txt'), '--out', dir, '--duration', '4', '--rotate', '1s', '--shards', '2', '--json', '--vantage', 'eu-1'], { encoding: 'utf8', timeout: 60_000 });
   await sim.stop();
   assert.is(r.status, 0, r.stderr + r.stdout);
   const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
@@ -69,11 +69,15 @@ test('observe against invscope simulate: every announcement stored, one peers ro
   assert.is(end.why, 'duration');
   const run = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8'));
   assert.ok(run.parts.length >= 3, `rotation every second gives several parts: ${run.parts}`);
-  assert.is(run.vantage, dir.split('/').pop());
+  assert.is(run.vantage, 'eu-1');
+  assert.match(run.runId, /^\d{8}T\d{6}Z-[0-9a-f]{6}$/);
+  assert.is(run.schemaVersion, 2);
+  assert.ok(['chrony', 'timesyncd', 'adjtimex', 'unknown'].includes(run.clockSync.atStart.source), JSON.stringify(run.clockSync));
+  for (const p of run.parts) assert.ok(p.startsWith(`part-${run.runId}-`), p);
   assert.is(run.network, 'regtest');
   assert.is(run.clock.source, 'performance.timeOrigin+performance.now');
   assert.is(run.counters.drops + run.counters.consumerDrops + run.counters.storeLost, 0);
-  const [n] = await query(`SELECT count(*)::INTEGER AS n, count(DISTINCT peer)::INTEGER AS peers FROM '${dir}/observations/*.parquet'`);
+  const [n] = await query(`SELECT count(*)::INTEGER AS n, count(DISTINCT peer)::INTEGER AS peers FROM '${dir}/observations/**/*.parquet'`);
   assert.is(n!.n, run.counters.observations, 'every observation counted is in the files');
   assert.ok((n!.n as number) > 1000, `${n!.n} observations`);
 
@@ -82,18 +86,22 @@ test('observe against invscope simulate: every announcement stored, one peers ro
   assert.is(t.missing, 0, `missing ${t.missing} of ${t.expected} in ${dir}`);
   assert.ok(t.afterMisbehaviour < t.expected / 10, `${t.afterMisbehaviour} excluded as sent after a connection-ending misbehaviour`);
 
-  const peers = await query(`SELECT peer FROM '${dir}/peers/*.parquet'`);
+  const peers = await query(`SELECT peer FROM '${dir}/peers/**/*.parquet'`);
   assert.is(peers.length, run.counters.peers.sessions, 'one row per session');
   assert.is(new Set(peers.map((p) => p.peer)).size, peers.length, 'no session twice');
   const labels = Object.keys(t.misbehaving);
   assert.ok(labels.length >= 4, `misbehaviours in the run: ${labels}`);
   for (const [label, m] of Object.entries(t.misbehaving)) assert.is(m.counted, m.nodes, `${label}: ${m.counted} of ${m.nodes} nodes show the expected outcome in peers`);
   assert.ok(t.ok);
-  const items = await query(`SELECT count(*)::INTEGER AS n, max(announcing_peers) AS most FROM '${dir}/items/*.parquet'`);
+  const items = await query(`SELECT count(*)::INTEGER AS n, max(announcing_peers) AS most FROM '${dir}/items/**/*.parquet'`);
   assert.is(items[0]!.n, run.counters.items.finalized);
-  const tl = await query(`SELECT count(*)::INTEGER AS n FROM '${dir}/timeline/*.parquet'`);
+  const tl = await query(`SELECT count(*)::INTEGER AS n FROM '${dir}/timeline/**/*.parquet'`);
   assert.ok((tl[0]!.n as number) >= 4, 'a timeline row per second');
-  assert.match(readFileSync(join(dir, 'observe.log'), 'utf8'), /INFO  stopped \(duration\)/);
+  const [tv] = await query(`SELECT DISTINCT vantage, run_id, clock_source FROM read_parquet('${dir}/timeline/**/*.parquet', hive_partitioning = true)`);
+  assert.equal(tv, { vantage: 'eu-1', run_id: run.runId, clock_source: run.clockSync.atStart.source }, 'the vantage folder, the run id and the clock state in the timeline');
+  const logs = readdirSync(join(dir, 'log')).sort();
+  assert.ok(logs.length >= 3 && logs.every((f) => f.startsWith(`observe-${run.runId}-`)), `one log per rotation: ${logs}`);
+  assert.match(readFileSync(join(dir, 'log', logs[logs.length - 1]!), 'utf8'), /INFO  stopped \(duration\)/);
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -116,13 +124,13 @@ test('SIGINT stops cleanly: rings drained, files closed, everything recorded kep
   const run = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8'));
   assert.ok(run.stopped >= run.stopRequested && run.stopRequested > run.started);
   assert.is(run.stopReason, 'interrupted');
-  const [n] = await query(`SELECT count(*)::INTEGER AS n FROM '${dir}/observations/*.parquet'`);
+  const [n] = await query(`SELECT count(*)::INTEGER AS n FROM '${dir}/observations/**/*.parquet'`);
   assert.is(n!.n, run.counters.observations);
   assert.is(run.counters.observations, run.counters.drained, 'every drained record stored');
   assert.not.ok(existsSync(join(dir, '.store')), 'the open part was exported');
   const t = await checkAgainstTruth(dir);
   assert.ok(t.expected > 100 && t.missing === 0, `missing ${t.missing} of ${t.expected}`);
-  const peers = await query(`SELECT count(*)::INTEGER AS n FROM '${dir}/peers/*.parquet' WHERE closed_at IS NOT NULL`);
+  const peers = await query(`SELECT count(*)::INTEGER AS n FROM '${dir}/peers/**/*.parquet' WHERE closed_at IS NOT NULL`);
   assert.is(peers[0]!.n, 30, 'the living peers get their rows at stop');
   rmSync(dir, { recursive: true, force: true });
 });
@@ -151,7 +159,7 @@ test('a second signal forces the exit (130); what was committed is recovered wit
   const rec = JSON.parse(r.stdout.trim());
   assert.is(rec.event, 'recovered');
   assert.ok(rec.parts.length >= 1 && rec.parts[0].rows.observations > 0, r.stdout);
-  const [n] = await query(`SELECT count(*)::INTEGER AS n FROM '${dir}/observations/*.parquet'`);
+  const [n] = await query(`SELECT count(*)::INTEGER AS n FROM '${dir}/observations/**/*.parquet'`);
   assert.is(n!.n, rec.parts.reduce((a: number, p: { rows: { observations: number } }) => a + p.rows.observations, 0), 'every recovered row reads back');
   assert.not.ok(existsSync(join(dir, '.store', 'part-000.duckdb')));
   rmSync(dir, { recursive: true, force: true });

@@ -89,6 +89,16 @@ export async function writeParts(dir: string, table: Table, data: readonly objec
   const conn = await db.connect();
   try {
     const cols = SCHEMA[table] as Record<string, string>;
+    // Rows carry times as epoch ms and durations as t50/t90/t99 (the store's row types): stored
+    // as TIMESTAMPTZ and t50_ms... like the store's export.
+    const readType = (t: string): string => (t === 'TIMESTAMPTZ' ? 'DOUBLE' : t);
+    const stored = Object.entries(cols)
+      .map(([c, t]) => (t === 'TIMESTAMPTZ' ? `make_timestamptz(CAST(round(${c} * 1000) AS BIGINT)) AS ${c}` : c))
+      .join(', ');
+    const rowOf = (r: object): object => {
+      const o = r as Record<string, unknown>;
+      return table === 'items' ? { ...o, t50_ms: o.t50, t90_ms: o.t90, t99_ms: o.t99 } : o;
+    };
     const per = Math.max(1, Math.ceil(data.length / parts));
     for (let i = 0; i < parts; i++) {
       const chunk = data.slice(i * per, (i + 1) * per);
@@ -98,9 +108,9 @@ export async function writeParts(dir: string, table: Table, data: readonly objec
         select = `SELECT ${Object.entries(cols).map(([c, t]) => `NULL::${t} AS ${c}`).join(', ')} WHERE false`;
       } else {
         const tmp = `${file}.jsonl`;
-        writeFileSync(tmp, chunk.map((r) => JSON.stringify(r)).join('\n') + '\n');
-        const spec = Object.entries(cols).map(([c, t]) => `${c}: '${t}'`).join(', ');
-        select = `SELECT * FROM read_json('${tmp}', format = 'newline_delimited', columns = {${spec}})`;
+        writeFileSync(tmp, chunk.map((r) => JSON.stringify(rowOf(r))).join('\n') + '\n');
+        const spec = Object.entries(cols).map(([c, t]) => `${c}: '${readType(t)}'`).join(', ');
+        select = `SELECT ${stored} FROM read_json('${tmp}', format = 'newline_delimited', columns = {${spec}})`;
       }
       await conn.run(`COPY (${select}) TO '${file}' (FORMAT parquet)`);
       rmSync(`${file}.jsonl`, { force: true });
@@ -142,7 +152,12 @@ export async function toHiveLayout(flat: string, out: string, vantage: string, r
         `CAST(strftime(${ts(spec.event)} AT TIME ZONE 'UTC', '%H') AS INTEGER) AS hour`,
       ];
       const star = `*${exclude.length > 0 ? ` EXCLUDE (${exclude.join(', ')})` : ''} REPLACE (${spec.times.map((c) => `${ts(c)} AS ${c}`).join(', ')})`;
-      const sel = `SELECT ${star}, ${added.join(', ')} FROM read_parquet('${join(flat, table)}/*.parquet') WHERE ${keep(spec.event)}`;
+      // The flat fixture holds the contract's types (writeParts): back to the rows' epoch ms and t50... first.
+      const flatCols = Object.entries(SCHEMA[table] as Record<string, string>)
+        .filter(([c]) => c !== 'run_id' && c !== 'node_id')
+        .map(([c, t]) => (t === 'TIMESTAMPTZ' ? `epoch_us(${c}) / 1000.0 AS ${c}` : /^t\d\d_ms$/.test(c) ? `${c} AS ${c.slice(0, 3)}` : c));
+      const src = `(SELECT ${flatCols.join(', ')} FROM read_parquet('${join(flat, table)}/*.parquet'))`;
+      const sel = `SELECT ${star}, ${added.join(', ')} FROM ${src} WHERE ${keep(spec.event)}`;
       await conn.run(`COPY (${sel}) TO '${join(out, table)}' (FORMAT parquet, PARTITION_BY (vantage, date, hour), OVERWRITE_OR_IGNORE, FILENAME_PATTERN 'part-${runId}-{i}')`);
     }
   } finally {
@@ -189,6 +204,7 @@ export function itemsFrom(obs: readonly Obs[], peersAt: (t: number) => number): 
     out.push({
       hash,
       item_kind: kind.get(hash)!,
+      id_type: kind.get(hash) === 'block' ? 'block' : 'wtxid',
       first_seen: t0,
       first_peer: firsts[0]![0],
       announcing_peers: firsts.length,

@@ -7,11 +7,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, renameSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { ROOT } from '../helpers.js';
 
 const BIN = join(ROOT, 'dist', 'src', 'cli', 'main.js');
@@ -43,52 +42,19 @@ async function startSim(dir: string): Promise<ChildProcess> {
   return child;
 }
 
-/** Every Parquet part under dir (flat or partitioned). */
-function parts(dir: string): string[] {
-  const out: string[] = [];
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) out.push(...parts(p));
-    else if (e.name.endsWith('.parquet')) out.push(p);
-  }
-  return out;
-}
-
-/**
- * Adds ms to every recorded time of a run directory, as a host clock that far ahead would
- * (the test-only clock shift of the run-directory contract, applied to the files).
- */
-async function shiftTimes(dir: string, ms: number): Promise<void> {
-  const db = await DuckDBInstance.create(':memory:');
-  const conn = await db.connect();
-  try {
-    for (const table of ['observations', 'items', 'timeline', 'peers']) {
-      for (const file of statSync(join(dir, table), { throwIfNoEntry: false })?.isDirectory() ? parts(join(dir, table)) : []) {
-        const cols = (await conn.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet('${file}', hive_partitioning = false)`)).getRowObjectsJS();
-        const times = cols.filter((c) => ['time', 'first_seen', 'connected_at', 'ready_at', 'closed_at'].includes(String(c.column_name)));
-        if (times.length === 0) continue;
-        const add = (c: Record<string, unknown>): string => `${c.column_name} + ${String(c.column_type).startsWith('TIMESTAMP') ? `INTERVAL (${ms * 1000}) MICROSECOND` : ms} AS ${c.column_name}`;
-        await conn.run(`COPY (SELECT * REPLACE (${times.map(add).join(', ')}) FROM read_parquet('${file}', hive_partitioning = false)) TO '${file}.tmp' (FORMAT parquet)`);
-        renameSync(`${file}.tmp`, file);
-      }
-    }
-  } finally {
-    conn.closeSync();
-    db.closeSync();
-  }
-}
 
 test('two observe runs of one simulated network, one clock 250 ms ahead: report estimates the offset within a few ms', async () => {
   const sim = await startSim(join(root, 'sim'));
   try {
-    const observe = (name: string) => run(['observe', '--network', 'regtest', '--peers', join(root, 'sim', 'nodes.txt'), '--out', join(root, name), '--duration', '8', '--shards', '1', '--quiet']);
-    const [a, b] = await Promise.all([observe('east'), observe('west')]);
+    const observe = (name: string, env: Record<string, string> = {}) =>
+      run(['observe', '--network', 'regtest', '--peers', join(root, 'sim', 'nodes.txt'), '--out', join(root, name), '--vantage', name, '--duration', '8', '--shards', '1', '--quiet'], env);
+    // west's clock is SHIFT_MS ahead: the store's test-only clock shift (src/store/README.md).
+    const [a, b] = await Promise.all([observe('east'), observe('west', { INVSCOPE_TEST_CLOCK_SHIFT_MS: String(SHIFT_MS) })]);
     assert.is(a.code, 0, a.err);
     assert.is(b.code, 0, b.err);
   } finally {
     sim.kill('SIGTERM');
   }
-  await shiftTimes(join(root, 'west'), SHIFT_MS);
   const r = await run(['report', join(root, 'east'), join(root, 'west'), '--json', '--no-html', '--align-clocks']);
   assert.is(r.code, 0, r.err);
   const j = JSON.parse(r.out);

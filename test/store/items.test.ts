@@ -7,13 +7,13 @@ test('time to 50/90/99 % counts distinct peers against the ready peers at first 
   const agg = new ItemAggregator({ windowMs: 1000, onItem: (r) => rows.push(r) });
   // 10 ready peers; peers 0..9 announce at 100 + 10*i, delivered out of order, peer 3 twice.
   const order = [2, 0, 1, 3, 3, 4, 5, 6, 7, 8, 9];
-  for (const p of order) agg.add(100 + 10 * p, p, 'aa', 'tx', 10);
+  for (const p of order) agg.add(100 + 10 * p, p, 'aa', 'wtxid', 10);
   assert.is(agg.duplicates, 1);
   agg.evict(1099);
   assert.is(rows.length, 0, 'still inside its window');
   agg.evict(1101);
-  assert.equal(rows, [{ hash: 'aa', item_kind: 'tx', first_seen: 100, first_peer: 0, announcing_peers: 10, peers_at_first_seen: 10, t50: 40, t90: 80, t99: 90 }]);
-  agg.add(2000, 11, 'aa', 'tx', 10);
+  assert.equal(rows, [{ hash: 'aa', item_kind: 'tx', id_type: 'wtxid', first_seen: 100, first_peer: 0, announcing_peers: 10, peers_at_first_seen: 10, t50: 40, t90: 80, t99: 90 }]);
+  agg.add(2000, 11, 'aa', 'wtxid', 10);
   assert.is(agg.late, 1, 'an announcement after the window is late, not a new item');
   assert.is(rows.length, 1);
 });
@@ -23,8 +23,8 @@ test('fractions never reached are null; finish() finalizes every open item; maxO
   const agg = new ItemAggregator({ windowMs: 60_000, maxOpenItems: 2, onItem: (r) => rows.push(r) });
   agg.add(1, 1, 'a', 'block', 4);
   agg.add(2, 2, 'a', 'block', 4);
-  agg.add(3, 1, 'b', 'tx', 4);
-  agg.add(4, 1, 'c', 'tx', 4);
+  agg.add(3, 1, 'b', 'wtxid', 4);
+  agg.add(4, 1, 'c', 'wtxid', 4);
   assert.is(agg.forced, 1);
   assert.equal(rows.map((r) => [r.hash, r.t50, r.t90]), [['a', 1, null]]);
   agg.finish();

@@ -1,22 +1,42 @@
 /**
- * DIR/observe.log for `invscope observe`: one line per event, ISO time, level, message. Never
+ * DIR/log/observe-<runid>-NNNN.log for `invscope observe`: one line per event, ISO time, level,
+ * message; a new file every rotation period (`rotate()`, on the parts' --rotate period). Never
  * throws (a failed write is counted and reported in run.json). Main thread; cold.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeDirs } from '../../store/dirs.js';
 import { LEVELS, type LogLevel } from './options.js';
 
 export class ObserveLog {
   private fd: number | null = null;
+  private index = 0;
   private readonly min: number;
   failures = 0;
 
-  constructor(file: string, level: LogLevel) {
+  constructor(
+    private readonly dir: string,
+    private readonly runId: string,
+    level: LogLevel,
+  ) {
     this.min = LEVELS.indexOf(level);
+    this.open();
+  }
+
+  private open(): void {
     try {
-      this.fd = openSync(file, 'a');
+      makeDirs(this.dir);
+      this.fd = openSync(join(this.dir, `observe-${this.runId}-${String(this.index).padStart(4, '0')}.log`), 'a');
     } catch {
       this.failures++;
     }
+  }
+
+  /** Closes this period's file and opens the next one. */
+  rotate(): void {
+    this.close();
+    this.index++;
+    this.open();
   }
 
   write(level: LogLevel, msg: string): void {

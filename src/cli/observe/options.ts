@@ -6,11 +6,12 @@
  */
 import { parseArgs } from 'node:util';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../decode.js';
 import { parseNetwork } from '../options.js';
 import { parseHostPort, isHostPort } from '../../pool/index.js';
+import { VANTAGE_RE } from '../../store/index.js';
 import type { NetworkParams } from '../../protocol/constants.js';
 
 export const OBSERVE_DEFAULTS = {
@@ -24,9 +25,10 @@ export const OBSERVE_DEFAULTS = {
 export const OBSERVE_HELP = `usage: invscope observe [address sources] [options]
 
 Connects to many peers at once, records every inv / headers / cmpctblock announcement with its
-receive time, and writes DIR/observations, peers, items and timeline (Parquet parts), run.json
-and observe.log. Stops at --duration, or on Ctrl-C / SIGTERM (a clean stop that keeps everything
-recorded; a second signal forces the exit).
+receive time, and writes DIR/observations, peers, items and timeline (Parquet parts in hive
+partitions vantage=/date=/hour=), run.json and DIR/log/ (one log per --rotate period). Stops at
+--duration, or on Ctrl-C / SIGTERM (a clean stop that keeps everything recorded; a second signal
+forces the exit).
 
 address sources (at least one):
   --peer HOST:PORT        a peer to keep connected (repeatable; [v6]:port; a bare host takes the
@@ -45,10 +47,11 @@ options (defaults in brackets):
   --transport MODE        v1, v2 (BIP324 only) or auto (v2 to peers advertising it, else v1) [the pool's default]
   --duration T            stop after T (90, 90s, 5m, 2h) [until Ctrl-C or SIGTERM]
   --out DIR               the run directory, new or without a run.json [./invscope-observe-<time>]
+  --vantage NAME          the vantage point's name (letters, digits, . _ -) [this host's name]
   --rotate T              a new Parquet part every T [${OBSERVE_DEFAULTS.rotate}]
   --item-window T         an item is finalized (items table) T after its first sighting [${OBSERVE_DEFAULTS.itemWindow}]
   --status-interval T     seconds between plain status lines when not on a terminal [10s]
-  --log-level LEVEL       debug, info, warn, error (DIR/observe.log) [info]
+  --log-level LEVEL       debug, info, warn, error (DIR/log/observe-RUNID-NNNN.log) [info]
   --quiet                 no status display (errors and the final line only)
   --json                  status and the final summary as JSON lines on stdout
   --recover DIR           export the parts a crashed run left in DIR/.store, then exit
@@ -71,6 +74,9 @@ export interface ObserveSettings {
   transport: 'v1' | 'v2' | 'auto' | null;
   durationMs: number | null;
   out: string;
+  vantage: string;
+  /** Test-only clock shift (env INVSCOPE_TEST_CLOCK_SHIFT_MS, src/store/README.md), ms. */
+  testClockShiftMs: number;
   rotateMs: number;
   itemWindowMs: number;
   statusIntervalMs: number;
@@ -79,7 +85,7 @@ export interface ObserveSettings {
   json: boolean;
 }
 
-/** Log levels, least severe first (DIR/observe.log). */
+/** Log levels, least severe first (DIR/log/). */
 export const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LEVELS)[number];
 
@@ -152,6 +158,7 @@ export const OBSERVE_OPTIONS = {
   transport: { type: 'string' },
   duration: { type: 'string' },
   out: { type: 'string' },
+  vantage: { type: 'string' },
   rotate: { type: 'string', default: OBSERVE_DEFAULTS.rotate },
   'item-window': { type: 'string', default: OBSERVE_DEFAULTS.itemWindow },
   'status-interval': { type: 'string', default: '10s' },
@@ -189,6 +196,19 @@ function outDir(values: ObserveValues): string {
   return out;
 }
 
+/** The vantage's name: --vantage, else this host's name made safe for a partition folder. */
+function vantageOf(values: ObserveValues): string {
+  const vantage = values.vantage ?? hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64);
+  if (!VANTAGE_RE.test(vantage)) throw new UsageError(`--vantage takes 1-64 letters, digits, '.', '_' or '-', not ${JSON.stringify(vantage)}`);
+  return vantage;
+}
+
+/** The test-only clock shift, ms (0 unless INVSCOPE_TEST_CLOCK_SHIFT_MS is a finite number). */
+function testClockShift(): number {
+  const shift = Number(process.env.INVSCOPE_TEST_CLOCK_SHIFT_MS ?? 0);
+  return Number.isFinite(shift) ? shift : 0;
+}
+
 function logLevelOf(s: string): LogLevel {
   if (!(LEVELS as readonly string[]).includes(s)) throw new UsageError(`--log-level takes ${LEVELS.join(', ')}, not ${JSON.stringify(s)}`);
   return s as LogLevel;
@@ -214,6 +234,8 @@ export function parseObserveArgs(args: string[]): ObserveSettings | { help: true
     transport: values.transport === undefined ? null : transportMode(values.transport),
     durationMs: values.duration === undefined ? null : duration('duration', values.duration),
     out,
+    vantage: vantageOf(values),
+    testClockShiftMs: testClockShift(),
     rotateMs: duration('rotate', values.rotate!, 1000),
     itemWindowMs: duration('item-window', values['item-window']!, 100),
     statusIntervalMs: duration('status-interval', values['status-interval']!, 100),

@@ -5,8 +5,9 @@
  */
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { SCHEMA_VERSION, type ClockSample } from '../../store/index.js';
 import { OBSERVE_DEFAULTS, type ObserveSettings } from './options.js';
 
 /** The transport the pool uses when --transport is not given (Coordinator's default). */
@@ -39,13 +40,18 @@ export function recordedSettings(s: ObserveSettings): Record<string, unknown> {
     rotateMs: s.rotateMs,
     itemWindowMs: s.itemWindowMs,
     ringCapacity: OBSERVE_DEFAULTS.ringCapacity,
+    testClockShiftMs: s.testClockShiftMs,
   };
 }
 
 /** run.json at the start of a run (stopped and counters null until the stop). */
-export function startRunInfo(s: ObserveSettings, argv: string[], settings: Record<string, unknown>, started: number): Record<string, unknown> {
+export function startRunInfo(s: ObserveSettings, argv: string[], settings: Record<string, unknown>, run: { started: number; runId: string; clockSync: { atStart: ClockSample; samples: ClockSample[] } }): Record<string, unknown> {
+  const { started, runId, clockSync } = run;
   return {
     invscope: VERSION,
+    schemaVersion: SCHEMA_VERSION,
+    vantage: s.vantage,
+    runId,
     command: ['invscope', 'observe', ...argv],
     settings,
     network: s.network.name,
@@ -55,7 +61,7 @@ export function startRunInfo(s: ObserveSettings, argv: string[], settings: Recor
     host: hostname(),
     node: process.version,
     platform: `${process.platform}-${process.arch}`,
-    vantage: basename(s.out),
+    clockSync,
     parts: [],
     counters: null,
   };

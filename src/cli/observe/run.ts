@@ -9,9 +9,10 @@ import { plural } from '../text.js';
 import { NetworkEvidence } from '../network-hint.js';
 import { Coordinator, type PeerEvent } from '../../pool/index.js';
 import { now } from '../../observe/clock.js';
-import { Store, StoreError, ItemAggregator, PeerSessions, itemKindOf } from '../../store/index.js';
+import { Store, StoreError, ItemAggregator, PeerSessions, idTypeOf, makeRunId } from '../../store/index.js';
 import { OBSERVE_DEFAULTS, type ObserveSettings } from './options.js';
 import { ObserveLog } from './log.js';
+import { ClockWatch } from './clock-watch.js';
 import { RunStatus, emit, say } from './status.js';
 import { StopControl, stopObserve } from './stop.js';
 import { VERSION, recordedSettings, startRunInfo, writeRunJson } from './run-info.js';
@@ -20,9 +21,9 @@ import { VERSION, recordedSettings, startRunInfo, writeRunJson } from './run-inf
 const YIELD_EVERY = 4096;
 
 /** Opens the store; null (after saying why) when the run directory cannot be written. */
-async function openStore(s: ObserveSettings, onError: (e: StoreError) => void): Promise<Store | null> {
+async function openStore(s: ObserveSettings, runId: string, onError: (e: StoreError) => void): Promise<Store | null> {
   try {
-    return await Store.open({ dir: s.out, rotateMs: s.rotateMs, onError });
+    return await Store.open({ dir: s.out, vantage: s.vantage, runId, network: s.network.name, shiftMs: s.testClockShiftMs, version: VERSION, rotateMs: s.rotateMs, onError });
   } catch (e) {
     const msg = e instanceof StoreError ? e.message : (e as Error).message;
     say(`invscope observe: cannot write the run directory: ${msg}`);
@@ -63,7 +64,7 @@ async function consume(pool: Coordinator, store: Store, items: ItemAggregator, s
   let n = 0;
   for await (const o of pool.observations()) {
     store.appendObservation(o.time, o.peer, o.address, o.kind, o.invType, o.hash, o.shard);
-    items.add(o.time, o.peer, o.hash, itemKindOf(o.kind, o.invType), sessions.ready);
+    items.add(o.time, o.peer, o.hash, idTypeOf(o.kind, o.invType), sessions.ready);
     status.counted();
     if (++n === YIELD_EVERY) {
       n = 0;
@@ -80,16 +81,18 @@ function announceStart(s: ObserveSettings, started: number): void {
 /** Runs one observation until --duration, a signal or a write failure. Resolves with the exit status. */
 export async function runObserve(s: ObserveSettings, argv: string[]): Promise<number> {
   const started = Date.now();
+  const runId = makeRunId(started);
   let storeError: StoreError | null = null;
   let stop: StopControl | null = null;
-  const store = await openStore(s, (e) => {
+  const store = await openStore(s, runId, (e) => {
     storeError = e;
     stop?.request('write-failed');
   });
   if (store === null) return 1;
-  const log = new ObserveLog(join(s.out, 'observe.log'), s.logLevel);
+  const log = new ObserveLog(join(s.out, 'log'), runId, s.logLevel);
+  const clock = await ClockWatch.start();
   const settings = recordedSettings(s);
-  const runInfo = startRunInfo(s, argv, settings, started);
+  const runInfo = startRunInfo(s, argv, settings, { started, runId, clockSync: clock.record });
   try {
     writeRunJson(s.out, runInfo);
   } catch (e) {
@@ -106,7 +109,7 @@ export async function runObserve(s: ObserveSettings, argv: string[]): Promise<nu
   const items = new ItemAggregator({ windowMs: s.itemWindowMs, onItem: (r) => store.appendItem(r) });
   const evidence = new NetworkEvidence();
   const pool = makePool(s, sessions, evidence, log);
-  const status = new RunStatus({ settings: s, started, pool, store, sessions, items });
+  const status = new RunStatus({ settings: s, started, pool, store, sessions, items, clock });
   const control = (stop = new StopControl(s, log, status.tty));
   control.listen();
 
@@ -122,10 +125,21 @@ export async function runObserve(s: ObserveSettings, argv: string[]): Promise<nu
   }
   const consuming = consume(pool, store, items, sessions, status);
   const ticker = setInterval(() => status.tick(), 1000);
+  // The log follows the parts' period; run.json is rewritten with each clock sample.
+  const logRotor = setInterval(() => log.rotate(), s.rotateMs);
+  clock.watch(log, () => {
+    try {
+      writeRunJson(s.out, runInfo);
+    } catch {
+      log.failures++;
+    }
+  });
   const timer = s.durationMs === null ? null : setTimeout(() => control.request('duration'), s.durationMs);
   announceStart(s, started);
 
   const stopReason = await control.done;
   if (timer) clearTimeout(timer);
+  clock.stop();
+  clearInterval(logRotor);
   return stopObserve({ settings: s, started, runInfo, pool, store, sessions, items, log, status, stop: control, consuming, ticker, evidence, storeError: () => storeError }, stopReason);
 }

@@ -11,6 +11,7 @@ import type { Coordinator, PoolStats } from '../../pool/index.js';
 import type { ItemAggregator, PeerSessions, Store } from '../../store/index.js';
 import { OBSERVE_DEFAULTS, type ObserveSettings } from './options.js';
 import { dropCounts, type DropCounts } from './drops.js';
+import type { ClockWatch } from './clock-watch.js';
 
 export const fmtInt = (n: number): string => Math.round(n).toLocaleString('en-US');
 
@@ -36,6 +37,8 @@ export interface StatusSources {
   store: Store;
   sessions: PeerSessions;
   items: ItemAggregator;
+  /** The host clock's latest sync state (the timeline's clock columns). */
+  clock: ClockWatch;
 }
 
 export class RunStatus {
@@ -64,7 +67,7 @@ export class RunStatus {
     const t = Date.now();
     const st = pool.stats();
     const d = dropCounts(st, store.counters);
-    store.appendTimeline({ time: t, peers_connected: st.peers.connected, peers_ready: st.peers.ready, inv_entries: this.secEntries, drops: d.total - this.lastDrops });
+    store.appendTimeline({ time: t, peers_connected: st.peers.connected, peers_ready: st.peers.ready, inv_entries: this.secEntries, drops: d.total - this.lastDrops, clock: this.src.clock.current });
     const rate = this.secEntries;
     this.lastDrops = d.total;
     this.secEntries = 0;
