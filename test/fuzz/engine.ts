@@ -253,6 +253,11 @@ export class Mutator {
 // -----------------------------------------------------------------------------------------------
 // The loop
 
+/** Parts a group with new blocks is cut into by `locate`. */
+const SPLIT = 8;
+/** Smallest batch between two snapshots while new coverage keeps turning up. */
+const MIN_BATCH = 16;
+
 /** Runs `target` until `seconds` pass or it throws. Seeds that throw are findings too. */
 export function fuzz(target: Target, seeds: Uint8Array[], opts: EngineOptions): EngineResult {
   const include = opts.include ?? '/dist/src/';
@@ -290,6 +295,51 @@ export function fuzz(target: Target, seeds: Uint8Array[], opts: EngineOptions): 
     return { fresh };
   };
 
+  /** Runs a group of inputs; returns whether their summed coverage holds a block not seen yet. */
+  const runGroup = (group: Uint8Array[]): { fresh: boolean; error?: unknown; input?: Uint8Array } => {
+    for (const input of group) {
+      execs++;
+      try {
+        target(input);
+      } catch (error) {
+        return { fresh: false, error, input };
+      }
+    }
+    const fs: string[] = [];
+    features(take(), include, false, fs);
+    return { fresh: fs.some((f) => !seen.has(f)) };
+  };
+
+  /**
+   * Finds which inputs of a group with new blocks reached them: the group is cut into up to SPLIT
+   * parts, each re-run with one coverage snapshot, and only the parts with new blocks are cut
+   * again, down to single inputs (whose snapshot also gives hit-count buckets). A snapshot costs
+   * about ten executions of a target, so this takes a few dozen snapshots per find instead of one
+   * per input of the batch. Returns the number of inputs added to the corpus, or the first throw.
+   */
+  const locate = (group: Uint8Array[]): number | { input: Uint8Array; error: unknown } => {
+    if (group.length === 1) {
+      const r = runOne(group[0]!);
+      if (r.error !== undefined) return { input: group[0]!, error: r.error };
+      if (!r.fresh) return 0;
+      corpus.push(group[0]!);
+      opts.onNew?.(group[0]!);
+      return 1;
+    }
+    const size = Math.ceil(group.length / SPLIT);
+    let found = 0;
+    for (let at = 0; at < group.length; at += size) {
+      const part = group.slice(at, at + size);
+      const r = part.length === 1 ? { fresh: true } : runGroup(part);
+      if (r.error !== undefined) return { input: r.input!, error: r.error };
+      if (!r.fresh) continue;
+      const n = locate(part);
+      if (typeof n !== 'number') return n;
+      found += n;
+    }
+    return found;
+  };
+
   for (const s of seeds) {
     const r = runOne(s);
     if (r.error !== undefined) return result({ input: s, error: r.error });
@@ -310,33 +360,35 @@ export function fuzz(target: Target, seeds: Uint8Array[], opts: EngineOptions): 
       const other = corpus[mut.int(corpus.length)]!;
       inputs.push(mut.mutate(src, other));
     }
-    // Each round runs the whole batch and looks only for new blocks; when there are some, the
-    // batch is re-run one by one with hit-count buckets. Every 8th round also re-runs a few of its
-    // inputs that way (bucket novelty is invisible in a batch's summed counts).
-    for (const input of inputs) {
-      execs++;
-      try {
-        target(input);
-      } catch (error) {
-        return result({ input, error });
+    if (!guided) {
+      for (const input of inputs) {
+        execs++;
+        try {
+          target(input);
+        } catch (error) {
+          return result({ input, error });
+        }
       }
+      continue;
     }
-    if (!guided) continue;
-    const fs: string[] = [];
-    features(take(), include, false, fs);
-    const rerun = fs.some((f) => !seen.has(f));
-    const again = rerun ? inputs : round % 8 === 0 ? inputs.slice(0, 4) : [];
+    // Each round runs the whole batch under one snapshot and looks only for new blocks; when there
+    // are some, `locate` narrows them down to the inputs. Every 8th round also re-runs a few of its
+    // inputs alone (bucket novelty is invisible in a batch's summed counts).
+    const r = runGroup(inputs);
+    if (r.error !== undefined) return result({ input: r.input!, error: r.error });
     let found = 0;
-    for (const input of again) {
-      const r = runOne(input);
-      if (r.error !== undefined) return result({ input, error: r.error });
-      if (r.fresh) {
-        found++;
-        corpus.push(input);
-        opts.onNew?.(input);
+    if (r.fresh) {
+      const n = locate(inputs);
+      if (typeof n !== 'number') return result(n);
+      found = n;
+    } else if (round % 8 === 0) {
+      for (const input of inputs.slice(0, 4)) {
+        const one = runOne(input);
+        if (one.error !== undefined) return result({ input, error: one.error });
+        if (one.fresh) found++, corpus.push(input), opts.onNew?.(input);
       }
     }
-    batch = found > 0 ? Math.max(4, batch >> 2) : Math.min(batchMax, batch * 2);
+    batch = found > 0 ? Math.max(MIN_BATCH, batch >> 1) : Math.min(batchMax, batch * 2);
   }
   return result();
 }
