@@ -85,7 +85,7 @@ async function spawnSim(dir: string): Promise<Sim> {
 // Observations go to a binary file as they arrive (the soak's own memory must not grow with them):
 // 24 bytes each: receive time (f64), node index (u32), kind (u32), first 8 bytes of the display hash.
 
-/** Close reasons for which we closed the peer (src/peer CloseReason, src/pool/guard.ts). */
+/** Close reasons for which we closed the peer (src/peer CloseReason, src/pool/shard/guard.ts). */
 const FAULT_CLOSES = new Set([
   'bad-magic', 'bad-command', 'oversize', 'inv-flood', 'send-stalled', 'handshake-timeout', 'no-version',
   'handshake-out-of-order', 'malformed-handshake', 'ping-timeout', 'idle-timeout',

@@ -11,7 +11,7 @@ import { InvType, NETWORKS, type NetworkParams } from '../protocol/constants.js'
 import { fromHex, hexToHash } from '../protocol/hex.js';
 import { now } from '../observe/clock.js';
 import { UsageError } from './decode.js';
-import { parseHostPort as parseHostPortResult, isHostPort, type HostPort, type HostPortOptions } from '../pool/hostport.js';
+import { parseHostPort as parseHostPortResult, isHostPort, type HostPort, type HostPortOptions } from '../pool/coordinator/hostport.js';
 import { OrderedOut, printPeer, handshakeTimeoutLine } from './connect-out.js';
 import { NetworkEvidence } from './network-hint.js';
 

@@ -7,9 +7,10 @@
 import { parseArgs } from 'node:util';
 import { UsageError, jsonLine } from './decode.js';
 import { reportJson } from '../report/json.js';
-import { buildReport, ReportError, formatSummary, type ReportResult } from '../report/index.js';
+import { buildReport, ReportError, formatSummary, formatNetwork, fmtMs, DEFAULT_MEMORY_LIMIT, MEMORY_LIMIT_RE, type ReportResult } from '../report/index.js';
 
 export const REPORT_HELP = `usage: invscope report DIR... [--out DIR] [--json] [--no-html] [--settle S] [--truth FILE] [--skip-corrupt] [--quiet]
+       [--from T] [--to T] [--align-clocks] [--memory-limit SIZE] [--temp-dir DIR] [--threads N]
 
 Reads the Parquet output of one or more invscope observe runs (one DIR per vantage point; each
 row is tagged with run.json's vantage, else the DIR's name) and prints a summary: items seen per
@@ -32,9 +33,22 @@ options:
                    DIR, wherever it is [each DIR's own truth.jsonl, if any]
   --skip-corrupt   leave out unreadable Parquet parts (named on stderr) instead of failing
   --quiet          no notes on stderr
+  --from T         only data from T on (ISO time, e.g. 2026-12-04T20:00Z, or epoch ms)
+  --to T           only data before T
+  --align-clocks   shift each vantage's times by its clock offset to the first vantage (estimated
+                   from block announcements both heard from the same peers) before taking the
+                   network-wide first-seen
+  --memory-limit SIZE  DuckDB's memory cap, e.g. 4GB [${DEFAULT_MEMORY_LIMIT}]
+  --temp-dir DIR   where DuckDB spills above the cap [none: over the cap is ERR_REPORT_OOM]
+  --threads N      DuckDB worker threads [2]
+
+With several DIRs (vantages) it also prints, for every pair of vantages, the clock offset with a
+95 % confidence interval and its sample count, and the network-wide first-seen (the earliest
+sighting at any vantage).
 
 exit status: 0 report written; 1 the input cannot be reported (a DIR without observation parts,
-a corrupt Parquet file, a bad run.json or truth.jsonl) or the run is empty (no announcement in
+a corrupt Parquet file, a bad run.json or truth.jsonl, DuckDB out of memory: ERR_REPORT_OOM)
+or the run is empty (no announcement in
 any DIR: the summary is printed, no report.html); 2 bad usage (no DIR, a DIR that does not
 exist, an unknown option).
 `;
@@ -53,6 +67,17 @@ export interface ReportOptions {
   settleMs?: number;
   /** A ground truth for every DIR (else each DIR's own truth.jsonl). */
   truth?: string;
+  /** Time window, epoch ms. */
+  fromMs?: number;
+  toMs?: number;
+  /** Align the vantages' clocks before the network-wide first-seen. @default false */
+  alignClocks?: boolean;
+  /** DuckDB memory cap. @default DEFAULT_MEMORY_LIMIT */
+  memoryLimit?: string;
+  /** DuckDB spill directory. */
+  tempDir?: string;
+  /** DuckDB threads. @default 2 */
+  threads?: number;
   /** No notes on stderr. @default false */
   quiet?: boolean;
   /** Where the summary goes. @default process.stdout */
@@ -70,7 +95,20 @@ export async function reportCommand(o: ReportOptions): Promise<{ code: number; r
   const err = o.stderr ?? process.stderr;
   let result: ReportResult;
   try {
-    result = await buildReport({ dirs: o.dirs, out: o.out, html: o.html ?? true, skipCorrupt: o.skipCorrupt ?? false, settleMs: o.settleMs, truth: o.truth });
+    result = await buildReport({
+      dirs: o.dirs,
+      out: o.out,
+      html: o.html ?? true,
+      skipCorrupt: o.skipCorrupt ?? false,
+      settleMs: o.settleMs,
+      truth: o.truth,
+      fromMs: o.fromMs,
+      toMs: o.toMs,
+      alignClocks: o.alignClocks,
+      memoryLimit: o.memoryLimit,
+      tempDir: o.tempDir,
+      threads: o.threads,
+    });
   } catch (e) {
     if (e instanceof ReportError) {
       err.write(`invscope report: ${e.message} [${e.code}]\n`);
@@ -80,7 +118,7 @@ export async function reportCommand(o: ReportOptions): Promise<{ code: number; r
   }
   if (!o.quiet) for (const w of result.warnings) err.write(`invscope report: note: ${w}\n`);
   if (o.json) out.write(jsonLine(reportJson(result)) + '\n');
-  else out.write(formatSummary(result.summary, result.accuracy));
+  else out.write(formatSummary(result.summary, result.accuracy) + (result.network === null ? '' : formatNetwork(result.network, fmtMs).join('\n') + '\n'));
   if (result.empty) {
     err.write(`invscope report: empty run: no announcement in ${o.dirs.join(', ')}; nothing to plot, no report.html written\n`);
     return { code: 1, result };
@@ -102,6 +140,12 @@ export async function reportCli(args: string[]): Promise<number> {
       settle: { type: 'string' },
       truth: { type: 'string' },
       quiet: { type: 'boolean', default: false },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      'align-clocks': { type: 'boolean', default: false },
+      'memory-limit': { type: 'string' },
+      'temp-dir': { type: 'string' },
+      threads: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -117,7 +161,23 @@ export async function reportCli(args: string[]): Promise<number> {
     if (values.settle.trim() === '' || !Number.isFinite(n) || n < 0) throw new UsageError(`--settle takes a number of seconds of at least 0, not ${JSON.stringify(values.settle)}`);
     settleMs = n * 1000;
   }
+  const memoryLimit = values['memory-limit'];
+  if (memoryLimit !== undefined && !MEMORY_LIMIT_RE.test(memoryLimit)) throw new UsageError(`--memory-limit takes a size such as 2GB or 512MB, not ${JSON.stringify(memoryLimit)}`);
+  let threads: number | undefined;
+  if (values.threads !== undefined) {
+    threads = Number(values.threads);
+    if (!Number.isInteger(threads) || threads < 1) throw new UsageError(`--threads takes a whole number of at least 1, not ${JSON.stringify(values.threads)}`);
+  }
+  const fromMs = values.from === undefined ? undefined : parseTime('--from', values.from);
+  const toMs = values.to === undefined ? undefined : parseTime('--to', values.to);
+  if (fromMs !== undefined && toMs !== undefined && toMs <= fromMs) throw new UsageError(`--to must be after --from`);
   const { code } = await reportCommand({
+    ...(fromMs !== undefined ? { fromMs } : {}),
+    ...(toMs !== undefined ? { toMs } : {}),
+    ...(memoryLimit !== undefined ? { memoryLimit } : {}),
+    ...(values['temp-dir'] !== undefined ? { tempDir: values['temp-dir'] } : {}),
+    ...(threads !== undefined ? { threads } : {}),
+    alignClocks: values['align-clocks']!,
     settleMs,
     dirs: positionals,
     out: values.out,
@@ -128,4 +188,11 @@ export async function reportCli(args: string[]): Promise<number> {
     ...(values.truth !== undefined ? { truth: values.truth } : {}),
   });
   return code;
+}
+
+/** A --from/--to value: epoch milliseconds (digits) or an ISO 8601 time; else a UsageError. */
+export function parseTime(flag: string, v: string): number {
+  const t = /^\d+(\.\d+)?$/.test(v.trim()) ? Number(v) : /^\d{4}-\d{2}-\d{2}/.test(v.trim()) ? Date.parse(v) : NaN;
+  if (!Number.isFinite(t)) throw new UsageError(`${flag} takes an ISO time (2026-12-04T20:00Z) or epoch ms, not ${JSON.stringify(v)}`);
+  return t;
 }

@@ -25,6 +25,10 @@ import { ipV1FromString } from '../protocol/messages/address.js';
 import { V1Transport, type PeerTransport } from './transport.js';
 import { sharedTimer, type CoarseTimer, type Tickable } from './timers.js';
 import { now } from '../observe/clock.js';
+import { CloseReason, Fault, faultClose } from './faults.js';
+
+/** Close reasons live with their policy in faults.ts; re-exported here, where peers are made. */
+export { CloseReason };
 
 /** What a peer needs from the byte pipe under it (a socket, a duplex stream, a test harness). */
 export interface PeerIO {
@@ -58,6 +62,48 @@ export interface VersionOptions {
   nonce?: bigint;
 }
 
+/**
+ * Every PeerOptions default, written once (the pool resolves its options against these too).
+ * Times are Bitcoin Core's (net.h, net_processing.cpp), named beside each.
+ */
+export const PEER_DEFAULTS = {
+  blockAnnounce: 'inv',
+  /** Core DEFAULT_CONNECT_TIMEOUT (5 s for the TCP connect). */
+  connectTimeoutMs: 5_000,
+  /** Core DEFAULT_PEER_CONNECT_TIMEOUT (60 s for the version). */
+  handshakeTimeoutMs: 60_000,
+  /** Core PING_INTERVAL (2 min). */
+  pingIntervalMs: 120_000,
+  /** Core TIMEOUT_INTERVAL (20 min for a pong). */
+  pingTimeoutMs: 1_200_000,
+  /** Core TIMEOUT_INTERVAL: no bytes for this long closes the peer. */
+  idleTimeoutMs: 1_200_000,
+  /** Core -maxsendbuffer (5000 kB). */
+  maxSendBuffer: 5_000_000,
+  sendStallMs: 60_000,
+  answerPing: true,
+  answerGetHeaders: true,
+} as const;
+
+/** The PeerOptions that PEER_DEFAULTS covers: timings, bounds and duties. */
+export type PeerTunables = Pick<PeerOptions, 'blockAnnounce' | 'handshakeTimeoutMs' | 'pingIntervalMs' | 'pingTimeoutMs' | 'idleTimeoutMs' | 'maxSendBuffer' | 'sendStallMs' | 'answerPing' | 'answerGetHeaders'>;
+
+/** The tunables of `o` with PEER_DEFAULTS applied: used by every Peer and by the pool's resolveOptions. */
+export function peerTunables(o: PeerTunables): Required<PeerTunables> {
+  const D = PEER_DEFAULTS;
+  return {
+    blockAnnounce: o.blockAnnounce ?? D.blockAnnounce,
+    handshakeTimeoutMs: o.handshakeTimeoutMs ?? D.handshakeTimeoutMs,
+    pingIntervalMs: o.pingIntervalMs ?? D.pingIntervalMs,
+    pingTimeoutMs: o.pingTimeoutMs ?? D.pingTimeoutMs,
+    idleTimeoutMs: o.idleTimeoutMs ?? D.idleTimeoutMs,
+    maxSendBuffer: o.maxSendBuffer ?? D.maxSendBuffer,
+    sendStallMs: o.sendStallMs ?? D.sendStallMs,
+    answerPing: o.answerPing ?? D.answerPing,
+    answerGetHeaders: o.answerGetHeaders ?? D.answerGetHeaders,
+  };
+}
+
 export interface PeerOptions {
   network: NetworkParams;
   direction: 'outbound' | 'inbound';
@@ -71,17 +117,17 @@ export interface PeerOptions {
    * @default 'inv'
    */
   blockAnnounce?: 'inv' | 'headers' | 'cmpct';
-  /** @default 60_000 (Bitcoin Core DEFAULT_PEER_CONNECT_TIMEOUT, 60 s for the version) */
+  /** The version must arrive within this. @default PEER_DEFAULTS.handshakeTimeoutMs (60_000, Core DEFAULT_PEER_CONNECT_TIMEOUT) */
   handshakeTimeoutMs?: number;
-  /** @default 120_000 (Bitcoin Core PING_INTERVAL, 2 min) */
+  /** @default PEER_DEFAULTS.pingIntervalMs (120_000, Core PING_INTERVAL) */
   pingIntervalMs?: number;
-  /** @default 1_200_000 (Bitcoin Core TIMEOUT_INTERVAL, 20 min for a pong) */
+  /** @default PEER_DEFAULTS.pingTimeoutMs (1_200_000, Core TIMEOUT_INTERVAL) */
   pingTimeoutMs?: number;
-  /** No bytes received for this long closes the peer. @default 1_200_000 (TIMEOUT_INTERVAL) */
+  /** No bytes received for this long closes the peer. @default PEER_DEFAULTS.idleTimeoutMs (1_200_000) */
   idleTimeoutMs?: number;
-  /** Bytes buffered for sending beyond which sends are refused. @default 5_000_000 (Core -maxsendbuffer 5000 kB) */
+  /** Bytes buffered for sending beyond which sends are refused. @default PEER_DEFAULTS.maxSendBuffer (5_000_000) */
   maxSendBuffer?: number;
-  /** A send buffer over its bound for this long closes the peer. @default 60_000 */
+  /** A send buffer over its bound for this long closes the peer. @default PEER_DEFAULTS.sendStallMs (60_000) */
   sendStallMs?: number;
   /** Answer ping with pong. @default true */
   answerPing?: boolean;
@@ -107,24 +153,6 @@ export interface PeerOptions {
   localNonces?: Set<bigint>;
 }
 
-/** Why a peer was closed: stable strings, counted by the pool. */
-export const CloseReason = {
-  BAD_MAGIC: 'bad-magic',
-  BAD_COMMAND: 'bad-command',
-  OVERSIZE: 'oversize',
-  HANDSHAKE_TIMEOUT: 'handshake-timeout',
-  NO_VERSION: 'no-version',
-  HANDSHAKE_OUT_OF_ORDER: 'handshake-out-of-order',
-  MALFORMED_HANDSHAKE: 'malformed-handshake',
-  OBSOLETE_VERSION: 'obsolete-version',
-  SELF_CONNECTION: 'self-connection',
-  PING_TIMEOUT: 'ping-timeout',
-  IDLE_TIMEOUT: 'idle-timeout',
-  SEND_STALLED: 'send-stalled',
-  REMOTE_CLOSED: 'remote-closed',
-  SOCKET_ERROR: 'socket-error',
-  LOCAL: 'local-close',
-} as const;
 
 /** Per-peer counters and times. Arrays are indexed by command id (0 = unknown commands). */
 export class PeerStats {
@@ -306,15 +334,7 @@ export class Peer implements Tickable {
     this.options = {
       network: options.network,
       direction: options.direction,
-      blockAnnounce: options.blockAnnounce ?? 'inv',
-      handshakeTimeoutMs: options.handshakeTimeoutMs ?? 60_000,
-      pingIntervalMs: options.pingIntervalMs ?? 120_000,
-      pingTimeoutMs: options.pingTimeoutMs ?? 1_200_000,
-      idleTimeoutMs: options.idleTimeoutMs ?? 1_200_000,
-      maxSendBuffer: options.maxSendBuffer ?? 5_000_000,
-      sendStallMs: options.sendStallMs ?? 60_000,
-      answerPing: options.answerPing ?? true,
-      answerGetHeaders: options.answerGetHeaders ?? true,
+      ...peerTunables(options),
       timer: options.timer ?? sharedTimer,
     };
     const v = options.version ?? {};
@@ -555,11 +575,9 @@ export class Peer implements Tickable {
       const code = statusCode(status);
       this.stats.fault(code);
       this.emit('fault', code, '', this);
-      const reason =
-        status === Status.BAD_MAGIC ? CloseReason.BAD_MAGIC : status === Status.BAD_COMMAND ? CloseReason.BAD_COMMAND : status === Status.OVERSIZE ? CloseReason.OVERSIZE : code;
       // Another network's magic is the usual cause of BAD_MAGIC: say which, for "use --network X".
       const bad = status === Status.BAD_MAGIC ? this.transport.badMagic : undefined;
-      this.close(reason, bad ? describeMagic(bad) : '');
+      this.close(faultClose(code), bad ? describeMagic(bad) : '');
     }
   }
 
@@ -608,16 +626,16 @@ export class Peer implements Tickable {
     // Handshake order (Core net_processing.cpp): version first; verack, wtxidrelay, sendaddrv2 and
     // sendtxrcncl only before the handshake ends; anything else early is ignored and counted.
     if (this.hs === Hs.Start && cmd !== Command.version) {
-      this.faultOn('HANDSHAKE_OUT_OF_ORDER', name);
+      this.faultOn(Fault.HANDSHAKE_OUT_OF_ORDER, name);
       return this.close(CloseReason.HANDSHAKE_OUT_OF_ORDER, name);
     }
     if (cmd === Command.version && this.hs !== Hs.Start) {
-      this.faultOn('DUPLICATE_VERSION', name);
+      this.faultOn(Fault.DUPLICATE_VERSION, name);
       return this.close(CloseReason.HANDSHAKE_OUT_OF_ORDER, 'duplicate version');
     }
     if (this.hs === Hs.Ready && (cmd === Command.verack || cmd === Command.wtxidrelay || cmd === Command.sendaddrv2)) {
       // Core disconnects a peer that sends these after verack.
-      this.faultOn('HANDSHAKE_OUT_OF_ORDER', name);
+      this.faultOn(Fault.HANDSHAKE_OUT_OF_ORDER, name);
       return this.close(CloseReason.HANDSHAKE_OUT_OF_ORDER, `${name} after verack`);
     }
 
@@ -641,7 +659,7 @@ export class Peer implements Tickable {
       return;
     }
     if (this.hs !== Hs.Ready && cmd !== Command.version && cmd !== Command.verack && cmd !== Command.wtxidrelay && cmd !== Command.sendaddrv2 && cmd !== Command.sendtxrcncl) {
-      this.faultOn('EARLY_MESSAGE', name);
+      this.faultOn(Fault.EARLY_MESSAGE, name);
     }
     // What the peer said is recorded first, handlers see it next, and our replies (verack, pong,
     // the ready event) follow: a transcript reads in causal order.
@@ -696,7 +714,7 @@ export class Peer implements Tickable {
           this.pingNonce = 0n;
           this.nextPingAt = now() + this.options.pingIntervalMs;
         } else {
-          this.faultOn('UNEXPECTED_PONG', 'pong');
+          this.faultOn(Fault.UNEXPECTED_PONG, 'pong');
         }
         return true;
       }

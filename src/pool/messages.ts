@@ -6,45 +6,48 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { NetworkParams } from '../protocol/constants.js';
-import type { VersionOptions } from '../peer/peer.js';
+import type { PeerTunables, VersionOptions } from '../peer/peer.js';
+import { CloseReason } from '../peer/faults.js';
 
-/** Shard settings, fixed for the life of a task (structured-clone safe: BigInt is fine, functions are not). */
+/**
+ * What every peer of a shard is given (src/peer PeerOptions), resolved by the coordinator
+ * (coordinator/options.ts resolveOptions): no default is applied in the shard.
+ */
+export interface ShardPeerOptions extends Required<PeerTunables> {
+  version?: VersionOptions;
+}
+
+/**
+ * Shard settings, fixed for the life of a task (structured-clone safe: BigInt is fine, functions
+ * are not). Every field is resolved by the coordinator (coordinator/options.ts, where the defaults
+ * and their `@default`s are written); the shard applies none of its own.
+ */
 export interface ShardOptions {
   network: NetworkParams;
-  version?: VersionOptions;
-  /** @default 'inv' (see PeerOptions.blockAnnounce) */
-  blockAnnounce?: 'inv' | 'headers' | 'cmpct';
-  /** @default 5_000 (Bitcoin Core DEFAULT_CONNECT_TIMEOUT) */
-  connectTimeoutMs?: number;
-  /** @default 60_000 (Bitcoin Core DEFAULT_PEER_CONNECT_TIMEOUT) */
-  handshakeTimeoutMs?: number;
-  /** @default 120_000 (Bitcoin Core PING_INTERVAL) */
-  pingIntervalMs?: number;
-  /** How often the shard posts a 'stats' summary. @default 5_000 */
-  statsIntervalMs?: number;
-  /** Decoded commands forwarded as 'message' from the start (more with a 'tap' message). @default [] */
-  forward?: string[];
+  peer: ShardPeerOptions;
+  connectTimeoutMs: number;
+  /** How often the shard posts a 'stats' summary. */
+  statsIntervalMs: number;
+  /** Decoded commands forwarded as 'message' from the start (more with a 'tap' message). */
+  forward: string[];
   /** SOCKS5 proxy for connects that carry `proxy: true` (Tor v3, I2P, CJDNS). */
   proxy?: { host: string; port: number };
   /** Listen for inbound peers here (only in the listening shard's task; port 0 picks one). */
   listen?: { host: string; port: number };
-  /** Inbound peers beyond this are refused at accept. @default 117 */
-  maxInbound?: number;
-  /** A user handler module (URL href) every shard imports and runs (handlers.ts). */
+  /** Inbound peers beyond this are refused at accept. */
+  maxInbound: number;
+  /** A user handler module (URL href) every shard imports and runs (shard/handlers.ts). */
   handlers?: string;
   /** Passed to the handler module's setup as ctx.options. */
   handlerOptions?: unknown;
   /**
    * Inbound: 'v1' accepts v1 only; otherwise a v2 responder that also serves v1 peers (it detects
-   * a v1 version header). Outbound connects carry their own transport. @default 'auto'
+   * a v1 version header). Outbound connects carry their own transport.
    */
-  transport?: 'v1' | 'v2' | 'auto';
-  /** Per peer: send buffer bound and how long it may stay over it (PeerOptions). @default 5_000_000 / 60_000 */
-  maxSendBuffer?: number;
-  sendStallMs?: number;
-  /** Per peer: ring records at once and refilled per second before it is closed as inv-flood (guard.ts). @default GUARD */
-  invBurst?: number;
-  invPerSecond?: number;
+  transport: 'v1' | 'v2' | 'auto';
+  /** Per peer: ring records at once and refilled per second before it is closed as inv-flood (shard/guard.ts). */
+  invBurst: number;
+  invPerSecond: number;
 }
 
 /** Inbound peer indices have the top bit set, so they never collide with the coordinator's outbound ones. */
@@ -149,7 +152,7 @@ export type FromShard =
   | { type: 'handlerError'; peer: number; command: string; message: string; errors: number }
   | { type: 'stopped'; counters: ShardCounters };
 
-/** The reason given for peers whose shard died. */
-export const SHARD_DIED = 'shard-died';
+/** The reason given for peers whose shard died (src/peer/faults.ts, with its policy). */
+export const SHARD_DIED = CloseReason.SHARD_DIED;
 /** The reason given for connects that failed (the code is the detail). */
-export const CONNECT_FAILED = 'connect-failed';
+export const CONNECT_FAILED = CloseReason.CONNECT_FAILED;

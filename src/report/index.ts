@@ -4,19 +4,29 @@
  * report.html plus one SVG per figure. Main thread, cold path. See README.md in this folder.
  */
 import { join } from 'node:path';
-import { loadRuns, rows, num, type LoadedRun } from './load.js';
-import { summarize, summaryTable, formatAccuracy, type Summary } from './summary.js';
+import { loadRuns, rows, num, engineError, ReportError, type LoadedRun } from './load.js';
+import { network, formatNetwork, type Network } from './network.js';
+import type { EngineOptions } from './engine.js';
+import { summarize, summaryTable, formatAccuracy, fmtMs, type Summary } from './summary.js';
 import { measurementFigures, type Figure } from './figures.js';
 import { accuracy, type Accuracy } from './accuracy.js';
 import { writeReport } from './html.js';
 
 export { ReportError, loadRuns, type ReportErrorCode, type LoadedRun, type VantageDir } from './load.js';
+export { network, formatNetwork, type Network } from './network.js';
+export { clockOffsets, medianCiRanks, type ClockOffset } from './clocks.js';
+export { DEFAULT_MEMORY_LIMIT, MEMORY_LIMIT_RE } from './engine.js';
 export { summarize, formatSummary, formatAccuracy, fmtMs, type Summary, type VantageSummary, type Percentiles, type KindTimes } from './summary.js';
 export { IN_FLIGHT_MARGIN_MS, type Accuracy } from './accuracy.js';
 export type { Figure } from './figures.js';
 
-export interface BuildOptions {
+export interface BuildOptions extends EngineOptions {
   dirs: string[];
+  /** Time window, epoch ms (from inclusive, to exclusive). @default everything */
+  fromMs?: number | undefined;
+  toMs?: number | undefined;
+  /** Shift each vantage's clock by its estimated offset to the first before the network-wide first-seen. @default false */
+  alignClocks?: boolean | undefined;
   /** Directory for report.html and figures/. @default the first DIR */
   out?: string | undefined;
   /** Write report.html and the SVG files. @default true */
@@ -31,6 +41,8 @@ export interface BuildOptions {
 
 export interface ReportResult {
   summary: Summary;
+  /** Clock offsets and the network-wide first-seen; null with one vantage. */
+  network: Network | null;
   /** Per vantage with a truth.jsonl; null when no DIR has one. */
   accuracy: Accuracy[] | null;
   /** No announcement in any DIR: nothing plotted, no files written. */
@@ -64,35 +76,48 @@ export async function buildReport(o: BuildOptions): Promise<ReportResult> {
     skipCorrupt: o.skipCorrupt ?? false,
     ...(o.settleMs === undefined ? {} : { settleMs: o.settleMs }),
     ...(o.truth === undefined ? {} : { truth: o.truth }),
+    memoryLimit: o.memoryLimit,
+    tempDir: o.tempDir,
+    threads: o.threads,
+    fromMs: o.fromMs,
+    toMs: o.toMs,
   });
   try {
-    const summary = await summarize(run);
-    const [n] = await rows(run.conn, 'SELECT count(*) AS n FROM ann');
-    const empty = num(n!.n) === 0;
-    const files: ReportResult['files'] = { html: null, htmlBytes: 0, svg: [], csv: [] };
-    if (empty) return { summary, accuracy: null, empty, figures: [], files, warnings: summary.warnings };
-    const acc = await accuracy(run.conn, run.vantages);
-    const all = [...(await measurementFigures(run.conn)), ...(acc?.figures ?? [])];
-    const figures = all.filter((f) => f.points > 0);
-    const warnings = [...summary.warnings];
-    for (const f of all) if (f.points === 0) warnings.push(`figure "${f.title}" has no data and is left out`);
-    if (o.html ?? true) {
-      const names = run.vantages.map((v) => v.vantage).join(', ');
-      const tables = [{ heading: 'Summary', ...summaryTable(summary) }];
-      const paragraphs: { heading: string; lines: string[] }[] = [];
-      if (acc !== null) paragraphs.push({ heading: 'Accuracy against the simulator\'s ground truth', lines: formatAccuracy(acc.accuracy).trimEnd().split('\n') });
-      if (warnings.length > 0) paragraphs.push({ heading: 'Notes', lines: warnings });
-      const w = await writeReport(o.out ?? run.vantages[0]!.dir, { title: `invscope report: ${names}`, runs: runFacts(run), tables, paragraphs, figures });
-      files.html = w.html;
-      files.htmlBytes = w.htmlBytes;
-      files.svg = w.svg;
-      files.csv = w.csv;
-      warnings.push(...w.warnings);
-    }
-    return { summary, accuracy: acc?.accuracy ?? null, empty, figures, files, warnings };
+    return await reportOf(run, o);
+  } catch (e) {
+    throw e instanceof ReportError ? e : engineError(e, 'computing the report failed');
   } finally {
     run.close();
   }
+}
+
+async function reportOf(run: LoadedRun, o: BuildOptions): Promise<ReportResult> {
+  const summary = await summarize(run);
+  const [n] = await rows(run.conn, 'SELECT count(*) AS n FROM ann');
+  const empty = num(n!.n) === 0;
+  const files: ReportResult['files'] = { html: null, htmlBytes: 0, svg: [], csv: [] };
+  if (empty) return { summary, network: null, accuracy: null, empty, figures: [], files, warnings: summary.warnings };
+  const names = run.vantages.map((v) => v.vantage);
+  const net = names.length > 1 ? await network(run.conn, names, o.alignClocks === true) : null;
+  const acc = await accuracy(run.conn, run.vantages);
+  const all = [...(await measurementFigures(run.conn)), ...(acc?.figures ?? [])];
+  const figures = all.filter((f) => f.points > 0);
+  const warnings = [...summary.warnings];
+  for (const f of all) if (f.points === 0) warnings.push(`figure "${f.title}" has no data and is left out`);
+  if (o.html ?? true) {
+    const tables = [{ heading: 'Summary', ...summaryTable(summary) }];
+    const paragraphs: { heading: string; lines: string[] }[] = [];
+    if (net !== null) paragraphs.push({ heading: 'Clocks and the network-wide first-seen', lines: formatNetwork(net, fmtMs) });
+    if (acc !== null) paragraphs.push({ heading: 'Accuracy against the simulator\'s ground truth', lines: formatAccuracy(acc.accuracy).trimEnd().split('\n') });
+    if (warnings.length > 0) paragraphs.push({ heading: 'Notes', lines: warnings });
+    const w = await writeReport(o.out ?? run.vantages[0]!.dir, { title: `invscope report: ${names.join(', ')}`, runs: runFacts(run), tables, paragraphs, figures });
+    files.html = w.html;
+    files.htmlBytes = w.htmlBytes;
+    files.svg = w.svg;
+    files.csv = w.csv;
+    warnings.push(...w.warnings);
+  }
+  return { summary, network: net, accuracy: acc?.accuracy ?? null, empty, figures, files, warnings };
 }
 
 export const REPORT_FILES = { html: 'report.html', figures: join('figures', '<id>.svg') } as const;

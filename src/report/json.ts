@@ -6,6 +6,7 @@
  */
 import type { Summary, VantageSummary, Percentiles, KindTimes } from './summary.js';
 import type { Accuracy } from './accuracy.js';
+import type { Network, NetworkTimes } from './network.js';
 
 /** Rounded to `digits` decimals; null stays null, a non-finite number becomes null. */
 export function round(x: number | null, digits: number): number | null {
@@ -61,10 +62,26 @@ export function accuracyJson(a: Accuracy): Record<string, unknown> {
   };
 }
 
-export function reportJson(r: { empty: boolean; summary: Summary; accuracy: Accuracy[] | null; files: { html: string | null; htmlBytes: number; svg: string[]; csv?: string[] } }): Record<string, unknown> {
+function timesJson(t: NetworkTimes): Record<string, unknown> {
+  return { items: t.items, median_to_50_pct_ms: ms(t.t50p50Ms), median_to_90_pct_ms: ms(t.t90p50Ms), median_to_99_pct_ms: ms(t.t99p50Ms) };
+}
+
+export function networkJson(n: Network): Record<string, unknown> {
+  return {
+    reference: n.reference,
+    clocks_aligned: n.aligned,
+    not_aligned: n.unaligned,
+    clock_offsets: n.offsets.map((o) => ({ a: o.a, b: o.b, samples: o.samples, offset_ms: ms(o.offsetMs), ci95_ms: o.ciMs === null ? null : [ms(o.ciMs[0]), ms(o.ciMs[1])] })),
+    vantages: n.vantages.map((v) => ({ vantage: v.vantage, shift_ms: ms(v.shiftMs), items: v.items, first_pct: round(v.firstShare === null ? null : v.firstShare * 100, 3), lag_p50_ms: ms(v.lagP50Ms), lag_p90_ms: ms(v.lagP90Ms) })),
+    time_to: { tx: timesJson(n.timeTo.tx), block: timesJson(n.timeTo.block) },
+  };
+}
+
+export function reportJson(r: { empty: boolean; summary: Summary; network?: Network | null; accuracy: Accuracy[] | null; files: { html: string | null; htmlBytes: number; svg: string[]; csv?: string[] } }): Record<string, unknown> {
   return {
     empty: r.empty,
     summary: { vantages: r.summary.vantages.map(vantageJson), all: vantageJson(r.summary.all), warnings: r.summary.warnings },
+    network: r.network == null ? null : networkJson(r.network),
     accuracy: r.accuracy === null ? null : r.accuracy.map(accuracyJson),
     files: { html: r.files.html, html_bytes: r.files.htmlBytes, svg: r.files.svg, csv: r.files.csv ?? [] },
   };

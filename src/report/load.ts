@@ -8,7 +8,8 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBInstance, DuckDBConnection } from '@duckdb/node-api';
+import { openEngine, classifyEngineError, type EngineOptions } from './engine.js';
 import { OBSERVATION_KINDS } from '../observe/kinds.js';
 import { TABLES, PARQUET_SCHEMA, type TableName } from '../store/schema.js';
 
@@ -18,6 +19,8 @@ export type ReportErrorCode =
   | 'ERR_REPORT_NO_PARTS' // a DIR without observations/*.parquet
   | 'ERR_REPORT_CORRUPT' // a Parquet file DuckDB cannot read (no footer, bad magic, bad pages)
   | 'ERR_REPORT_SCHEMA' // a part lacks a column the report needs, or it has the wrong type
+  | 'ERR_REPORT_OOM' // DuckDB hit the memory cap (--memory-limit) or could not spill
+  | 'ERR_REPORT_ENGINE' // any other DuckDB failure: not the input's fault
   | 'ERR_REPORT_RUN_JSON' // run.json present but not a JSON object
   | 'ERR_REPORT_TRUTH'; // truth.jsonl present but unreadable
 
@@ -42,8 +45,11 @@ const READS = {
   timeline: ['time', 'peers_connected', 'peers_ready', 'inv_entries', 'drops'],
 } as const satisfies { [T in TableName]: readonly (keyof (typeof PARQUET_SCHEMA)[T])[] };
 
-/** Integers are widened to BIGINT so that unions of parts written by different versions agree. */
-const widen = (type: string): string => (/^U?(TINYINT|SMALLINT|INTEGER|BIGINT)$/.test(type) ? 'BIGINT' : type);
+/**
+ * Integers are widened to BIGINT so that unions of parts written by different versions agree;
+ * times are read as epoch ms (DOUBLE) whichever way a part stores them (columnExpr).
+ */
+const widen = (type: string): string => (/^U?(TINYINT|SMALLINT|INTEGER|BIGINT)$/.test(type) ? 'BIGINT' : type.startsWith('TIMESTAMP') ? 'DOUBLE' : type);
 
 /**
  * The columns the report reads from each table and the type it reads them as. Columns the
@@ -66,11 +72,17 @@ export interface VantageDir {
   parts: Record<TableName, string[]>;
   /** Parts skipped as unreadable (only with skipCorrupt). */
   skipped: { file: string; error: string }[];
+  /** Every column name and DuckDB type found in the readable parts, per table (set by the check). */
+  columns?: Partial<Record<TableName, Map<string, string>>>;
   /** DIR/truth.jsonl when present. */
   truth: string | null;
 }
 
-export interface LoadOptions {
+export interface LoadOptions extends EngineOptions {
+  /** Only rows from this time on (epoch ms; observations by receive time, items by first-seen, timeline by time). */
+  fromMs?: number | undefined;
+  /** Only rows before this time (epoch ms). */
+  toMs?: number | undefined;
   /** Skip unreadable Parquet parts (counted and named in `skipped`) instead of failing. @default false */
   skipCorrupt?: boolean;
   /**
@@ -104,13 +116,28 @@ export function sqlString(s: string): string {
   return `'${s.replaceAll("'", "''")}'`;
 }
 
+/**
+ * The Parquet parts of a table, sorted: DIR/table/*.parquet, and in hive partition folders below
+ * it (DIR/table/vantage=NAME/date=YYYY-MM-DD/hour=HH/part-*.parquet, src/store/README.md).
+ */
 function listParts(dir: string, table: TableName): string[] {
   const sub = join(dir, table);
   if (!existsSync(sub) || !statSync(sub).isDirectory()) return [];
-  return readdirSync(sub)
-    .filter((f) => f.endsWith('.parquet'))
-    .sort()
-    .map((f) => join(sub, f));
+  const out: string[] = [];
+  const walk = (d: string): void => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      if (e.isDirectory() && e.name.includes('=')) walk(join(d, e.name));
+      else if (e.isFile() && e.name.endsWith('.parquet')) out.push(join(d, e.name));
+    }
+  };
+  walk(sub);
+  return out.sort();
+}
+
+/** The hive `vantage=NAME` folder of a part, or null for a part directly in its table folder. */
+export function partVantage(file: string): string | null {
+  const m = /[/\\]vantage=([^/\\]+)[/\\]/.exec(file);
+  return m === null ? null : decodeURIComponent(m[1]!);
 }
 
 function readRunJson(dir: string): Record<string, unknown> | null {
@@ -124,6 +151,32 @@ function readRunJson(dir: string): Record<string, unknown> | null {
   }
   if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new ReportError('ERR_REPORT_RUN_JSON', `${p}: not a JSON object`);
   return v as Record<string, unknown>;
+}
+
+/** The earliest start and the latest stop of two run.json records of one vantage. */
+function mergeRuns(a: Record<string, unknown> | null, b: Record<string, unknown> | null): Record<string, unknown> | null {
+  if (a === null || b === null) return a ?? b;
+  const pick = (k: string, f: (x: number, y: number) => number): number | undefined => {
+    const x = typeof a[k] === 'number' ? (a[k] as number) : undefined;
+    const y = typeof b[k] === 'number' ? (b[k] as number) : undefined;
+    return x === undefined ? y : y === undefined ? x : f(x, y);
+  };
+  return { ...a, started: pick('started', Math.min), stopped: pick('stopped', Math.max), stopRequested: pick('stopRequested', Math.max) };
+}
+
+/** Adds (or merges into) the vantage NAME the parts of one partitioned tree under vantage=NAME. */
+function addHiveVantage(out: VantageDir[], name: string, dir: string, run: Record<string, unknown> | null, parts: Record<TableName, string[]>, truth: string | null): void {
+  const mine = {} as Record<TableName, string[]>;
+  for (const t of TABLES) mine[t] = parts[t].filter((f) => partVantage(f) === name);
+  const ownRun = run !== null && run.vantage === name ? run : null;
+  const seen = out.find((v) => v.vantage === name);
+  if (seen === undefined) {
+    out.push({ vantage: name, dir, run: ownRun, parts: mine, skipped: [], truth });
+    return;
+  }
+  for (const t of TABLES) seen.parts[t] = [...seen.parts[t], ...mine[t]].sort();
+  seen.run = mergeRuns(seen.run, ownRun);
+  seen.truth ??= truth;
 }
 
 /** Checks the DIR arguments and names each vantage; touches no Parquet yet. */
@@ -143,13 +196,20 @@ export function scanDirs(dirs: string[], truthFile?: string): VantageDir[] {
       throw new ReportError('ERR_REPORT_NO_PARTS', `${d}: no observation parts (${join(d, 'observations', '*.parquet')}): not an invscope observe output directory, or a run that never flushed`);
     }
     const run = readRunJson(dir);
-    const named = typeof run?.vantage === 'string' && run.vantage.length > 0 ? run.vantage : basename(dir);
-    // Two DIRs with one name (a/run1, b/run1) stay apart: the second becomes run1-2.
-    let vantage = named;
-    for (let i = 2; used.has(vantage); i++) vantage = `${named}-${i}`;
-    used.add(vantage);
     const own = join(dir, 'truth.jsonl');
     const truth = truthFile !== undefined ? resolve(truthFile) : existsSync(own) ? own : null;
+    const hive = new Set(parts.observations.map(partVantage));
+    if (!hive.has(null)) {
+      // A partitioned tree: its vantages are its vantage= folders, and one name in several
+      // trees (a restarted or split run) is one vantage.
+      for (const name of [...hive].sort() as string[]) addHiveVantage(out, name, dir, run, parts, truth);
+      continue;
+    }
+    const named = typeof run?.vantage === 'string' && run.vantage.length > 0 ? run.vantage : basename(dir);
+    // Two flat DIRs with one name (a/run1, b/run1) stay apart: the second becomes run1-2.
+    let vantage = named;
+    for (let i = 2; used.has(vantage) || out.some((v) => v.vantage === vantage); i++) vantage = `${named}-${i}`;
+    used.add(vantage);
     out.push({ vantage, dir, run, parts, skipped: [], truth });
   }
   return out;
@@ -168,6 +228,7 @@ async function checkParts(conn: DuckDBConnection, v: VantageDir, table: TableNam
       const r = await conn.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${sqlString(file)})`);
       cols = new Map(r.getRowObjectsJS().map((row) => [String(row.column_name), String(row.column_type)]));
     } catch (e) {
+      if (classifyEngineError(e) === 'oom') throw engineError(e, `${file}: reading its schema`);
       if (skipCorrupt) {
         v.skipped.push({ file, error: errorText(e) });
         continue;
@@ -175,8 +236,10 @@ async function checkParts(conn: DuckDBConnection, v: VantageDir, table: TableNam
       throw new ReportError('ERR_REPORT_CORRUPT', `${file}: not a readable Parquet file (${errorText(e)}); rerun with --skip-corrupt to leave it out`);
     }
     for (const c of Object.keys(COLUMNS[table])) {
-      if (!cols.has(c)) throw new ReportError('ERR_REPORT_SCHEMA', `${file}: no column ${c} (${table} parts need ${Object.keys(COLUMNS[table]).join(', ')})`);
+      if (!namesOf(c).some((n) => cols.has(n))) throw new ReportError('ERR_REPORT_SCHEMA', `${file}: no column ${c} (${table} parts need ${Object.keys(COLUMNS[table]).join(', ')})`);
     }
+    const seen = ((v.columns ??= {})[table] ??= new Map());
+    for (const [c, t] of cols) seen.set(c, t);
     good.push(file);
   }
   v.parts[table] = good;
@@ -188,11 +251,62 @@ function emptySelect(table: TableName, vantage: string): string {
   return `SELECT ${cols.join(', ')}, ${sqlString(vantage)} AS vantage WHERE false`;
 }
 
-function partsSelect(table: TableName, v: VantageDir): string {
+/**
+ * Other names a column has in the partitioned layout (src/store/README.md): durations carry
+ * their unit, and a peer's address is its stable node_id where no address column is written.
+ */
+const ALIASES: Record<string, string[]> = { t50: ['t50', 't50_ms'], t90: ['t90', 't90_ms'], t99: ['t99', 't99_ms'], address: ['address', 'node_id'] };
+const namesOf = (c: string): string[] => ALIASES[c] ?? [c];
+
+/**
+ * The expression that reads column c as type t from parts with these columns: times stored as
+ * Parquet TIMESTAMP become epoch ms (DOUBLE, microseconds kept), session ids of several runs
+ * are made distinct with the run id.
+ */
+function columnExpr(c: string, t: string, have: Map<string, string>): string {
+  const n = namesOf(c).find((x) => have.has(x)) ?? c;
+  const type = have.get(n) ?? '';
+  if (type.startsWith('TIMESTAMP')) return `CAST(epoch_us(${n}) AS DOUBLE) / 1000.0`;
+  if (c === 'peer' && have.has('run_id')) {
+    return `(CAST(hash(run_id) % 1048576 AS BIGINT) << 32) + CAST(${n} AS BIGINT)`;
+  }
+  return `CAST(${n} AS ${t})`;
+}
+
+/** The time column each table is windowed on by --from/--to (peers keep whole sessions). */
+const WINDOW_COLUMN: Partial<Record<TableName, string>> = { observations: 'time', items: 'first_seen', timeline: 'time' };
+
+const isoDate = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
+
+function partsSelect(table: TableName, v: VantageDir, o: LoadOptions): string {
   if (v.parts[table].length === 0) return emptySelect(table, v.vantage);
-  const cols = Object.entries(COLUMNS[table]).map(([c, t]) => `CAST(${c} AS ${t}) AS ${c}`);
+  const have = v.columns?.[table] ?? new Map<string, string>();
+  const cols = Object.entries(COLUMNS[table]).map(([c, t]) => `${columnExpr(c, t, have)} AS ${c}`);
   const files = `[${v.parts[table].map(sqlString).join(', ')}]`;
-  return `SELECT ${cols.join(', ')}, ${sqlString(v.vantage)} AS vantage FROM read_parquet(${files}, union_by_name = true)`;
+  const col = WINDOW_COLUMN[table];
+  const where: string[] = [];
+  const prune: string[] = [];
+  // Hive date= folders let DuckDB skip whole partitions outside the window.
+  const dated = v.parts[table].every((f) => /[/\\]date=\d{4}-\d{2}-\d{2}[/\\]/.test(f));
+  if (col !== undefined && o.fromMs !== undefined) {
+    where.push(`${col} >= ${o.fromMs}`);
+    if (dated) prune.push(`date >= DATE '${isoDate(o.fromMs)}'`);
+  }
+  if (col !== undefined && o.toMs !== undefined) {
+    where.push(`${col} < ${o.toMs}`);
+    if (dated) prune.push(`date <= DATE '${isoDate(o.toMs)}'`);
+  }
+  const hive = dated ? ', hive_partitioning = true' : ', hive_partitioning = false';
+  const inner = `SELECT ${cols.join(', ')}, ${sqlString(v.vantage)} AS vantage FROM read_parquet(${files}, union_by_name = true${hive})${prune.length > 0 ? ` WHERE ${prune.join(' AND ')}` : ''}`;
+  return where.length > 0 ? `SELECT * FROM (${inner}) WHERE ${where.join(' AND ')}` : inner;
+}
+
+/** An engine failure as a ReportError: out of memory, a really corrupt file, or the engine's own. */
+export function engineError(e: unknown, what: string): ReportError {
+  const c = classifyEngineError(e);
+  if (c === 'oom') return new ReportError('ERR_REPORT_OOM', `${what}: DuckDB ran out of memory (${errorText(e)}); raise --memory-limit (what spills to the temp directory was not enough), or point --temp-dir at a disk with more room`);
+  if (c === 'corrupt') return new ReportError('ERR_REPORT_CORRUPT', `${what}: ${errorText(e)}`);
+  return new ReportError('ERR_REPORT_ENGINE', `${what}: ${errorText(e)}`);
 }
 
 /**
@@ -203,11 +317,18 @@ function partsSelect(table: TableName, v: VantageDir): string {
 export async function loadRuns(dirs: string[], options: LoadOptions = {}): Promise<LoadedRun> {
   const vantages = scanDirs(dirs, options.truth);
   // No extension is ever fetched: parquet and json are built into the bindings.
-  const db = await DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false', autoload_known_extensions: 'false' });
+  let engine;
+  try {
+    engine = await openEngine(options);
+  } catch (e) {
+    throw engineError(e, 'starting DuckDB failed (check --memory-limit, --temp-dir, --threads)');
+  }
+  const db = engine.db;
   const conn = await db.connect();
   const close = (): void => {
     conn.closeSync();
     db.closeSync();
+    engine.cleanup();
   };
   const warnings: string[] = [];
   try {
@@ -218,7 +339,7 @@ export async function loadRuns(dirs: string[], options: LoadOptions = {}): Promi
       for (const t of TABLES) if (t !== 'observations' && v.parts[t].length === 0) warnings.push(`${v.dir}: no ${t} parts; its figures are empty for vantage ${v.vantage}`);
     }
     for (const t of TABLES) {
-      await conn.run(`CREATE VIEW ${t} AS ${vantages.map((v) => partsSelect(t, v)).join(' UNION ALL ')}`);
+      await conn.run(`CREATE VIEW ${t} AS ${vantages.map((v) => partsSelect(t, v, options)).join(' UNION ALL ')}`);
     }
     // Probe every view once: a part whose footer is fine but whose data pages are not fails here,
     // with DuckDB naming the file.
@@ -226,7 +347,9 @@ export async function loadRuns(dirs: string[], options: LoadOptions = {}): Promi
       try {
         await conn.run(`SELECT count(*) FROM ${t}`);
       } catch (e) {
-        throw new ReportError('ERR_REPORT_CORRUPT', `reading the ${t} parts failed: ${errorText(e)}`);
+        const err = engineError(e, `reading the ${t} parts failed`);
+        // A part whose data pages are damaged fails the scan without a recognisable message.
+        throw err.code === 'ERR_REPORT_ENGINE' ? new ReportError('ERR_REPORT_CORRUPT', err.message) : err;
       }
     }
     // The window of items whose time-to-x % is meaningful, per vantage: from the first second with
@@ -277,7 +400,7 @@ export async function loadRuns(dirs: string[], options: LoadOptions = {}): Promi
   } catch (e) {
     close();
     if (e instanceof ReportError) throw e;
-    throw new ReportError('ERR_REPORT_CORRUPT', `reading ${vantages.map((v) => v.dir).join(', ')} failed: ${errorText(e)}`);
+    throw engineError(e, `reading ${vantages.map((v) => v.dir).join(', ')} failed`);
   }
   return { db, conn, vantages, warnings, close };
 }

@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Coordinator, type Observation, type PeerEvent } from '../../src/pool/index.js';
-import { GUARD } from '../../src/pool/guard.js';
+import { GUARD } from '../../src/pool/shard/guard.js';
 import { ALL_MISBEHAVIOURS } from '../../src/sim/types.js';
 import { MISBEHAVE } from '../../src/sim/misbehave.js';
 import { MAX_PROTOCOL_MESSAGE_LENGTH } from '../../src/protocol/constants.js';

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { AddressBook } from '../../src/pool/addressbook.js';
-import { parseHostPort } from '../../src/pool/hostport.js';
+import { AddressBook } from '../../src/pool/coordinator/addressbook.js';
+import { parseHostPort } from '../../src/pool/coordinator/hostport.js';
 
 test('parses host:port, [v6]:port and a bare host with the default port', () => {
   assert.equal(parseHostPort('127.0.0.1:18444'), { host: '127.0.0.1', port: 18444 });

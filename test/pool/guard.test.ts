@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { GUARD, TokenBucket } from '../../src/pool/guard.js';
-import { AddressBook } from '../../src/pool/addressbook.js';
+import { GUARD, TokenBucket } from '../../src/pool/shard/guard.js';
+import { AddressBook } from '../../src/pool/coordinator/addressbook.js';
 
 test('a token bucket gives its burst at once, then refills at its rate up to its capacity', () => {
   const b = new TokenBucket(10_000, 5_000, 0);

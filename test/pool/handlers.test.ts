@@ -1,5 +1,5 @@
 /**
- * User handler modules inside the shards (src/pool/handlers.ts): the pool's shards import
+ * User handler modules inside the shards (src/pool/shard/handlers.ts): the pool's shards import
  * handlers-fixture.js; in-process listeners on loopback play the remote peers and send what the
  * handlers react to. Also the host's registration rules without threads, and modules that fail.
  */
@@ -12,7 +12,7 @@ import { NETWORKS } from '../../src/protocol/constants.js';
 import { hashToHex } from '../../src/protocol/hex.js';
 import { now } from '../../src/observe/clock.js';
 import { Coordinator, type HandlerEvent, type HandlerErrorEvent, type Observation, type PeerEvent } from '../../src/pool/index.js';
-import { HandlerHost, MAX_REPORTED_HANDLER_ERRORS } from '../../src/pool/handlers.js';
+import { HandlerHost, MAX_REPORTED_HANDLER_ERRORS } from '../../src/pool/shard/handlers.js';
 import { until } from '../helpers.js';
 
 const NET = NETWORKS.regtest;

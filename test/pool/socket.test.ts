@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Server } from 'node:net';
 import { listenPeers, type Peer } from '../../src/peer/index.js';
-import { connectShardPeer } from '../../src/pool/socket.js';
+import { connectShardPeer } from '../../src/pool/shard/socket.js';
 import { V1Transport } from '../../src/peer/transport.js';
 import { NETWORKS } from '../../src/protocol/constants.js';
 import { until } from '../helpers.js';

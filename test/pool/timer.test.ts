@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { SlicedTimer } from '../../src/pool/timer.js';
+import { SlicedTimer } from '../../src/pool/shard/timer.js';
 
 function members(n: number): { ticks: number; tick(t: number): void }[] {
   return Array.from({ length: n }, () => ({

@@ -111,6 +111,48 @@ export async function writeParts(dir: string, table: Table, data: readonly objec
   }
 }
 
+/** Per table: the event-time column that partitions it and the columns that are times (epoch ms in the flat layout). */
+const HIVE_TIMES: Record<Table, { event: string; times: string[]; renames: Record<string, string> }> = {
+  observations: { event: 'time', times: ['time'], renames: {} },
+  peers: { event: 'connected_at', times: ['connected_at', 'ready_at', 'closed_at'], renames: {} },
+  items: { event: 'first_seen', times: ['first_seen'], renames: { t50: 't50_ms', t90: 't90_ms', t99: 't99_ms' } },
+  timeline: { event: 'time', times: ['time'], renames: {} },
+};
+
+/**
+ * Rewrites a flat run directory (writeRunDir) in the partitioned layout of the run-directory
+ * contract: OUT/table/vantage=NAME/date=YYYY-MM-DD/hour=HH/*.parquet, times as TIMESTAMPTZ,
+ * durations named _ms, a run_id column, observations with node_id (a hash of the address)
+ * instead of the address. `keep(t)` selects the rows by event time (to split one run in two).
+ */
+export async function toHiveLayout(flat: string, out: string, vantage: string, runId: string, keep: (eventTime: string) => string = () => 'true'): Promise<void> {
+  mkdirSync(out, { recursive: true });
+  const db = await DuckDBInstance.create(':memory:');
+  const conn = await db.connect();
+  try {
+    for (const [table, spec] of Object.entries(HIVE_TIMES) as [Table, (typeof HIVE_TIMES)[Table]][]) {
+      const ts = (c: string): string => `make_timestamptz(CAST(round(${c} * 1000) AS BIGINT))`;
+      const exclude = [...(table === 'observations' ? ['address'] : []), ...Object.keys(spec.renames)];
+      const added = [
+        ...Object.entries(spec.renames).map(([a, b]) => `${a} AS ${b}`),
+        ...(table === 'observations' ? ['hash(address) AS node_id'] : []),
+        `${sqlLit(runId)} AS run_id`,
+        `${sqlLit(vantage)} AS vantage`,
+        `strftime(${ts(spec.event)} AT TIME ZONE 'UTC', '%Y-%m-%d') AS date`,
+        `CAST(strftime(${ts(spec.event)} AT TIME ZONE 'UTC', '%H') AS INTEGER) AS hour`,
+      ];
+      const star = `*${exclude.length > 0 ? ` EXCLUDE (${exclude.join(', ')})` : ''} REPLACE (${spec.times.map((c) => `${ts(c)} AS ${c}`).join(', ')})`;
+      const sel = `SELECT ${star}, ${added.join(', ')} FROM read_parquet('${join(flat, table)}/*.parquet') WHERE ${keep(spec.event)}`;
+      await conn.run(`COPY (${sel}) TO '${join(out, table)}' (FORMAT parquet, PARTITION_BY (vantage, date, hour), OVERWRITE_OR_IGNORE, FILENAME_PATTERN 'part-${runId}-{i}')`);
+    }
+  } finally {
+    conn.closeSync();
+    db.closeSync();
+  }
+}
+
+const sqlLit = (s: string): string => `'${s.replaceAll("'", "''")}'`;
+
 /** Writes a whole run directory: run.json (unless run is null) and all four tables. */
 export async function writeRunDir(dir: string, f: RunFixture, parts = 1): Promise<void> {
   mkdirSync(dir, { recursive: true });

@@ -4,7 +4,8 @@
  * Main thread (the coordinator), not a hot path: a few calls per connection attempt.
  * Must not import worker or socket code.
  */
-import { netAddrNetwork, parseNetAddr } from '../protocol/messages/address.js';
+import { netAddrNetwork, parseNetAddr } from '../../protocol/messages/address.js';
+import { parseHostPort, isHostPort } from './hostport.js';
 
 export interface AddressBookOptions {
   /** First retry delay after a failure; doubles per consecutive failure. @default 1_000 */
@@ -59,9 +60,38 @@ const DIRECT = new Set(['ipv4', 'ipv6', 'name']);
 /** Networks kept in the book but dialled only through a SOCKS5 proxy. */
 export const PROXIED_NETWORKS: readonly string[] = ['torv3', 'i2p', 'cjdns'];
 
-import { parseHostPort, isHostPort } from './hostport.js';
-
+/** The book parses addresses with the pool's one host:port parser (hostport.ts). */
 export { parseHostPort };
+
+/** One book entry as pool.addresses() returns it (a copy). */
+export interface AddressInfo {
+  address: string;
+  network: string;
+  source: string;
+  services?: string;
+  state: AddressState;
+  attempts: number;
+  failures: number;
+  lastOutcome: string | null;
+  lastOutcomeAt: number;
+  nextAttemptAt: number;
+}
+
+/** A record as an AddressInfo copy (for output). */
+export function addressInfo(r: AddressRecord): AddressInfo {
+  return {
+    address: r.address,
+    network: r.network,
+    source: r.source,
+    ...(r.services !== undefined ? { services: r.services } : {}),
+    state: r.state,
+    attempts: r.attempts,
+    failures: r.failures,
+    lastOutcome: r.lastOutcome,
+    lastOutcomeAt: r.lastOutcomeAt,
+    nextAttemptAt: r.nextAttemptAt,
+  };
+}
 
 export class AddressBook {
   private readonly list: AddressRecord[] = [];

@@ -29,9 +29,6 @@ export const GUARD = {
   ADDR_INITIAL: 1,
 } as const;
 
-/** The close reason of a peer over its record budget (counted by the pool like any other). */
-export const INV_FLOOD = 'inv-flood';
-
 /** A token bucket on a caller-supplied clock (epoch ms): `capacity` at most, `perSecond` refill. */
 export class TokenBucket {
   tokens: number;

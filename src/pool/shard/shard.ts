@@ -8,26 +8,27 @@ import type { MessagePort } from 'node:worker_threads';
 import type { Server } from 'node:net';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { SlicedTimer } from './timer.js';
-import { listenPeers, type ConnectError } from '../peer/net.js';
+import { listenPeers, type ConnectError } from '../../peer/net.js';
 import { connectShardPeer, ShardPeer, shardTransport } from './socket.js';
 import { connectPeerViaProxy } from './socks.js';
-import { CloseReason, type Peer } from '../peer/peer.js';
-import { transportFactory } from '../peer/transport.js';
-import { Command } from '../protocol/constants.js';
-import type { MessageMap } from '../protocol/registry.js';
-import { statusCode } from '../protocol/errors.js';
-import { scanInv, invEntryOffset, invEntryType } from '../protocol/messages/inventory.js';
-import { scanHeaders, headersHashesInto } from '../protocol/messages/headers.js';
-import { sha256dInto } from '../protocol/checksum.js';
-import { Status } from '../protocol/errors.js';
-import { ipV1ToString, netAddrFromV1, netAddrNetwork, netAddrToString } from '../protocol/messages/address.js';
-import { MAX_HEADERS_RESULTS } from '../protocol/constants.js';
-import { RingWriter } from '../observe/ring.js';
-import { Kind } from '../observe/kinds.js';
-import { GUARD, INV_FLOOD, TokenBucket } from './guard.js';
+import { CloseReason, type Peer } from '../../peer/peer.js';
+import { transportFactory } from '../../peer/transport.js';
+import { Command } from '../../protocol/constants.js';
+import type { MessageMap } from '../../protocol/registry.js';
+import { statusCode } from '../../protocol/errors.js';
+import { scanInv, invEntryOffset, invEntryType } from '../../protocol/messages/inventory.js';
+import { scanHeaders, headersHashesInto } from '../../protocol/messages/headers.js';
+import { sha256dInto } from '../../protocol/checksum.js';
+import { Status } from '../../protocol/errors.js';
+import { ipV1ToString, netAddrFromV1, netAddrNetwork, netAddrToString } from '../../protocol/messages/address.js';
+import { MAX_HEADERS_RESULTS } from '../../protocol/constants.js';
+import { RingWriter } from '../../observe/ring.js';
+import { Kind } from '../../observe/kinds.js';
+import { GUARD, TokenBucket } from './guard.js';
+import { Fault, LocalClose } from '../../peer/faults.js';
 import { HandlerHost } from './handlers.js';
-import { now } from '../observe/clock.js';
-import { INBOUND_PEER_BASE, type FromShard, type LearnedAddress, type ShardCounters, type ShardTask, type ToShard } from './messages.js';
+import { now } from '../../observe/clock.js';
+import { INBOUND_PEER_BASE, type FromShard, type LearnedAddress, type ShardCounters, type ShardTask, type ToShard } from '../messages.js';
 
 /** Block header size: a cmpctblock starts with one (BIP152). */
 const BLOCK_HEADER_SIZE = 80;
@@ -93,14 +94,13 @@ export class Shard {
     this.writer = new RingWriter(task.ring);
     this.c = { shard: task.shard, peers: 0, ready: 0, pending: 0, records: 0, drops: 0, publishes: 0, frames: 0, malformed: 0, bytesIn: 0, handlerCalls: 0, handlerErrors: 0, handlerPosts: 0, sendErrors: 0, loopDelayMs: { p50: 0, p99: 0, max: 0 }, invFlood: 0, addrRateLimited: 0 };
     this.loopDelay.enable();
-    for (const cmd of task.options.forward ?? []) if (!RING_COMMANDS.has(cmd)) this.forward.add(cmd);
+    for (const cmd of task.options.forward) if (!RING_COMMANDS.has(cmd)) this.forward.add(cmd);
     this.done = new Promise((res) => (this.resolveDone = res));
     this.port.on('message', (m: ToShard) => this.onMessage(m));
-    const every = task.options.statsIntervalMs ?? 5_000;
     this.statsTimer = setInterval(() => {
       this.post({ type: 'stats', counters: this.counters() });
       this.loopDelay.reset();
-    }, every);
+    }, task.options.statsIntervalMs);
     void this.begin();
   }
 
@@ -133,13 +133,8 @@ export class Shard {
           network: o.network,
           host: at.host,
           port: at.port,
-          maxPeers: o.maxInbound ?? 117,
-          ...(o.version ? { version: o.version } : {}),
-          ...(o.blockAnnounce ? { blockAnnounce: o.blockAnnounce } : {}),
-          ...(o.handshakeTimeoutMs !== undefined ? { handshakeTimeoutMs: o.handshakeTimeoutMs } : {}),
-          ...(o.pingIntervalMs !== undefined ? { pingIntervalMs: o.pingIntervalMs } : {}),
-          ...(o.maxSendBuffer !== undefined ? { maxSendBuffer: o.maxSendBuffer } : {}),
-          ...(o.sendStallMs !== undefined ? { sendStallMs: o.sendStallMs } : {}),
+          maxPeers: o.maxInbound,
+          ...o.peer,
           // A v2 responder serves v1 peers too (it recognises a v1 version header).
           transport: transportFactory(o.transport === 'v1' ? 'v1' : 'v2', 'inbound', o.network.magic),
           timer: this.timer,
@@ -156,7 +151,7 @@ export class Shard {
 
   private accept(peer: Peer): void {
     if (this.stopping) {
-      peer.close(CloseReason.LOCAL, 'stop');
+      peer.close(CloseReason.LOCAL, LocalClose.STOP);
       return;
     }
     const index = (INBOUND_PEER_BASE + (this.nextInbound++ % INBOUND_PEER_BASE)) >>> 0;
@@ -218,7 +213,7 @@ export class Shard {
       case 'close': {
         const s = this.slots.get(m.peer);
         if (!s) return;
-        if (s.peer) s.peer.close(CloseReason.LOCAL, 'coordinator');
+        if (s.peer) s.peer.close(CloseReason.LOCAL, LocalClose.COORDINATOR);
         else s.cancelled = true;
         return;
       }
@@ -251,13 +246,8 @@ export class Shard {
       network: o.network,
       host,
       port,
-      ...(o.version ? { version: o.version } : {}),
-      ...(o.blockAnnounce ? { blockAnnounce: o.blockAnnounce } : {}),
-      ...(o.connectTimeoutMs !== undefined ? { connectTimeoutMs: o.connectTimeoutMs } : {}),
-      ...(o.handshakeTimeoutMs !== undefined ? { handshakeTimeoutMs: o.handshakeTimeoutMs } : {}),
-      ...(o.pingIntervalMs !== undefined ? { pingIntervalMs: o.pingIntervalMs } : {}),
-      ...(o.maxSendBuffer !== undefined ? { maxSendBuffer: o.maxSendBuffer } : {}),
-      ...(o.sendStallMs !== undefined ? { sendStallMs: o.sendStallMs } : {}),
+      ...o.peer,
+      connectTimeoutMs: o.connectTimeoutMs,
       transport: shardTransport(transport, o.network.magic),
       timer: this.timer,
       rawTap: this.rawTap,
@@ -266,7 +256,7 @@ export class Shard {
     const p = (viaProxy ? connectPeerViaProxy({ ...opts, proxy: o.proxy!, setup }) : connectShardPeer({ ...opts, setup })).then(
       (peer) => {
         this.pending.delete(p);
-        if (slot.cancelled || this.stopping) peer.close(CloseReason.LOCAL, 'coordinator');
+        if (slot.cancelled || this.stopping) peer.close(CloseReason.LOCAL, LocalClose.COORDINATOR);
       },
       (e: ConnectError) => {
         this.pending.delete(p);
@@ -286,7 +276,7 @@ export class Shard {
     slot.peer = peer;
     const t0 = now();
     const o = this.options;
-    slot.records = new TokenBucket(o.invBurst ?? GUARD.INV_BURST, o.invPerSecond ?? GUARD.INV_PER_SECOND, t0);
+    slot.records = new TokenBucket(o.invBurst, o.invPerSecond, t0);
     slot.addrs = new TokenBucket(GUARD.ADDR_BUCKET, GUARD.ADDR_PER_SECOND, t0, GUARD.ADDR_INITIAL);
     if (peer instanceof ShardPeer) {
       peer.index = slot.index;
@@ -381,7 +371,7 @@ export class Shard {
     const k = slot.addrs ? slot.addrs.takeUpTo(n, peer.rxTime) : n;
     if (k < n) {
       this.c.addrRateLimited += n - k;
-      peer.stats.fault('ADDR_RATE_LIMITED');
+      peer.stats.fault(Fault.ADDR_RATE_LIMITED);
     }
     return k;
   }
@@ -392,8 +382,8 @@ export class Shard {
    */
   private flood(peer: Peer, n: number): boolean {
     this.c.invFlood++;
-    peer.stats.fault('INV_FLOOD');
-    peer.close(INV_FLOOD, `${n} entries over the budget`);
+    peer.stats.fault(Fault.INV_FLOOD);
+    peer.close(CloseReason.INV_FLOOD, `${n} entries over the budget`);
     return true;
   }
 
@@ -484,7 +474,7 @@ export class Shard {
     this.loopDelay.disable();
     this.server?.close();
     for (const s of [...this.slots.values()]) {
-      if (s.peer) s.peer.close(CloseReason.LOCAL, 'stop');
+      if (s.peer) s.peer.close(CloseReason.LOCAL, LocalClose.STOP);
       else s.cancelled = true;
     }
     // Pending connects close their peer as soon as they resolve; loopback ones do at once. Bounded

@@ -5,9 +5,9 @@
  * object). Bounded in records; the drain checks `room` and counts what does not fit.
  * Main thread; `push` runs on every drain, the iterators at the consumer's pace.
  */
-import { RecordBatch } from '../observe/batch.js';
-import { kindName, type ObservationKind } from '../observe/kinds.js';
-import { PoolError } from './errors.js';
+import { RecordBatch } from '../../observe/batch.js';
+import { kindName, type ObservationKind } from '../../observe/kinds.js';
+import { PoolError, PoolErrorCode } from './errors.js';
 
 export type { ObservationKind };
 
@@ -103,7 +103,7 @@ export class ObservationQueue {
 
   private iterate<T>(mode: Mode, take: () => T | null): AsyncIterableIterator<T> {
     if (this.mode !== null && this.mode !== mode) {
-      throw new PoolError('ERR_POOL_STATE', `Coordinator: ${mode}() while ${this.mode}() is being consumed (one consumer: use one of them, or return() the other first)`);
+      throw new PoolError(PoolErrorCode.STATE, `Coordinator: ${mode}() while ${this.mode}() is being consumed (one consumer: use one of them, or return() the other first)`);
     }
     this.mode = mode;
     const it: AsyncIterableIterator<T> = {

@@ -6,9 +6,9 @@
  * socket), a v1 decoder with a small frame batch. Worker thread (a shard); receive is the hot path.
  */
 import { connect as netConnect, type Socket } from 'node:net';
-import { ConnectError, MAX_CHUNKS_PER_TURN } from '../peer/net.js';
-import { CloseReason, Peer, type PeerIO, type PeerOptions } from '../peer/peer.js';
-import { V1Transport, transportFactory, type FrameSink, type PeerTransport } from '../peer/transport.js';
+import { ConnectError, MAX_CHUNKS_PER_TURN } from '../../peer/net.js';
+import { CloseReason, Peer, type PeerIO, type PeerOptions } from '../../peer/peer.js';
+import { V1Transport, transportFactory, type FrameSink, type PeerTransport } from '../../peer/transport.js';
 
 /**
  * Bytes per socket read, shared by every socket of the thread: each read is consumed (copied into

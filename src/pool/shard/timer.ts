@@ -5,7 +5,7 @@
  * no socket read waits behind for long. Each peer is still visited once per `tickMs`.
  * Worker thread (a shard); not a hot path, but it runs between socket reads.
  */
-import { CoarseTimer, type Tickable } from '../peer/timers.js';
+import { CoarseTimer, type Tickable } from '../../peer/timers.js';
 
 /** Slices per tick: with the default 250 ms tick, one slice every 25 ms. */
 const SLICES = 10;

@@ -5,8 +5,8 @@
  * Shard (worker) side, cold path: once per connection attempt. src/peer stays proxy-agnostic.
  */
 import { SocksClient } from 'socks';
-import { attachStream, ConnectError } from '../peer/net.js';
-import { Peer, type PeerOptions } from '../peer/peer.js';
+import { attachStream, ConnectError } from '../../peer/net.js';
+import { Peer, type PeerOptions } from '../../peer/peer.js';
 
 export interface ProxyConnectOptions extends Omit<PeerOptions, 'direction' | 'remoteHost' | 'remotePort'> {
   proxy: { host: string; port: number };

@@ -7,12 +7,13 @@
  * Worker thread (the shard); `dispatch` is on the hot path when a handler is registered for the
  * command, free otherwise. Must not import the coordinator or piscina.
  */
-import { Command, COMMAND_COUNT, COMMAND_NAMES, type CommandName } from '../protocol/constants.js';
-import { decodePayload } from '../protocol/registry.js';
-import { Reader } from '../protocol/reader.js';
-import type { MessageMap } from '../protocol/registry.js';
-import type { Peer } from '../peer/peer.js';
-import type { FromShard, RemoteVersion } from './messages.js';
+import { Command, COMMAND_COUNT, COMMAND_NAMES, type CommandName } from '../../protocol/constants.js';
+import { decodePayload } from '../../protocol/registry.js';
+import { Reader } from '../../protocol/reader.js';
+import type { MessageMap } from '../../protocol/registry.js';
+import type { Peer } from '../../peer/peer.js';
+import { CloseReason } from '../../peer/faults.js';
+import type { FromShard, RemoteVersion } from '../messages.js';
 
 /** A decoded-message handler: the peer's coordinator-wide index, the message (the handler may keep it), the receive time (epoch ms). */
 export type MessageHandler<K extends CommandName = CommandName> = (peer: number, msg: MessageMap[K], rxTime: number) => void;
@@ -106,7 +107,7 @@ export class HandlerHost {
       close: (peer, detail = '') => {
         const p = this.s.peer(peer);
         if (!p || !p.isOpen) return false;
-        p.close('handler', detail);
+        p.close(CloseReason.HANDLER, detail);
         return true;
       },
       address: (peer) => {

@@ -1,0 +1,106 @@
+/**
+ * The network-wide view over several vantages: each item's earliest sighting anywhere (after
+ * shifting each vantage's clock to the reference's with --align-clocks), how far behind it each
+ * vantage's own first-seen is, and the time until x % of the nodes that announced the item (to
+ * any vantage) had done so, from that network-wide first-seen. Main thread, cold path.
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { rows, num, sqlString } from './load.js';
+import { alignmentShifts, clockOffsets, type ClockOffset } from './clocks.js';
+
+export interface NetworkVantage {
+  vantage: string;
+  /** Shift added to this vantage's times (ms): minus its estimated offset when aligned, else 0. */
+  shiftMs: number;
+  /** Timed items this vantage saw. */
+  items: number;
+  /** Fraction of those it saw first (earliest sighting anywhere, ties to each). */
+  firstShare: number | null;
+  /** Its first-seen minus the network-wide first-seen, over its items: median and 90th percentile. */
+  lagP50Ms: number | null;
+  lagP90Ms: number | null;
+}
+
+export interface NetworkTimes {
+  items: number;
+  /** Median over items of the time until 50 / 90 / 99 % of the item's announcing nodes announced. */
+  t50p50Ms: number | null;
+  t90p50Ms: number | null;
+  t99p50Ms: number | null;
+}
+
+export interface Network {
+  reference: string;
+  aligned: boolean;
+  /** With --align-clocks: vantages without a block heard from a peer in common with the reference (not shifted). */
+  unaligned: string[];
+  offsets: ClockOffset[];
+  vantages: NetworkVantage[];
+  timeTo: { tx: NetworkTimes; block: NetworkTimes };
+}
+
+const shiftSql = (shift: Map<string, number>): string =>
+  `CASE vantage ${[...shift].map(([v, s]) => `WHEN ${sqlString(v)} THEN ${s}`).join(' ')} ELSE 0 END`;
+
+/** The network-wide first-seen (table `nfs`) and its figures; `align` applies the clock offsets. */
+export async function network(conn: DuckDBConnection, vantages: readonly string[], align: boolean): Promise<Network> {
+  const offsets = await clockOffsets(conn, vantages);
+  const shift = align ? alignmentShifts(vantages, offsets) : new Map(vantages.map((v) => [v, 0]));
+  // Per (item, node): the earliest aligned announcement to any vantage, over items timed at some vantage.
+  await conn.run(`CREATE OR REPLACE TEMP TABLE nann AS
+    SELECT hash, any_value(item_kind) AS item_kind, address, min(time + ${shiftSql(shift)}) AS t
+    FROM ann WHERE timed AND (vantage, hash) IN (SELECT (vantage, hash) FROM settled) GROUP BY hash, address`);
+  await conn.run(`CREATE OR REPLACE TEMP TABLE nfs AS SELECT hash, any_value(item_kind) AS item_kind, min(t) AS first_seen, count(*) AS nodes FROM nann GROUP BY hash`);
+  const per = await rows(
+    conn,
+    `WITH v AS (SELECT vantage, hash, min(time + ${shiftSql(shift)}) AS t FROM ann WHERE timed AND (vantage, hash) IN (SELECT (vantage, hash) FROM settled) GROUP BY ALL)
+     SELECT vantage, count(*) AS n, avg(CASE WHEN v.t <= f.first_seen THEN 1 ELSE 0 END) AS first,
+            quantile_cont(v.t - f.first_seen, 0.5) AS p50, quantile_cont(v.t - f.first_seen, 0.9) AS p90
+     FROM v JOIN nfs f USING (hash) GROUP BY vantage`,
+  );
+  const byV = new Map(per.map((r) => [String(r.vantage), r]));
+  const out: NetworkVantage[] = vantages.map((v) => {
+    const r = byV.get(v);
+    const n = r === undefined ? 0 : num(r.n);
+    const val = (x: unknown): number | null => (n === 0 || !Number.isFinite(num(x)) ? null : num(x));
+    return { vantage: v, shiftMs: shift.get(v) ?? 0, items: n, firstShare: val(r?.first), lagP50Ms: val(r?.p50), lagP90Ms: val(r?.p90) };
+  });
+  // The k-th earliest node of an item, k = ceil(x N / 100) of its N announcing nodes.
+  const times = await rows(
+    conn,
+    `WITH r AS (SELECT n.hash, n.item_kind, n.t - f.first_seen AS d, row_number() OVER (PARTITION BY n.hash ORDER BY n.t, n.address) AS k, f.nodes
+                FROM nann n JOIN nfs f USING (hash)),
+          x AS (SELECT hash, any_value(item_kind) AS item_kind,
+                  min(d) FILTER (k = ceil(0.5 * nodes)) AS t50, min(d) FILTER (k = ceil(0.9 * nodes)) AS t90, min(d) FILTER (k = ceil(0.99 * nodes)) AS t99
+                FROM r GROUP BY hash)
+     SELECT item_kind, count(*) AS n, quantile_cont(t50, 0.5) AS t50, quantile_cont(t90, 0.5) AS t90, quantile_cont(t99, 0.5) AS t99 FROM x GROUP BY item_kind`,
+  );
+  const kind = (k: string): NetworkTimes => {
+    const r = times.find((t) => t.item_kind === k);
+    const v = (x: unknown): number | null => (r === undefined || !Number.isFinite(num(x)) ? null : num(x));
+    return { items: r === undefined ? 0 : num(r.n), t50p50Ms: v(r?.t50), t90p50Ms: v(r?.t90), t99p50Ms: v(r?.t99) };
+  };
+  const unaligned = align ? vantages.slice(1).filter((v) => offsets.find((o) => o.a === vantages[0] && o.b === v)?.offsetMs == null) : [];
+  return { reference: vantages[0]!, aligned: align, unaligned, offsets, vantages: out, timeTo: { tx: kind('tx'), block: kind('block') } };
+}
+
+/** The network section as text lines (summary, report.html). */
+export function formatNetwork(n: Network, fmt: (ms: number | null) => string): string[] {
+  const lines: string[] = [];
+  for (const o of n.offsets) {
+    const ci = o.ciMs === null ? 'CI n/a' : `95 % CI ${fmt(o.ciMs[0])} .. ${fmt(o.ciMs[1])}`;
+    lines.push(`clock ${o.b} - ${o.a}: ${fmt(o.offsetMs)} (${ci}, ${o.samples} peer-block pairs)`);
+  }
+  if (n.offsets.length === 0) lines.push('clock offsets: one vantage, none to estimate');
+  lines.push(`network-wide first-seen: earliest sighting at any vantage${n.aligned ? `, clocks aligned to ${n.reference}` : ' (clocks not aligned; --align-clocks)'}`);
+  if (n.unaligned.length > 0) lines.push(`  not aligned (no block heard from a peer in common with ${n.reference}): ${n.unaligned.join(', ')}`);
+  for (const v of n.vantages) {
+    const share = v.firstShare === null ? '-' : `${(v.firstShare * 100).toFixed(1)} %`;
+    lines.push(`  ${v.vantage}: first for ${share} of ${v.items} items; behind the network p50 ${fmt(v.lagP50Ms)}, p90 ${fmt(v.lagP90Ms)}${v.shiftMs !== 0 ? `; shifted ${fmt(v.shiftMs)}` : ''}`);
+  }
+  for (const k of ['block', 'tx'] as const) {
+    const t = n.timeTo[k];
+    lines.push(`  ${k}: ${t.items} items, median time from network first-seen to 50 / 90 / 99 % of announcing nodes ${fmt(t.t50p50Ms)} / ${fmt(t.t90p50Ms)} / ${fmt(t.t99p50Ms)}`);
+  }
+  return lines;
+}
