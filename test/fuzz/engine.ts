@@ -253,90 +253,146 @@ export class Mutator {
 // -----------------------------------------------------------------------------------------------
 // The loop
 
-/** Runs `target` until `seconds` pass or it throws. Seeds that throw are findings too. */
+/** Parts a group with new blocks is cut into by `locate`. */
+const SPLIT = 8;
+/** Smallest batch between two snapshots while new coverage keeps turning up. */
+const MIN_BATCH = 16;
+
+/** A target's throw, carried out of the loop with the input that caused it. */
+class Crash {
+  constructor(
+    readonly input: Uint8Array,
+    readonly error: unknown,
+  ) {}
+}
+
+/** The corpus, the features seen so far and the ways of running inputs under a snapshot. */
+class Loop {
+  execs = 0;
+  readonly seen = new Set<string>();
+  readonly corpus: Uint8Array[] = [];
+
+  constructor(
+    private readonly target: Target,
+    private readonly include: string,
+    private readonly onNew?: (input: Uint8Array) => void,
+  ) {}
+
+  /** Runs inputs without looking at coverage; a throw leaves as a Crash. */
+  run(inputs: Uint8Array[]): void {
+    for (const input of inputs) {
+      this.execs++;
+      try {
+        this.target(input);
+      } catch (error) {
+        throw new Crash(input, error);
+      }
+    }
+  }
+
+  /** Runs one input alone under its own snapshot (buckets too); returns whether it added features. */
+  runOne(input: Uint8Array): boolean {
+    this.run([input]);
+    const fs: string[] = [];
+    features(take(), this.include, true, fs);
+    let fresh = false;
+    for (const f of fs) if (!this.seen.has(f)) this.seen.add(f), (fresh = true);
+    return fresh;
+  }
+
+  /** Runs a group under one snapshot; returns whether the group reached a block not seen yet. */
+  runGroup(group: Uint8Array[]): boolean {
+    this.run(group);
+    const fs: string[] = [];
+    features(take(), this.include, false, fs);
+    return fs.some((f) => !this.seen.has(f));
+  }
+
+  keep(input: Uint8Array): void {
+    this.corpus.push(input);
+    this.onNew?.(input);
+  }
+
+  /**
+   * Finds which inputs of a group with new blocks reached them: the group is cut into up to SPLIT
+   * parts, each re-run under one snapshot, and only the parts with new blocks are cut again, down
+   * to single inputs (whose snapshot also gives hit-count buckets). A snapshot costs about ten
+   * executions of a target, so a find takes a few dozen snapshots instead of one per input of its
+   * batch. Returns the number of inputs added to the corpus.
+   */
+  locate(group: Uint8Array[]): number {
+    if (group.length === 1) {
+      if (!this.runOne(group[0]!)) return 0;
+      this.keep(group[0]!);
+      return 1;
+    }
+    const size = Math.ceil(group.length / SPLIT);
+    let found = 0;
+    for (let at = 0; at < group.length; at += size) {
+      const part = group.slice(at, at + size);
+      if (part.length === 1 || this.runGroup(part)) found += this.locate(part);
+    }
+    return found;
+  }
+
+  /**
+   * One guided round: the whole batch under one snapshot, looking only for new blocks, narrowed
+   * down by `locate` when there are some. A quiet round with `sample` re-runs four of its inputs
+   * alone (bucket novelty is invisible in a batch's summed counts). Returns the inputs kept.
+   */
+  round(inputs: Uint8Array[], sample: boolean): number {
+    if (this.runGroup(inputs)) return this.locate(inputs);
+    let found = 0;
+    if (sample) for (const input of inputs.slice(0, 4)) if (this.runOne(input)) found++, this.keep(input);
+    return found;
+  }
+}
+
+/** Runs `target` until `seconds` pass, `execs` are spent or it throws; a seed that throws is a finding. */
 export function fuzz(target: Target, seeds: Uint8Array[], opts: EngineOptions): EngineResult {
-  const include = opts.include ?? '/dist/src/';
-  const maxLen = opts.maxLen ?? 16384;
   const batchMax = opts.batch ?? 512;
-  const mut = new Mutator(opts.seed ?? 1, maxLen);
-  const seen = new Set<string>();
-  const corpus: Uint8Array[] = [];
+  const mut = new Mutator(opts.seed ?? 1, opts.maxLen ?? 16384);
+  const loop = new Loop(target, opts.include ?? '/dist/src/', opts.onNew);
+  const { corpus } = loop;
   const t0 = performance.now();
   const deadline = t0 + opts.seconds * 1000;
-  let execs = 0;
+  const budget = opts.execs ?? Infinity;
+  const guided = opts.coverage ?? true;
   start();
   take(); // reset counters
 
   const result = (finding?: EngineResult['finding']): EngineResult => ({
-    execs,
+    execs: loop.execs,
     seconds: (performance.now() - t0) / 1000,
     corpus: corpus.length,
-    features: seen.size,
+    features: loop.seen.size,
     ...(finding ? { finding } : {}),
   });
 
-  /** Runs one input alone; returns whether it added features (or the error it threw). */
-  const runOne = (input: Uint8Array): { fresh: boolean; error?: unknown } => {
-    execs++;
-    try {
-      target(input);
-    } catch (error) {
-      return { fresh: false, error };
-    }
-    const fs: string[] = [];
-    features(take(), include, true, fs);
-    let fresh = false;
-    for (const f of fs) if (!seen.has(f)) seen.add(f), (fresh = true);
-    return { fresh };
-  };
-
-  for (const s of seeds) {
-    const r = runOne(s);
-    if (r.error !== undefined) return result({ input: s, error: r.error });
-    if (r.fresh || corpus.length === 0) corpus.push(s);
-  }
-  if (corpus.length === 0) corpus.push(new Uint8Array(0));
-
-  let round = 0;
-  let batch = batchMax;
-  const inputs: Uint8Array[] = [];
-  const budget = opts.execs ?? Infinity;
-  const guided = opts.coverage ?? true;
-  while (performance.now() < deadline && execs < budget) {
-    round++;
-    inputs.length = 0;
-    for (let i = 0; i < batch; i++) {
-      const src = corpus[mut.int(corpus.length)]!;
-      const other = corpus[mut.int(corpus.length)]!;
-      inputs.push(mut.mutate(src, other));
-    }
-    // Each round runs the whole batch and looks only for new blocks; when there are some, the
-    // batch is re-run one by one with hit-count buckets. Every 8th round also re-runs a few of its
-    // inputs that way (bucket novelty is invisible in a batch's summed counts).
-    for (const input of inputs) {
-      execs++;
-      try {
-        target(input);
-      } catch (error) {
-        return result({ input, error });
+  try {
+    for (const s of seeds) if (loop.runOne(s) || corpus.length === 0) corpus.push(s);
+    if (corpus.length === 0) corpus.push(new Uint8Array(0));
+    let round = 0;
+    let batch = batchMax;
+    const inputs: Uint8Array[] = [];
+    while (performance.now() < deadline && loop.execs < budget) {
+      round++;
+      inputs.length = 0;
+      for (let i = 0; i < batch; i++) {
+        const src = corpus[mut.int(corpus.length)]!;
+        const other = corpus[mut.int(corpus.length)]!;
+        inputs.push(mut.mutate(src, other));
       }
-    }
-    if (!guided) continue;
-    const fs: string[] = [];
-    features(take(), include, false, fs);
-    const rerun = fs.some((f) => !seen.has(f));
-    const again = rerun ? inputs : round % 8 === 0 ? inputs.slice(0, 4) : [];
-    let found = 0;
-    for (const input of again) {
-      const r = runOne(input);
-      if (r.error !== undefined) return result({ input, error: r.error });
-      if (r.fresh) {
-        found++;
-        corpus.push(input);
-        opts.onNew?.(input);
+      if (!guided) {
+        loop.run(inputs);
+        continue;
       }
+      const found = loop.round(inputs, round % 8 === 0);
+      batch = found > 0 ? Math.max(MIN_BATCH, batch >> 1) : Math.min(batchMax, batch * 2);
     }
-    batch = found > 0 ? Math.max(4, batch >> 2) : Math.min(batchMax, batch * 2);
+  } catch (e) {
+    if (e instanceof Crash) return result({ input: e.input, error: e.error });
+    throw e;
   }
   return result();
 }

@@ -1,8 +1,8 @@
 /**
- * `npm run fuzz [-- --seconds N] [--target frame,payload,...] [--seed S] [--corpus DIR]`:
+ * `npm run fuzz [-- --seconds N | --execs N] [--target frame,...] [--seed S] [--corpus DIR]`:
  * writes each target's seed corpus (from the fixtures) into DIR/<target>/, fuzzes each target for
- * N seconds (default 40) and saves every finding, shrunk, as test/fixtures/fuzz-regressions/
- * <target>-<sha256[0..12]>.bin. Exits 1 when anything was found. `--replay` instead runs the seeds,
+ * N seconds (default 40) or N executions and saves every finding, shrunk, as
+ * test/fixtures/fuzz-regressions/<target>-<sha256[0..12]>.bin. Exits 1 when anything was found. `--replay` instead runs the seeds,
  * the saved findings and the huge-count sweep once, with the allocation meter (used by the tests).
  */
 import { createHash } from 'node:crypto';
@@ -17,11 +17,13 @@ function arg(name: string): string | undefined {
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
-const seconds = Number(arg('seconds') ?? 40);
+const execs = arg('execs') === undefined ? undefined : Number(arg('execs'));
+const seconds = Number(arg('seconds') ?? (execs === undefined ? 40 : Infinity));
 const seed = Number(arg('seed') ?? Date.now() % 1_000_000);
 const corpusRoot = arg('corpus') ?? join(ROOT, 'dist', 'fuzz-corpus');
 const names = (arg('target') ?? Object.keys(TARGETS).join(',')).split(',');
 if (!(seconds > 0)) throw new Error('--seconds must be positive');
+if (execs !== undefined && !(execs > 0)) throw new Error('--execs must be positive');
 
 installAllocationMeter();
 
@@ -51,7 +53,8 @@ if (process.argv.includes('--replay')) {
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex').slice(0, 12);
 
 let found = 0;
-console.log(`fuzz: ${names.join(', ')}, ${seconds} s each, seed ${seed}, corpus ${corpusRoot}`);
+const each = execs === undefined ? `${seconds} s` : `${execs} executions`;
+console.log(`fuzz: ${names.join(', ')}, ${each} each, seed ${seed}, corpus ${corpusRoot}`);
 for (const name of names) {
   const target = TARGETS[name];
   if (!target) throw new Error(`no fuzz target ${name} (have ${Object.keys(TARGETS).join(', ')})`);
@@ -68,6 +71,7 @@ for (const name of names) {
   const res = fuzz(target, all, {
     seconds,
     seed,
+    ...(execs === undefined ? {} : { execs }),
     onNew: (input) => writeFileSync(join(dir, `cov-${sha(input)}.bin`), input),
   });
   const rate = Math.round(res.execs / res.seconds);
