@@ -111,6 +111,7 @@ export async function generate(options: GenOptions): Promise<GenResult> {
     return { rows, vantages: VANTAGE_NAMES.slice(0, o.vantages), links };
   } finally {
     c.closeSync();
+    db.closeSync();
   }
 }
 
@@ -180,7 +181,7 @@ function observationsQuery(v: number): string {
  */
 function itemsQuery(v: number): string {
   const links = `(SELECT count(*) FROM links WHERE v = ${v})`;
-  return `SELECT ${TS('first_us')} AS first_seen, run_id, hash, item_kind, id_type, first_peer, announcing_peers,
+  return `SELECT run_id, hash, item_kind, id_type, ${TS('first_us')} AS first_seen, first_peer, announcing_peers,
       ${links}::UINTEGER AS peers_at_first_seen, (q[1] - first_us) / 1000.0 AS t50_ms, (q[2] - first_us) / 1000.0 AS t90_ms,
       (q[3] - first_us) / 1000.0 AS t99_ms, ${PARTITION('first_us')}
     FROM (SELECT any_value(run_id) AS run_id, hash, any_value(CASE WHEN is_block THEN 'block' ELSE 'tx' END) AS item_kind,
