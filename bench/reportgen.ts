@@ -46,6 +46,10 @@ export interface GenResult {
   vantages: string[];
   /** Links (vantage, peer) over all vantages: observations per item. */
   links: number;
+  /** Observations written per vantage by this call. */
+  observationsByVantage: Record<string, number>;
+  /** Blocks in the whole span (every vantage sees each, a block is announced within ~1 s). */
+  blocks: number;
 }
 
 export const VANTAGE_NAMES = ['eu', 'us', 'asia', 'sa', 'af', 'oc'];
@@ -100,15 +104,19 @@ export async function generate(options: GenOptions): Promise<GenResult> {
     await c.run(`SET TimeZone = 'UTC'; SET preserve_insertion_order = false`);
     await defineTables(c, o);
     const rows = { observations: 0, items: 0, peers: 0, timeline: 0 };
+    const observationsByVantage: Record<string, number> = {};
     for (let v = 0; v < o.vantages; v++) {
       for (const table of TABLE_NAMES) {
         const t = performance.now();
-        rows[table] += await writeTable(c, o, table, v);
+        const n = await writeTable(c, o, table, v);
+        rows[table] += n;
+        if (table === 'observations') observationsByVantage[VANTAGE_NAMES[v]!] = n;
         if (process.env.REPORTGEN_TRACE) console.error(`${table} v${v}: ${Math.round(performance.now() - t)} ms`);
       }
     }
     const links = Number((await c.runAndReadAll(`SELECT count(*) FROM links`)).getRows()[0]![0]);
-    return { rows, vantages: VANTAGE_NAMES.slice(0, o.vantages), links };
+    const blocks = Math.floor((o.hours * 3600) / o.blockIntervalS);
+    return { rows, vantages: VANTAGE_NAMES.slice(0, o.vantages), links, observationsByVantage, blocks };
   } finally {
     c.closeSync();
     db.closeSync();
