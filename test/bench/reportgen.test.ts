@@ -1,7 +1,7 @@
 /**
- * bench/reportgen.ts against the store's file contract (src/store/README.md, "Columns"): every
+ * bench/reportgen.ts against the store's file contract (its README's "Columns" table): every
  * table's column names, types, hive partition columns and key-value metadata keys, and row counts
- * that add up, on a few minutes of data from a few peers. Test process, cold path.
+ * that add up, on two hours of data from a few peers (test/fixtures/bench/store-contract-columns.md). Test process, cold path.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -10,11 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generate, TABLE_NAMES } from '../../bench/reportgen.js';
 import { query } from '../store/duck.js';
-import { ROOT } from '../helpers.js';
+import { FIXTURES } from '../helpers.js';
 
-/** The contract's columns per table, from the store README's column table (the store's own test checks that table against its schema). */
+/** The contract's columns per table: the store README's column table, copied into the fixture. */
 function contractColumns(): Record<string, [string, string][]> {
-  const text = readFileSync(join(ROOT, 'src/store/README.md'), 'utf8');
+  const text = readFileSync(join(FIXTURES, 'bench', 'store-contract-columns.md'), 'utf8');
   const out: Record<string, [string, string][]> = {};
   for (const m of text.matchAll(/^\| (\w+) \| `(\w+)` \| (\w+) \|/gm)) (out[m[1]!] ??= []).push([m[2]!, m[3]!]);
   return out;
