@@ -15,104 +15,14 @@ import { hash as cryptoHash, createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { Bench } from 'tinybench';
-import { V1Decoder, FRAME_HEADER_SIZE, type V1FrameSink } from '../src/transport/v1.js';
-import { Command } from '../src/protocol/constants.js';
-import { Reader } from '../src/protocol/reader.js';
-import { scanInv, invEntryOffset, invEntryType } from '../src/protocol/messages/inventory.js';
-import { decodeAddr } from '../src/protocol/messages/address.js';
-import { scanHeaders } from '../src/protocol/messages/headers.js';
-import { blockTxidsInto } from '../src/protocol/messages/block.js';
+import { V1Decoder, FRAME_HEADER_SIZE } from '../src/transport/v1.js';
 import { loadOrMake } from './corpus.js';
 import { verifySink } from './verify.js';
-import { scanTx } from '../src/protocol/messages/tx.js';
+import { Sink, CHUNK, chunksOf, pass, checkedPass } from './sink.js';
 import { runV2Suites } from './v2.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const CORPUS_DIR = join(here, '..', '..', 'bench', 'corpus');
-const CHUNK = 64 * 1024;
-
-/** The receive-path work every suite does per frame, counting what it saw. */
-class Sink implements V1FrameSink {
-  frames = 0;
-  bad = 0;
-  invEntries = 0;
-  invTypes = 0;
-  addrEntries = 0;
-  headers = 0;
-  blockTxs = 0;
-  /** tx payloads walked (scanTx: every field's bounds, as a peer's parser must before using one). */
-  txs = 0;
-  txidsWanted: boolean;
-  private readonly r = new Reader();
-  private txids = new Uint8Array(32 * 8192);
-
-  constructor(txids: boolean) {
-    this.txidsWanted = txids;
-  }
-
-  onFrame(cmd: number, buf: Uint8Array, off: number, len: number, ok: boolean): void {
-    this.frames++;
-    if (!ok) {
-      this.bad++;
-      return;
-    }
-    switch (cmd) {
-      case Command.inv: {
-        const n = scanInv(buf, off, len);
-        if (n < 0) {
-          this.bad++;
-          return;
-        }
-        this.invEntries += n;
-        // Touch every entry as the observation path does (type + hash offset).
-        for (let i = 0; i < n; i++) this.invTypes += invEntryType(buf, invEntryOffset(off, n, i));
-        return;
-      }
-      case Command.addr: {
-        const r = this.r.reset(buf, off, len);
-        const m = decodeAddr(r);
-        if (!r.finish()) this.bad++;
-        else this.addrEntries += m.addrs.length;
-        return;
-      }
-      case Command.headers: {
-        const n = scanHeaders(buf, off, len);
-        if (n < 0) this.bad++;
-        else this.headers += n;
-        return;
-      }
-      case Command.tx: {
-        if (scanTx(buf, off, off + len) !== off + len) this.bad++;
-        else this.txs++;
-        return;
-      }
-      case Command.block: {
-        if (!this.txidsWanted) return;
-        const n = blockTxidsInto(buf, off, off + len, this.txids);
-        if (n > this.txids.length / 32) {
-          this.txids = new Uint8Array(32 * n);
-          blockTxidsInto(buf, off, off + len, this.txids);
-        }
-        if (n < 0) this.bad++;
-        else this.blockTxs += n;
-        return;
-      }
-    }
-  }
-}
-
-function chunksOf(data: Uint8Array): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  for (let o = 0; o < data.length; o += CHUNK) out.push(data.subarray(o, Math.min(o + CHUNK, data.length)));
-  return out;
-}
-
-function pass(chunks: Uint8Array[], magic: number, sink: Sink): number {
-  const dec = new V1Decoder(magic, sink);
-  for (const c of chunks) if (dec.push(c) !== 0) return dec.fatal;
-  return 0;
-}
-
 /** Payload ranges of every frame in a stream (for the crypto.hash baseline). */
 function payloadRanges(data: Uint8Array): [number, number][] {
   const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
@@ -168,13 +78,7 @@ async function countGCs(run: () => void): Promise<number> {
 }
 
 async function runSuite(name: string, data: Uint8Array, timeMs: number, withTxids: boolean, expected: { frames: number; txs: number } | null = null): Promise<SuiteResult> {
-  const magic = new DataView(data.buffer, data.byteOffset, 4).getUint32(0, true);
-  const chunks = chunksOf(data);
-  const check = new Sink(withTxids);
-  const fatal = pass(chunks, magic, check);
-  if (fatal !== 0) throw new Error(`${name}: the stream has a fatal framing fault (status ${fatal})`);
-  const wrong = verifySink(name, check, expected);
-  if (wrong !== null) throw new Error(`refusing to report: ${wrong}`);
+  const { magic, chunks, check } = checkedPass(name, data, withTxids, expected);
   const bench = new Bench({ time: timeMs, iterations: 5, warmupTime: Math.min(2000, timeMs), warmupIterations: 2 });
   let sink = new Sink(withTxids);
   bench.add(name, () => {

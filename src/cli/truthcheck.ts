@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { readTruth } from '../sim/truth.js';
+import { readTruth, type Truth } from '../sim/truth.js';
 import type { Misbehaviour } from '../sim/types.js';
 
 /** Misbehaviours after whose bytes nothing more on that connection can be read (the observer disconnects or the node closes). */
@@ -128,64 +128,30 @@ export async function checkAgainstTruth(dir: string, marginMs = 300): Promise<Tr
     c.closeSync();
     inst.closeSync();
   }
-  const firstSeen = new Map<string, number>();
-  for (const [a, h, t] of obsRows) firstSeen.set(`${a}/${h}`, t as number);
-  const address = new Map(truth.nodes.map((n) => [n.index, `${n.host}:${n.port}`]));
-  const items = new Map(truth.items.map((i) => [i.id, i]));
+  return judgeRun(truth, obsRows, peerRows as unknown as PeerRow[], run.stopRequested - marginMs);
+}
+
+/** A peers row with its address, as read from the run's peers table. */
+export type PeerRow = PeerOutcomeRow & { address: string };
+
+/**
+ * The verdict on one run: `obsRows` are observations grouped per (address, hash) as
+ * [address, hash, first receive ms, rows], `peerRows` the peers table, `until` the time after
+ * which announcements need not have been recorded (the stop request less a margin).
+ */
+export function judgeRun(truth: Truth, obsRows: unknown[][], peerRows: PeerRow[], until: number): TruthCheck {
   const { notInTruth, duplicates } = unexplained(obsRows, truth);
-  const honestNodes = new Set(truth.nodes.filter((n) => n.misbehaviour === null).map((n) => n.index));
-  const label = new Map(truth.nodes.map((n) => [n.index, n.misbehaviour]));
-  // The first connection-ending emission per (node, observer connection): the first one at or after the connection's first announcement.
-  const ending = new Map<number, number[]>();
-  for (const m of truth.misbehaves) if (CONNECTION_ENDING.has(m.what)) (ending.get(m.node) ?? ending.set(m.node, []).get(m.node)!).push(m.t);
-  const firstOnConn = new Map<string, number>();
-  for (const a of truth.announces) {
-    const k = `${a.node}/${a.observer}`;
-    if (!firstOnConn.has(k)) firstOnConn.set(k, a.t);
-  }
-  let expected = 0;
-  let missing = 0;
-  let afterMisbehaviour = 0;
-  let negativeDelays = 0;
-  const delays: number[] = [];
-  const measured = new Map<number, number[]>();
-  const truthTimes = new Map<number, number[]>();
-  for (const a of truth.announces) {
-    if (a.t > run.stopRequested - marginMs) continue;
-    const em = ending.get(a.node);
-    if (em) {
-      const start = firstOnConn.get(`${a.node}/${a.observer}`)!;
-      const cut = em.find((t) => t >= start - 5_000);
-      if (cut !== undefined && a.t >= cut) {
-        afterMisbehaviour++;
-        continue;
-      }
-    }
-    expected++;
-    const it = items.get(a.item)!;
-    const at = address.get(a.node)!;
-    const got = firstSeen.get(`${at}/${it.hash}`) ?? firstSeen.get(`${at}/${it.wtxid}`);
-    if (got === undefined) {
-      missing++;
-      continue;
-    }
-    delays.push(got - a.t);
-    if (got - a.t < -1) negativeDelays++;
-    if (honestNodes.has(a.node)) {
-      (truthTimes.get(a.item) ?? truthTimes.set(a.item, []).get(a.item)!).push(a.t);
-      (measured.get(a.item) ?? measured.set(a.item, []).get(a.item)!).push(got);
-    }
-  }
-  const honest = honestNodes.size;
+  const m = matchAnnouncements(truth, obsRows, until);
+  const honest = truth.nodes.filter((n) => n.misbehaviour === null).length;
   const e50: number[] = [];
   const e90: number[] = [];
   const t50: number[] = [];
-  for (const [item, times] of truthTimes) {
-    const m = measured.get(item) ?? [];
+  for (const [item, times] of m.truthTimes) {
+    const got = m.measured.get(item) ?? [];
     const tt50 = timeTo(times, Math.ceil(0.5 * honest));
-    const mt50 = timeTo(m, Math.ceil(0.5 * honest));
+    const mt50 = timeTo(got, Math.ceil(0.5 * honest));
     const tt90 = timeTo(times, Math.ceil(0.9 * honest));
-    const mt90 = timeTo(m, Math.ceil(0.9 * honest));
+    const mt90 = timeTo(got, Math.ceil(0.9 * honest));
     if (Number.isFinite(tt50) && Number.isFinite(mt50)) {
       e50.push(Math.abs(mt50 - tt50));
       t50.push(mt50);
@@ -193,35 +159,99 @@ export async function checkAgainstTruth(dir: string, marginMs = 300): Promise<Tr
     if (Number.isFinite(tt90) && Number.isFinite(mt90)) e90.push(Math.abs(mt90 - tt90));
   }
   t50.sort((a, b) => a - b);
-  const misbehaving: TruthCheck['misbehaving'] = {};
-  for (const [node, l] of label) {
-    if (l === null) continue;
-    const rows = peerRows.filter((r) => r.address === address.get(node)) as unknown as PeerOutcomeRow[];
-    const m = (misbehaving[l] ??= { nodes: 0, counted: 0 });
-    m.nodes++;
-    // A mode this check does not know (a newer simulator's) is never counted: the check fails.
-    if (Object.hasOwn(OUTCOME, l) && outcomeHolds(l as Misbehaviour, rows)) m.counted++;
-  }
-  const allCounted = Object.values(misbehaving).every((m) => m.counted === m.nodes);
+  const misbehaving = misbehavingCounted(truth, peerRows);
+  const allCounted = Object.values(misbehaving).every((x) => x.counted === x.nodes);
   return {
     nodes: truth.nodes.length,
     honest,
     items: { tx: truth.items.filter((i) => i.kind === 'tx').length, block: truth.items.filter((i) => i.kind === 'block').length },
     observations: obsRows.length,
-    expected,
-    observed: expected - missing,
-    missing,
+    expected: m.expected,
+    observed: m.expected - m.missing,
+    missing: m.missing,
     notInTruth,
     duplicates,
-    negativeDelays,
-    afterMisbehaviour,
-    sendToReceiveMs: dist(delays),
+    negativeDelays: m.negativeDelays,
+    afterMisbehaviour: m.afterMisbehaviour,
+    sendToReceiveMs: dist(m.delays),
     timeTo50pctMs: { median: quantile(t50, 0.5) },
     timeTo50pctErrorMs: { ...dist(e50), items: e50.length },
     timeTo90pctErrorMs: { ...dist(e90), items: e90.length },
     misbehaving,
-    ok: missing === 0 && allCounted && notInTruth === 0 && duplicates === 0 && negativeDelays === 0,
+    ok: m.missing === 0 && allCounted && notInTruth === 0 && duplicates === 0 && m.negativeDelays === 0,
   };
+}
+
+interface Matched {
+  expected: number;
+  missing: number;
+  afterMisbehaviour: number;
+  negativeDelays: number;
+  /** Send-to-receive delays (ms) of the announcements found. */
+  delays: number[];
+  /** Per item: the honest nodes' first receive times as measured, and as sent in the truth. */
+  measured: Map<number, number[]>;
+  truthTimes: Map<number, number[]>;
+}
+
+/** Each announcement of the truth made before `until`, looked up in the observations' first receives. */
+function matchAnnouncements(truth: Truth, obsRows: unknown[][], until: number): Matched {
+  const firstSeen = new Map<string, number>();
+  for (const [a, h, t] of obsRows) firstSeen.set(`${a}/${h}`, Number(t));
+  const address = new Map(truth.nodes.map((n) => [n.index, `${n.host}:${n.port}`]));
+  const items = new Map(truth.items.map((i) => [i.id, i]));
+  const honestNodes = new Set(truth.nodes.filter((n) => n.misbehaviour === null).map((n) => n.index));
+  // The first connection-ending emission per (node, observer connection): the first one at or after the connection's first announcement.
+  const ending = new Map<number, number[]>();
+  for (const x of truth.misbehaves) if (CONNECTION_ENDING.has(x.what)) (ending.get(x.node) ?? ending.set(x.node, []).get(x.node)!).push(x.t);
+  const firstOnConn = new Map<string, number>();
+  for (const a of truth.announces) {
+    const k = `${a.node}/${a.observer}`;
+    if (!firstOnConn.has(k)) firstOnConn.set(k, a.t);
+  }
+  const m: Matched = { expected: 0, missing: 0, afterMisbehaviour: 0, negativeDelays: 0, delays: [], measured: new Map(), truthTimes: new Map() };
+  for (const a of truth.announces) {
+    if (a.t > until) continue;
+    const em = ending.get(a.node);
+    if (em) {
+      const start = firstOnConn.get(`${a.node}/${a.observer}`)!;
+      const cut = em.find((t) => t >= start - 5_000);
+      if (cut !== undefined && a.t >= cut) {
+        m.afterMisbehaviour++;
+        continue;
+      }
+    }
+    m.expected++;
+    const it = items.get(a.item)!;
+    const at = address.get(a.node)!;
+    const got = firstSeen.get(`${at}/${it.hash}`) ?? firstSeen.get(`${at}/${it.wtxid}`);
+    if (got === undefined) {
+      m.missing++;
+      continue;
+    }
+    m.delays.push(got - a.t);
+    if (got - a.t < -1) m.negativeDelays++;
+    if (honestNodes.has(a.node)) {
+      (m.truthTimes.get(a.item) ?? m.truthTimes.set(a.item, []).get(a.item)!).push(a.t);
+      (m.measured.get(a.item) ?? m.measured.set(a.item, []).get(a.item)!).push(got);
+    }
+  }
+  return m;
+}
+
+/** Misbehaving nodes by label: how many, and how many show the expected outcome in peers. */
+function misbehavingCounted(truth: Truth, peerRows: PeerRow[]): TruthCheck['misbehaving'] {
+  const out: TruthCheck['misbehaving'] = {};
+  for (const n of truth.nodes) {
+    const l = n.misbehaviour;
+    if (l === null) continue;
+    const rows = peerRows.filter((r) => r.address === `${n.host}:${n.port}`);
+    const x = (out[l] ??= { nodes: 0, counted: 0 });
+    x.nodes++;
+    // A mode this check does not know (a newer simulator's) is never counted: the check fails.
+    if (Object.hasOwn(OUTCOME, l) && outcomeHolds(l as Misbehaviour, rows)) x.counted++;
+  }
+  return out;
 }
 
 /**

@@ -1,40 +1,13 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { listenPeers, type Peer } from '../../src/peer/index.js';
 import { NETWORKS } from '../../src/protocol/constants.js';
 import { OrderedOut, rawToJSON } from '../../src/cli/connect-out.js';
-import { ROOT, until } from '../helpers.js';
+import { until } from '../helpers.js';
+import { Session } from './children.js';
 
-const BIN = join(ROOT, 'dist', 'src', 'cli', 'main.js');
 const NET = NETWORKS.regtest;
-
-class Session {
-  readonly lines: any[] = [];
-  raw: string[] = [];
-  err = '';
-  readonly child: ChildProcessWithoutNullStreams;
-  readonly exited: Promise<number | null>;
-  constructor(args: string[]) {
-    this.child = spawn(process.execPath, [BIN, 'connect', ...args], { stdio: 'pipe' });
-    createInterface({ input: this.child.stdout }).on('line', (l) => {
-      this.raw.push(l);
-      this.lines.push(JSON.parse(l));
-    });
-    this.child.stderr.on('data', (d) => (this.err += d));
-    this.exited = new Promise((r) => this.child.on('exit', (code) => r(code)));
-    setTimeout(() => this.child.kill('SIGKILL'), 60_000).unref();
-  }
-  type(line: string): void {
-    this.child.stdin.write(line + '\n');
-  }
-  has(pred: (l: any) => boolean): boolean {
-    return this.lines.some(pred);
-  }
-}
 
 test('lines gathered in one turn come out sorted by time', async () => {
   let written = '';
@@ -131,7 +104,7 @@ test('a peer that accepts and stays silent ends with a clear handshake-timeout l
   await new Promise((r) => server.once('listening', r));
   const port = (server.address() as { port: number }).port;
   // v1 only: one attempt; stdin stays open, so the handshake timer is what ends the session.
-  const s = new Session([`127.0.0.1:${port}`, '--network', 'regtest', '--transport', 'v1', '--handshake-timeout', '2']);
+  const s = new Session([`127.0.0.1:${port}`, '--network', 'regtest', '--transport', 'v1', '--handshake-timeout', '2'], 60_000);
   try {
     const code = await s.exited;
     assert.is(code, 1);

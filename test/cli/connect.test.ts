@@ -1,37 +1,13 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { listenPeers, connectPeer, type Peer } from '../../src/peer/index.js';
 import { NETWORKS } from '../../src/protocol/constants.js';
 import { hashToHex } from '../../src/protocol/hex.js';
 import { parseHostPort, networkForPort } from '../../src/cli/connect.js';
-import { ROOT, until } from '../helpers.js';
+import { until } from '../helpers.js';
+import { Session } from './children.js';
 
-const BIN = join(ROOT, 'dist', 'src', 'cli', 'main.js');
 const NET = NETWORKS.regtest;
-
-/** The CLI as a person runs it, through pipes: lines out are parsed JSON, stderr is kept. */
-class Session {
-  readonly lines: any[] = [];
-  err = '';
-  readonly child: ChildProcessWithoutNullStreams;
-  readonly exited: Promise<number | null>;
-  constructor(args: string[]) {
-    this.child = spawn(process.execPath, [BIN, 'connect', ...args], { stdio: 'pipe' });
-    createInterface({ input: this.child.stdout }).on('line', (l) => this.lines.push(JSON.parse(l)));
-    this.child.stderr.on('data', (d) => (this.err += d));
-    this.exited = new Promise((r) => this.child.on('exit', (code) => r(code)));
-    setTimeout(() => this.child.kill('SIGKILL'), 20_000).unref();
-  }
-  type(line: string): void {
-    this.child.stdin.write(line + '\n');
-  }
-  has(pred: (l: any) => boolean): boolean {
-    return this.lines.some(pred);
-  }
-}
 
 test('parses HOST:PORT forms and picks the network from the port', () => {
   assert.equal(parseHostPort('127.0.0.1:18444'), { host: '127.0.0.1', port: 18444 });

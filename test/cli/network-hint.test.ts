@@ -5,15 +5,13 @@ import { createServer } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { NetworkEvidence } from '../../src/cli/network-hint.js';
 import { describeMagic, networkByMagic } from '../../src/protocol/network.js';
 import { NETWORKS } from '../../src/protocol/constants.js';
 import { V1Decoder, encodeFrame } from '../../src/transport/v1.js';
 import { Status } from '../../src/protocol/errors.js';
-import { ROOT } from '../helpers.js';
+import { BIN, startSimulate } from './children.js';
 
-const BIN = join(ROOT, 'dist', 'src', 'cli', 'main.js');
 
 test('a magic names its network', () => {
   assert.is(networkByMagic(NETWORKS.regtest.magic)!.name, 'regtest');
@@ -63,11 +61,7 @@ test('connect to a node of another network that answers with its magic says whic
 
 test('observe against a simulated (regtest) network without --network exits 1 and says to check --network', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'invscope-wrongnet-'));
-  const sim = spawn(process.execPath, [BIN, 'simulate', '--nodes', '4', '--port', '0', '--time-scale', '20', '--misbehaving', '0', '--seed', '7', '--address-base', '127.5.0.0', '--out', dir, '--quiet'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise<void>((resolve, reject) => {
-    createInterface({ input: sim.stdout! }).on('line', (l) => l.includes('"listening"') && resolve());
-    sim.on('exit', () => reject(new Error('simulate exited')));
-  });
+  const sim = await startSimulate(dir, 4, 7, '127.5.0.0');
   try {
     const r = spawnSync(process.execPath, [BIN, 'observe', '--peers', join(dir, 'nodes.txt'), '--out', join(dir, 'run'), '--duration', '3', '--shards', '1'], { encoding: 'utf8', timeout: 60_000 });
     assert.is(r.status, 1, r.stderr);

@@ -1,14 +1,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { plural, fitWidth } from '../../src/cli/text.js';
-import { ROOT } from '../helpers.js';
+import { BIN, startSimulate } from './children.js';
 
-const BIN = join(ROOT, 'dist', 'src', 'cli', 'main.js');
 
 test('counts agree in number', () => {
   assert.is(plural(1, 'part'), '1 part');
@@ -27,11 +25,7 @@ test('a status line is cut to the terminal width, leaving the last column free',
 
 test('observe over 3 addresses: the status target is 3, the summary says 1 shard and 1 part, run.json names the transport', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'invscope-observe-text-'));
-  const sim = spawn(process.execPath, [BIN, 'simulate', '--nodes', '3', '--port', '0', '--time-scale', '20', '--misbehaving', '0', '--seed', '5', '--address-base', '127.4.0.0', '--out', dir, '--quiet'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise<void>((resolve, reject) => {
-    createInterface({ input: sim.stdout! }).on('line', (l) => l.includes('"listening"') && resolve());
-    sim.on('exit', () => reject(new Error('simulate exited')));
-  });
+  const sim = await startSimulate(dir, 3, 5, '127.4.0.0');
   try {
     const r = spawnSync(process.execPath, [BIN, 'observe', '--network', 'regtest', '--peers', join(dir, 'nodes.txt'), '--out', join(dir, 'run'), '--duration', '3', '--shards', '1', '--status-interval', '1'], { encoding: 'utf8', timeout: 60_000 });
     assert.is(r.status, 0, r.stderr);
