@@ -1,0 +1,85 @@
+/**
+ * bench/reportgen.ts against the store's file contract (its README's "Columns" table): every
+ * table's column names, types, hive partition columns and key-value metadata keys, and row counts
+ * that add up, on two hours of data from a few peers (test/fixtures/bench/store-contract-columns.md). Test process, cold path.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generate, TABLE_NAMES } from '../../bench/reportgen.js';
+import { query } from '../store/duck.js';
+import { FIXTURES } from '../helpers.js';
+
+/** The contract's columns per table: the store README's column table, copied into the fixture. */
+function contractColumns(): Record<string, [string, string][]> {
+  const text = readFileSync(join(FIXTURES, 'bench', 'store-contract-columns.md'), 'utf8');
+  const out: Record<string, [string, string][]> = {};
+  for (const m of text.matchAll(/^\| (\w+) \| `(\w+)` \| (\w+) \|/gm)) (out[m[1]!] ??= []).push([m[2]!, m[3]!]);
+  return out;
+}
+
+/** DuckDB's DESCRIBE names for the contract's type words. */
+const DESCRIBED: Record<string, string> = { TIMESTAMPTZ: 'TIMESTAMP WITH TIME ZONE' };
+
+const dir = mkdtempSync(join(tmpdir(), 'invscope-reportgen-'));
+const start = Date.UTC(2026, 0, 5, 23);
+const result = generate({ out: dir, hours: 2, peers: 40, txPerSecond: 0.2, blockIntervalS: 1200, start, threads: 1, memoryLimit: '256MB' });
+
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+
+test('every table has the contract columns in order, with their types, plus vantage/date/hour from the path', async () => {
+  await result;
+  const contract = contractColumns();
+  assert.equal(Object.keys(contract).sort(), [...TABLE_NAMES].sort());
+  for (const table of TABLE_NAMES) {
+    const rows = await query(`DESCRIBE SELECT * FROM read_parquet('${dir}/${table}/**/*.parquet', hive_partitioning = true)`);
+    const got = rows.map((r) => [String(r['column_name']), String(r['column_type'])]);
+    const want = contract[table]!.map(([n, t]) => [n, DESCRIBED[t] ?? t]);
+    assert.equal(got.slice(0, want.length), want, table);
+    const hive = Object.fromEntries(got.slice(want.length));
+    assert.equal(Object.keys(hive).sort(), ['date', 'hour', 'vantage'], table);
+    assert.equal([hive['vantage'], hive['date']], ['VARCHAR', 'DATE'], table);
+  }
+});
+
+test('every file carries the store key-value metadata, naming its table, vantage and run', async () => {
+  await result;
+  const rows = await query(
+    `SELECT file_name, decode(key) AS k, decode(value) AS v FROM parquet_kv_metadata('${dir}/*/**/*.parquet')`,
+  );
+  const byFile = new Map<string, Record<string, string>>();
+  for (const r of rows) (byFile.set(String(r['file_name']), byFile.get(String(r['file_name'])) ?? {}).get(String(r['file_name']))!)[String(r['k'])] = String(r['v']);
+  assert.ok(byFile.size >= 4 * 3, 'a file per table and vantage');
+  for (const [file, kv] of byFile) {
+    assert.equal(Object.keys(kv).sort(), ['invscope', 'run_id', 'schema_version', 'table', 'units', 'vantage'], file);
+    assert.equal(kv['schema_version'], '2');
+    assert.ok(file.includes(`/${kv['table']}/vantage=${kv['vantage']}/date=`), file);
+    assert.match(file, new RegExp(`/part-${kv['run_id']}-\\d{4}-\\d+\\.parquet$`));
+    assert.match(kv['run_id']!, /^\d{8}T\d{6}Z-[0-9a-f]{6}$/);
+  }
+});
+
+test('rows: one observation per (link, item) inside the hours, items per hash, partitions by event time', async () => {
+  const r = await result;
+  const [obs] = await query(`SELECT count(*)::INTEGER AS n, count(DISTINCT hash)::INTEGER AS hashes, min(time) AS lo, max(time) AS hi,
+      count(*) FILTER (WHERE date <> time::DATE OR hour <> hour(time))::INTEGER AS misfiled
+    FROM read_parquet('${dir}/observations/**/*.parquet', hive_partitioning = true)`);
+  assert.equal(obs!['n'], r.rows.observations);
+  assert.equal(obs!['misfiled'], 0);
+  assert.ok((obs!['lo'] as Date).getTime() >= start && (obs!['hi'] as Date).getTime() < start + 2 * 3_600_000);
+  // 1,440 txs and 6 blocks over 2 h; every (link, item) whose announcement falls inside the hours.
+  const items = 1440 + 6;
+  assert.ok(r.rows.observations <= r.links * items && r.rows.observations > r.links * items * 0.95, `${r.rows.observations} of ${r.links * items}`);
+  const [it] = await query(`SELECT count(*)::INTEGER AS n, sum(announcing_peers)::INTEGER AS ann, count(*) FILTER (id_type = 'block')::INTEGER AS blocks
+    FROM read_parquet('${dir}/items/**/*.parquet', hive_partitioning = true)`);
+  assert.equal(it!['n'], r.rows.items);
+  assert.equal(it!['blocks'], 6 * 3);
+  const [nodes] = await query(`SELECT count(*)::INTEGER AS links, count(DISTINCT node_id)::INTEGER AS nodes, count(DISTINCT vantage)::INTEGER AS vantages
+    FROM read_parquet('${dir}/peers/**/*.parquet', hive_partitioning = true)`);
+  assert.equal([nodes!['links'], nodes!['vantages']], [r.links, 3]);
+  assert.ok((nodes!['nodes'] as number) < r.links, 'vantages overlap on the shared peers');
+});
+
+test.run();
