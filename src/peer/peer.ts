@@ -271,6 +271,14 @@ const EVENT_NAMES = new Set(['ready', 'close', 'handlerError', 'message', 'fault
 const reader = new Reader();
 const NO_ADDR: NetAddrV1 = { services: 0n, ip: new Uint8Array(16), port: 0 };
 
+/**
+ * A copy of `len` bytes at `off`, always fresh memory: the frame may be a Node Buffer (a frame
+ * reassembled across reads), whose own `slice` is a view the decoder's next frame overwrites.
+ */
+function copyOf(buf: Uint8Array, off: number, len: number): Uint8Array {
+  return Uint8Array.prototype.slice.call(buf, off, off + len);
+}
+
 function randomNonce(): bigint {
   return randomBytes(8).readBigUInt64LE(0);
 }
@@ -616,7 +624,7 @@ export class Peer implements Tickable {
       else stats.unknownIn.set('<other>', (stats.unknownIn.get('<other>') ?? 0) + 1);
       if (this.hs === Hs.Start) return this.close(CloseReason.HANDSHAKE_OUT_OF_ORDER, name);
       if (this.unknownHandlers.length || this.events.message?.length) {
-        const raw: RawMessage = { command: name, payload: buf.slice(off, off + len) };
+        const raw: RawMessage = { command: name, payload: copyOf(buf, off, len) };
         for (const fn of this.unknownHandlers) this.callHandler(fn as (m: unknown, p: Peer) => void, raw, name);
         this.emit('message', name, raw, this);
       }
@@ -646,7 +654,7 @@ export class Peer implements Tickable {
     let src = buf;
     let o = off;
     if (wanted) {
-      src = buf.slice(off, off + len);
+      src = copyOf(buf, off, len);
       o = 0;
     }
     const msg = decodePayload(cmd, src, o, len, reader);

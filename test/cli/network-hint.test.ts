@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NetworkEvidence } from '../../src/cli/network-hint.js';
@@ -67,6 +67,10 @@ test('observe against a simulated (regtest) network without --network exits 1 an
     assert.is(r.status, 1, r.stderr);
     assert.match(r.stderr, /no peer completed a mainnet handshake|peers speak regtest/);
     assert.match(r.stderr, /--network/);
+    // The hint is in the run's log too (written before the log is closed).
+    const logDir = join(dir, 'run', 'log');
+    const log = readdirSync(logDir).map((f) => readFileSync(join(logDir, f), 'utf8')).join('');
+    assert.match(log, /ERROR .*(no peer completed a mainnet handshake|peers speak regtest)/);
   } finally {
     sim.kill('SIGTERM');
     rmSync(dir, { recursive: true, force: true });

@@ -7,6 +7,8 @@ import { MAX_CHUNKS_PER_TURN } from '../../src/transport/socket.js';
 import { Command } from '../../src/protocol/constants.js';
 import { until } from '../helpers.js';
 import { NET, version, verack, pings, turn } from '../transport/remote-frames.js';
+import { encodeFrame } from '../../src/transport/v1.js';
+import type { MessageMap } from '../../src/protocol/registry.js';
 
 // Flow control of a peer's socket: what a flooding or never-reading peer can make us
 // do per turn of the event loop and per byte it sends.
@@ -110,6 +112,26 @@ test('a never-reading peer is closed send-stalled with its queue at the bound', 
   pipe.push(pings(2048));
   assert.is(await peer.closed, CloseReason.SEND_STALLED);
   assert.ok(peer.stats.sendBufferedMax <= 10_000 + 32);
+});
+
+test('a message reassembled across reads stays intact in a handler after the next frames arrive', async () => {
+  const { peer, pipe } = await handshaken();
+  const kept: MessageMap['inv'][] = [];
+  peer.on('inv', (m) => kept.push(m));
+  const inv = (fill: number): Uint8Array => encodeFrame(NET.magic, 'inv', { inventory: Array.from({ length: 500 }, () => ({ type: 1, hash: new Uint8Array(32).fill(fill) })) });
+  for (let i = 1; i <= 3; i++) {
+    // Each frame arrives in two reads, so the decoder reassembles it in its own (reused) buffer.
+    const f = inv(i);
+    pipe.push(Buffer.from(f.subarray(0, 1000)));
+    await turn();
+    pipe.push(Buffer.from(f.subarray(1000)));
+    await until(() => kept.length === i, `inv ${i}`);
+  }
+  assert.equal(
+    kept.map((m) => [m.inventory[0]!.hash[0], m.inventory[499]!.hash[31]]),
+    [[1, 1], [2, 2], [3, 3]],
+  );
+  peer.close();
 });
 
 test.run();

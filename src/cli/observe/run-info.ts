@@ -7,11 +7,9 @@ import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { POOL_DEFAULTS } from '../../pool/index.js';
 import { SCHEMA_VERSION, type ClockSample } from '../../store/index.js';
 import { OBSERVE_DEFAULTS, type ObserveSettings } from './options.js';
-
-/** The transport the pool uses when --transport is not given (Coordinator's default). */
-const POOL_DEFAULT_TRANSPORT = 'auto';
 
 export const VERSION: string = (() => {
   try {
@@ -35,7 +33,7 @@ export function recordedSettings(s: ObserveSettings): Record<string, unknown> {
     listen: s.listen,
     proxy: s.proxy,
     // The mode the pool runs with: the option, else the pool's default.
-    transport: s.transport ?? POOL_DEFAULT_TRANSPORT,
+    transport: s.transport ?? POOL_DEFAULTS.transport,
     durationMs: s.durationMs,
     rotateMs: s.rotateMs,
     itemWindowMs: s.itemWindowMs,

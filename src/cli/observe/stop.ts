@@ -122,14 +122,15 @@ export async function stopObserve(r: RunningObserve, stopReason: string): Promis
   Object.assign(r.runInfo, { stopRequested, stopped, stopReason, counters, parts: store.parts, ...(err ? { error: err.message, openPart: '.store (invscope observe --recover DIR)' } : {}) });
   finalRunJson(r, err);
   log.write('info', `stopped (${stopReason}): ${JSON.stringify(counters)}`);
+  // A run in which no peer ever spoke the chosen network measured nothing: say why, exit 1.
+  const deaf = !err && r.sessions.handshakes === 0 && !r.settings.listen;
+  const why = deaf ? (r.evidence.hint(r.settings.network) ?? `no peer completed a ${r.settings.network.name} handshake`) : null;
+  if (why !== null) log.write('error', why);
   log.close();
   const summary = { event: 'stopped', why: stopReason, dir: r.settings.out, seconds: Math.round((stopped - r.started) / 100) / 10, parts: store.parts.length, ...counters };
   report(r, summary, drops.total, err);
   if (err) return 1;
-  // A run in which no peer ever spoke the chosen network measured nothing: say why, exit 1.
-  if (r.sessions.handshakes === 0 && !r.settings.listen) {
-    const why = r.evidence.hint(r.settings.network) ?? `no peer completed a ${r.settings.network.name} handshake`;
-    log.write('error', why);
+  if (why !== null) {
     say(`invscope observe: ${why}`);
     return 1;
   }
