@@ -6,7 +6,8 @@
  * Main thread, cold path.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { ANNOUNCING_KINDS, num, rows, sqlString, type LoadedRun } from './load.js';
+import { num, rows, type LoadedRun } from './load.js';
+import { timedSql } from './aggregate.js';
 import { IN_FLIGHT_MARGIN_MS, type Accuracy } from './accuracy.js';
 
 const IN_FLIGHT_S = IN_FLIGHT_MARGIN_MS / 1000;
@@ -118,13 +119,12 @@ function parseFaults(json: unknown): Record<string, number> | null {
 export async function summarize(run: LoadedRun): Promise<Summary> {
   const { conn, vantages } = run;
   const warnings = [...run.warnings];
-  const ann = ANNOUNCING_KINDS.map(sqlString).join(', ');
-  const obs = await grouped(conn, `count(*) AS observations, count(*) FILTER (kind IN (${ann})) AS announcements`, 'observations');
+  const obs = await grouped(conn, 'coalesce(sum(observations), 0) AS observations, coalesce(sum(announcements), 0) AS announcements', 'agg_counts');
   const seen = await grouped(
     conn,
     `count(DISTINCT hash) FILTER (item_kind = 'tx' AND timed) AS tx, count(DISTINCT hash) FILTER (item_kind = 'tx' AND NOT timed) AS txid_only,
      count(DISTINCT hash) FILTER (item_kind = 'block') AS block`,
-    'ann',
+    `(SELECT a.*, ${timedSql('a')} AS timed FROM agg_fs a)`,
   );
   const q = `[${PERCENTILES.join(', ')}]`;
   const kindCols = (k: string): string =>
