@@ -46,6 +46,8 @@ export interface BuildOptions extends EngineOptions {
   cacheDir?: string | null | undefined;
   /** Chunks above this many announcements keep log-binned delays (hist.ts). @default EXACT_MAX_ROWS */
   exactMaxRows?: number | undefined;
+  /** A chunk is computed in slices of about this many announcements (memory). @default SLICE_ROWS */
+  sliceRows?: number | undefined;
 }
 
 /** The cache folder a report uses by default, inside its output directory. */
@@ -97,6 +99,7 @@ export async function buildReport(o: BuildOptions): Promise<ReportResult> {
     toMs: o.toMs,
     cacheDir: o.cacheDir === null ? undefined : (o.cacheDir ?? join(o.out ?? o.dirs[0] ?? '.', CACHE_FOLDER)),
     exactMaxRows: o.exactMaxRows,
+    sliceRows: o.sliceRows,
   });
   try {
     return await reportOf(run, o);

@@ -109,6 +109,8 @@ export interface LoadOptions extends EngineOptions {
   cacheDir?: string | undefined;
   /** Chunks above this many announcements keep binned delays. @default EXACT_MAX_ROWS */
   exactMaxRows?: number | undefined;
+  /** A chunk is computed in slices of about this many announcements. @default SLICE_ROWS */
+  sliceRows?: number | undefined;
 }
 
 /** The longest default settling time (Core's trickles put mainnet's t99 well under it). */
