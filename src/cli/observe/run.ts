@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { plural } from '../text.js';
 import { NetworkEvidence } from '../network-hint.js';
-import { Coordinator, type PeerEvent } from '../../pool/index.js';
+import { Coordinator, type PeerEvent, type SeedResult } from '../../pool/index.js';
 import { now } from '../../observe/clock.js';
 import { Store, StoreError, ItemAggregator, PeerSessions, idTypeOf, makeRunId } from '../../store/index.js';
 import { OBSERVE_DEFAULTS, type ObserveSettings } from './options.js';
@@ -50,7 +50,8 @@ function makePool(s: ObserveSettings, sessions: PeerSessions, evidence: NetworkE
     if (e.type === 'gone') evidence.gone(e.reason, e.detail ?? '', e.wasReady);
     if (e.type === 'ready') log.write('debug', `peer ${e.peer} ${e.address} ready: ${e.remote.userAgent} ${e.remote.version}`);
   });
-  pool.on('seed', (r: { seed: string; family: number; addresses: number; error?: string }) => log.write(r.error ? 'warn' : 'info', `dns seed ${r.seed} (ipv${r.family}): ${r.error ?? `${r.addresses} addresses`}`));
+  // Every lookup, at start and at each re-resolution (the pool's reseedIntervalMs): what came back and how much was new.
+  pool.on('seed', (r: SeedResult) => log.write(r.error ? 'warn' : 'info', `dns seed ${r.seed} (ipv${r.family}): ${r.error ?? `${r.addresses} addresses, ${r.added} new`}`));
   pool.on('listenError', (e: unknown) => log.write('error', `listen ${s.listen}: ${JSON.stringify(e)}`));
   pool.on('shardRestart', (e: unknown) => log.write('warn', `shard restarted: ${JSON.stringify(e)}`));
   return pool;
