@@ -24,6 +24,8 @@ const { values } = parseArgs({
     keep: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
     'no-incremental': { type: 'boolean', default: false },
+    /** Passed to invscope report (its default otherwise). */
+    'memory-limit': { type: 'string' },
   },
 });
 
@@ -67,11 +69,12 @@ function vmHwm(pid: number): number {
 }
 
 /** Runs `invscope report DIR --json --no-html` with a private TMPDIR, polling its memory and spill. */
-function runReport(dir: string): Promise<Run> {
+function runReport(dir: string, cache: string): Promise<Run> {
   const spill = mkdtempSync(join(tmpdir(), 'invscope-benchrep-spill-'));
   const out = mkdtempSync(join(tmpdir(), 'invscope-benchrep-out-'));
   const t0 = performance.now();
-  const child = spawn(process.execPath, [CLI, 'report', dir, '--json', '--no-html', '--out', out], { env: { ...process.env, TMPDIR: spill } });
+  const args = [CLI, 'report', dir, '--json', '--no-html', '--out', out, '--cache', cache, ...(values['memory-limit'] ? ['--memory-limit', values['memory-limit']] : [])];
+  const child = spawn(process.execPath, args, { env: { ...process.env, TMPDIR: spill } });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (b: Buffer) => (stdout += b));
@@ -145,18 +148,21 @@ async function main(): Promise<void> {
   }
   const parquetBytes = treeBytes(join(dir, 'observations'));
   const load = loadavg()[0]!;
-  const full = await runReport(dir);
+  // The aggregate cache lives for the full run and the run after one more hour, not longer.
+  const cache = mkdtempSync(join(tmpdir(), 'invscope-benchrep-cache-'));
+  const full = await runReport(dir, cache);
   const wrong = wrongOutput(full, gen);
   if (wrong !== null) {
     console.error(`bench:report: no figures, the report's output is wrong: ${wrong}`);
     process.exitCode = 1;
+    rmSync(cache, { recursive: true, force: true });
     if (values.data === undefined && !values.keep) rmSync(dir, { recursive: true, force: true });
     return;
   }
   let incremental: { wallS: number; fractionOfFull: number; peakRssBytes: number } | null = null;
   if (!values['no-incremental']) {
     const more = await extend(dir, { hours: hours + 1, peers, fromHour: hours });
-    const again = await runReport(dir);
+    const again = await runReport(dir, cache);
     const wrong2 = wrongOutput(again, more.gen);
     if (wrong2 !== null) {
       console.error(`bench:report: no incremental figures, the report's output is wrong: ${wrong2}`);
@@ -185,6 +191,7 @@ async function main(): Promise<void> {
     if (incremental) console.log(`+1 hour: ${incremental.wallS.toFixed(1)} s (${(incremental.fractionOfFull * 100).toFixed(0)} % of the full run)`);
     console.log(`load ${load.toFixed(1)} on ${cpus().length} cores, node ${process.version}`);
   }
+  rmSync(cache, { recursive: true, force: true });
   if (values.data === undefined && !values.keep) rmSync(dir, { recursive: true, force: true });
 }
 

@@ -10,7 +10,7 @@ import { reportJson } from '../report/json.js';
 import { buildReport, ReportError, formatSummary, formatNetwork, fmtMs, DEFAULT_MEMORY_LIMIT, MEMORY_LIMIT_RE, type ReportResult } from '../report/index.js';
 
 export const REPORT_HELP = `usage: invscope report DIR... [--out DIR] [--json] [--no-html] [--settle S] [--truth FILE] [--skip-corrupt] [--quiet]
-       [--from T] [--to T] [--align-clocks] [--memory-limit SIZE] [--temp-dir DIR] [--threads N]
+       [--from T] [--to T] [--align-clocks] [--memory-limit SIZE] [--temp-dir DIR] [--threads N] [--cache DIR | --no-cache]
 
 Reads the Parquet output of one or more invscope observe runs (one DIR per vantage point; each
 row is tagged with run.json's vantage, else the DIR's name) and prints a summary: items seen per
@@ -41,6 +41,10 @@ options:
   --memory-limit SIZE  DuckDB's memory cap, e.g. 4GB [${DEFAULT_MEMORY_LIMIT}]
   --temp-dir DIR   where DuckDB spills above the cap [none: over the cap is ERR_REPORT_OOM]
   --threads N      DuckDB worker threads [2]
+  --cache DIR      keep each hour's aggregates here, so the next report over the same parts
+                   reads them instead of the rows (a new hour is computed, the rest reused)
+                   [OUT/.invscope-cache]
+  --no-cache       keep no aggregates
 
 With several DIRs (vantages) it also prints, for every pair of vantages, the clock offset with a
 95 % confidence interval and its sample count, and the network-wide first-seen (the earliest
@@ -78,6 +82,8 @@ export interface ReportOptions {
   tempDir?: string;
   /** DuckDB threads. @default 2 */
   threads?: number;
+  /** Aggregate cache directory; null for none. @default OUT/.invscope-cache */
+  cacheDir?: string | null;
   /** No notes on stderr. @default false */
   quiet?: boolean;
   /** Where the summary goes. @default process.stdout */
@@ -108,6 +114,7 @@ export async function reportCommand(o: ReportOptions): Promise<{ code: number; r
       memoryLimit: o.memoryLimit,
       tempDir: o.tempDir,
       threads: o.threads,
+      cacheDir: o.cacheDir,
     });
   } catch (e) {
     if (e instanceof ReportError) {
@@ -146,6 +153,8 @@ export async function reportCli(args: string[]): Promise<number> {
       'memory-limit': { type: 'string' },
       'temp-dir': { type: 'string' },
       threads: { type: 'string' },
+      cache: { type: 'string' },
+      'no-cache': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -177,6 +186,7 @@ export async function reportCli(args: string[]): Promise<number> {
     ...(memoryLimit !== undefined ? { memoryLimit } : {}),
     ...(values['temp-dir'] !== undefined ? { tempDir: values['temp-dir'] } : {}),
     ...(threads !== undefined ? { threads } : {}),
+    ...(values['no-cache'] ? { cacheDir: null } : values.cache !== undefined ? { cacheDir: values.cache } : {}),
     alignClocks: values['align-clocks']!,
     settleMs,
     dirs: positionals,

@@ -7,7 +7,7 @@
  * and from the truth's learn times over every simulated node. Main thread, cold path.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { ReportError, num, rows, sqlString, type VantageDir } from './load.js';
+import { ANNOUNCING_KINDS, ReportError, num, rows, sqlString, type VantageDir } from './load.js';
 import { CDF_GRID, cdfPoints, cdfSql, curveRows, figureBase, propagationRows, perKindPanels, PCT_GRID, ZOOM, type Figure } from './figures.js';
 
 /**
@@ -63,6 +63,11 @@ async function match(conn: DuckDBConnection, vantages: VantageDir[]): Promise<vo
     CREATE TABLE t_ann (vantage VARCHAR, node INTEGER, item INTEGER, t DOUBLE, observer VARCHAR);
     CREATE TABLE t_learn (vantage VARCHAR, node INTEGER, item INTEGER, t DOUBLE);`);
   for (const v of vantages) await loadTruth(conn, v);
+  // Every peer's first announcement of every item (a simulation's size: read from the observations).
+  await conn.run(`CREATE OR REPLACE TEMP TABLE ann AS
+    SELECT vantage, hash, peer, any_value(address) AS address, min(time) AS time FROM observations
+    WHERE kind IN (${ANNOUNCING_KINDS.map(sqlString).join(', ')}) AND vantage IN (${vantages.map((v) => sqlString(v.vantage)).join(', ')})
+    GROUP BY vantage, hash, peer`);
   await conn.run(`CREATE TABLE measured AS
     SELECT a.vantage, a.hash, a.time, n.node, i.item
     FROM ann a LEFT JOIN t_node n ON n.vantage = a.vantage AND n.address = a.address

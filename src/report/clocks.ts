@@ -6,7 +6,7 @@
  * statistics of the binomial(n, 1/2)). Main thread, cold path; small tables (blocks only).
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { rows, num, sqlString, ANNOUNCING_KINDS } from './load.js';
+import { rows, num, sqlString } from './load.js';
 
 /** Two-sided normal quantile for the 95 % interval of the median. */
 const Z95 = 1.959964;
@@ -53,12 +53,12 @@ export function medianCiRanks(n: number): [number, number] | null {
 
 /**
  * Table `blk` (vantage, node, hash, t): each peer's first announcement of each block per
- * vantage, the peer named by its address (the same node in every run and vantage).
+ * vantage, the peer named by its address or node id (the same node in every run and vantage),
+ * from the aggregates (aggregate.ts `nann` keeps every block).
  */
 async function blockFirsts(conn: DuckDBConnection): Promise<void> {
   await conn.run(`CREATE OR REPLACE TEMP TABLE blk AS
-    SELECT vantage, address AS node, hash, min(time) AS t FROM observations
-    WHERE item_kind = 'block' AND kind IN (${ANNOUNCING_KINDS.map(sqlString).join(', ')}) GROUP BY ALL`);
+    SELECT vantage, node, hash, min(t) AS t FROM agg_nann WHERE item_kind = 'block' GROUP BY ALL`);
 }
 
 /** The offset of every pair of vantages (a before b in the given order). */

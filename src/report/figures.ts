@@ -7,6 +7,8 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { num, rows } from './load.js';
+import { histQuantileSql } from './hist.js';
+import { timedSql } from './aggregate.js';
 
 /** A Vega-Lite spec (kept loose: vega-lite's own types are checked when it compiles). */
 export type VlSpec = Record<string, unknown>;
@@ -72,9 +74,12 @@ async function cdfPoints(conn: DuckDBConnection, sql: string, label: (row: Recor
 }
 
 export async function delayCdf(conn: DuckDBConnection): Promise<Figure> {
-  const values = await cdfPoints(conn, cdfSql('SELECT vantage, item_kind AS kind, delay AS value FROM ann WHERE delay > 0 AND timed', ['vantage', 'kind']), (row) => ({
+  const q = histQuantileSql(`SELECT a.vantage, a.item_kind AS kind, a.value, a.n FROM agg_delay a WHERE ${timedSql('a')}`, ['vantage', 'kind'], CDF_GRID);
+  const values = (await rows(conn, `SELECT * FROM (${q}) ORDER BY vantage, kind, k`)).map((row) => ({
     vantage: row.vantage,
-    kind: `${row.kind} (${num(row.n)})`,
+    kind: `${row.kind} (${num(row.m)})`,
+    value: num(row.v),
+    p: num(row.q),
   }));
   return {
     id: 'delay-cdf',
@@ -132,11 +137,15 @@ export interface CurvePoint {
 
 /** censoredQuantileSql's rows at q = 0.1, 0.5, 0.9, one object per (vantage, kind, pct). */
 export async function curveRows(conn: DuckDBConnection, reach: string, totals: string): Promise<CurvePoint[]> {
-  const r = await rows(conn, `SELECT * FROM (${censoredQuantileSql(reach, totals, [0.1, 0.5, 0.9])}) ORDER BY vantage, kind, pct, q`);
+  return curvePoints(await rows(conn, `SELECT * FROM (${censoredQuantileSql(reach, totals, [0.1, 0.5, 0.9])}) ORDER BY vantage, kind, pct, q`), 'items');
+}
+
+/** Quantile rows (vantage, kind, pct, q, v and the count column) as one CurvePoint per (vantage, kind, pct). */
+function curvePoints(r: Record<string, unknown>[], count: string): CurvePoint[] {
   const out = new Map<string, CurvePoint>();
   for (const row of r) {
     const key = `${row.vantage}\u0000${row.kind}\u0000${row.pct}`;
-    const p = out.get(key) ?? out.set(key, { vantage: String(row.vantage), kind: String(row.kind), pct: num(row.pct), items: num(row.items), p10: null, p50: null, p90: null }).get(key)!;
+    const p = out.get(key) ?? out.set(key, { vantage: String(row.vantage), kind: String(row.kind), pct: num(row.pct), items: num(row[count]), p10: null, p50: null, p90: null }).get(key)!;
     const v = row.v === null ? null : num(row.v);
     const q = num(row.q);
     if (q === 0.1) p.p10 = v;
@@ -151,19 +160,19 @@ export const PCT_GRID = 'SELECT unnest(range(1, 101)) AS pct';
 
 /**
  * Per item, the time until k = ceil(x * N / 100) of its N peers (ready at first-seen) had
- * announced it, for x = 1..100; then the 10th, 50th and 90th percentiles over all settled items
- * (first seen inside the vantage's window, load.ts) of the kind, unreached counting as never
- * (censoredQuantileSql).
+ * announced it, for x = 1..100 (aggregate.ts `pct`, per chunk); then the 10th, 50th and 90th
+ * percentiles over all settled items (first seen inside the vantage's window, load.ts) of the
+ * kind, unreached counting as never (as censoredQuantileSql).
  */
 export async function propagationRows(conn: DuckDBConnection): Promise<CurvePoint[]> {
-  return curveRows(
-    conn,
-    `WITH it AS (SELECT vantage, hash, item_kind, peers_at_first_seen AS n FROM settled WHERE peers_at_first_seen > 0),
-          need AS (SELECT it.vantage, it.hash, it.item_kind, g.pct, (g.pct * it.n + 99) // 100 AS k FROM it, (${PCT_GRID}) g)
-     SELECT need.vantage, need.item_kind AS kind, need.pct, ann.delay
-     FROM need JOIN ann ON ann.vantage = need.vantage AND ann.hash = need.hash AND ann.rank = need.k`,
-    'SELECT vantage, item_kind AS kind, count(*) AS m FROM settled WHERE peers_at_first_seen > 0 GROUP BY ALL',
+  const q = histQuantileSql(
+    `SELECT a.vantage, a.item_kind AS kind, a.pct, a.value, a.n FROM agg_pct a WHERE ${timedSql('a')}`,
+    ['vantage', 'kind', 'pct'],
+    [0.1, 0.5, 0.9],
+    `SELECT f.vantage, f.item_kind AS kind, g.pct, count(*) AS m FROM agg_fs f JOIN win w ON w.vantage = f.vantage, (${PCT_GRID}) g
+     WHERE ${timedSql('f')} AND f.n_ready > 0 AND f.first_seen >= w.lo AND f.first_seen <= w.hi GROUP BY ALL`,
   );
+  return curvePoints(await rows(conn, `SELECT * FROM (${q}) WHERE reached > 0 ORDER BY vantage, kind, pct, q`), 'reached');
 }
 
 export async function propagation(conn: DuckDBConnection): Promise<Figure> {
@@ -274,7 +283,10 @@ export async function invRate(conn: DuckDBConnection): Promise<Figure> {
 }
 
 /** Per (vantage, peer): announcements and the median and 90th percentile of its delay. */
-const PEER_LATENESS = `SELECT vantage, peer, any_value(address) AS address, count(*) AS n, median(delay) AS med, quantile_cont(delay, 0.9) AS p90 FROM ann WHERE timed GROUP BY vantage, peer`;
+const PEER_LATENESS = `WITH q AS (${histQuantileSql(`SELECT a.vantage, a.peer, a.value, a.n FROM agg_peer a WHERE ${timedSql('a')}`, ['vantage', 'peer'], [0.5, 0.9])}),
+    l AS (SELECT vantage, peer, any_value(m) AS n, max(v) FILTER (k = 0) AS med, max(v) FILTER (k = 1) AS p90 FROM q GROUP BY ALL),
+    a AS (SELECT vantage, peer, any_value(address) AS address FROM peers GROUP BY ALL)
+  SELECT l.vantage, l.peer, coalesce(a.address, CAST(l.peer AS VARCHAR)) AS address, l.n, l.med, l.p90 FROM l LEFT JOIN a USING (vantage, peer)`;
 
 export async function lateness(conn: DuckDBConnection): Promise<Figure> {
   // Five log bins per decade from 0.01 ms; medians below 0.01 ms (peers that were always first)

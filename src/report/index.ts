@@ -16,6 +16,8 @@ export { ReportError, loadRuns, type ReportErrorCode, type LoadedRun, type Vanta
 export { network, formatNetwork, type Network } from './network.js';
 export { clockOffsets, medianCiRanks, type ClockOffset } from './clocks.js';
 export { DEFAULT_MEMORY_LIMIT, MEMORY_LIMIT_RE } from './engine.js';
+export { EXACT_MAX_ROWS } from './aggregate.js';
+export { HIST_REL_ERROR } from './hist.js';
 export { summarize, formatSummary, formatAccuracy, fmtMs, type Summary, type VantageSummary, type Percentiles, type KindTimes } from './summary.js';
 export { IN_FLIGHT_MARGIN_MS, type Accuracy } from './accuracy.js';
 export type { Figure } from './figures.js';
@@ -37,7 +39,19 @@ export interface BuildOptions extends EngineOptions {
   settleMs?: number | undefined;
   /** A ground truth (truth.jsonl) for every DIR. @default each DIR's own, if any */
   truth?: string | undefined;
+  /**
+   * Where per-chunk aggregates are kept for the next report (aggregate.ts); null keeps none.
+   * @default `.invscope-cache` in `out`
+   */
+  cacheDir?: string | null | undefined;
+  /** Chunks above this many announcements keep log-binned delays (hist.ts). @default EXACT_MAX_ROWS */
+  exactMaxRows?: number | undefined;
+  /** A chunk is computed in slices of about this many announcements (memory). @default SLICE_ROWS */
+  sliceRows?: number | undefined;
 }
+
+/** The cache folder a report uses by default, inside its output directory. */
+export const CACHE_FOLDER = '.invscope-cache';
 
 export interface ReportResult {
   summary: Summary;
@@ -51,6 +65,8 @@ export interface ReportResult {
   figures: Figure[];
   files: { html: string | null; htmlBytes: number; svg: string[]; csv: string[] };
   warnings: string[];
+  /** Chunks read, and computed now rather than taken from the cache. */
+  aggregates: { chunks: number; computed: number; rows: number };
 }
 
 function runFacts(run: LoadedRun): Record<string, string>[] {
@@ -81,6 +97,9 @@ export async function buildReport(o: BuildOptions): Promise<ReportResult> {
     threads: o.threads,
     fromMs: o.fromMs,
     toMs: o.toMs,
+    cacheDir: o.cacheDir === null ? undefined : (o.cacheDir ?? join(o.out ?? o.dirs[0] ?? '.', CACHE_FOLDER)),
+    exactMaxRows: o.exactMaxRows,
+    sliceRows: o.sliceRows,
   });
   try {
     return await reportOf(run, o);
@@ -93,10 +112,10 @@ export async function buildReport(o: BuildOptions): Promise<ReportResult> {
 
 async function reportOf(run: LoadedRun, o: BuildOptions): Promise<ReportResult> {
   const summary = await summarize(run);
-  const [n] = await rows(run.conn, 'SELECT count(*) AS n FROM ann');
+  const [n] = await rows(run.conn, 'SELECT count(*) AS n FROM agg_fs');
   const empty = num(n!.n) === 0;
   const files: ReportResult['files'] = { html: null, htmlBytes: 0, svg: [], csv: [] };
-  if (empty) return { summary, network: null, accuracy: null, empty, figures: [], files, warnings: summary.warnings };
+  if (empty) return { summary, network: null, accuracy: null, empty, figures: [], files, warnings: summary.warnings, aggregates: run.aggregates };
   const names = run.vantages.map((v) => v.vantage);
   const net = names.length > 1 ? await network(run.conn, names, o.alignClocks === true) : null;
   const acc = await accuracy(run.conn, run.vantages);
@@ -117,7 +136,7 @@ async function reportOf(run: LoadedRun, o: BuildOptions): Promise<ReportResult> 
     files.csv = w.csv;
     warnings.push(...w.warnings);
   }
-  return { summary, network: net, accuracy: acc?.accuracy ?? null, empty, figures, files, warnings };
+  return { summary, network: net, accuracy: acc?.accuracy ?? null, empty, figures, files, warnings, aggregates: run.aggregates };
 }
 
 export const REPORT_FILES = { html: 'report.html', figures: join('figures', '<id>.svg') } as const;

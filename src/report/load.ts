@@ -1,17 +1,18 @@
 /**
  * Opens the output of one or more `invscope observe` runs (one DIR per vantage point, format in
  * src/store/README.md and src/report/README.md) as DuckDB views: `observations`, `peers`, `items`,
- * `timeline`, each row tagged with its `vantage`, plus `ann` (every peer's first announcement of
- * every item, with its delay after the vantage's first-seen). Every problem with the input is a
+ * `timeline`, each row tagged with its `vantage`, plus the aggregates of aggregate.ts. Every problem with the input is a
  * ReportError with a stable code and a message naming the file, checked before any query runs.
  * Main thread, cold path. Reads files only; DuckDB's extension auto-install is off (no network).
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { makeDirs } from '../store/dirs.js';
 import { basename, join, resolve } from 'node:path';
 import type { DuckDBInstance, DuckDBConnection } from '@duckdb/node-api';
 import { openEngine, classifyEngineError, type EngineOptions } from './engine.js';
 import { OBSERVATION_KINDS } from '../observe/kinds.js';
 import { TABLES, PARQUET_SCHEMA, type TableName } from '../store/schema.js';
+import { aggregate, timedSql, type AggregateStats } from './aggregate.js';
 
 /** Coded input problems; the CLI maps them to exit statuses (README: "Bad input"). */
 export type ReportErrorCode =
@@ -101,6 +102,15 @@ export interface LoadOptions extends EngineOptions {
    * with `observe --out B`). @default each DIR's own truth.jsonl, if any
    */
   truth?: string;
+  /**
+   * Where per-chunk aggregates are kept between runs (aggregate.ts); an unwritable one falls back
+   * to the spill directory for this run only. @default the spill directory (no reuse)
+   */
+  cacheDir?: string | undefined;
+  /** Chunks above this many announcements keep binned delays. @default EXACT_MAX_ROWS */
+  exactMaxRows?: number | undefined;
+  /** A chunk is computed in slices of about this many announcements. @default SLICE_ROWS */
+  sliceRows?: number | undefined;
 }
 
 /** The longest default settling time (Core's trickles put mainnet's t99 well under it). */
@@ -114,6 +124,8 @@ export interface LoadedRun {
   vantages: VantageDir[];
   /** Non-fatal notes (a table with no parts, skipped files), for stderr and the summary. */
   warnings: string[];
+  /** Chunks read and computed (aggregate.ts). */
+  aggregates: AggregateStats;
   close(): void;
 }
 
@@ -284,27 +296,44 @@ const WINDOW_COLUMN: Partial<Record<TableName, string>> = { observations: 'time'
 
 const isoDate = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
 
-function partsSelect(table: TableName, v: VantageDir, o: LoadOptions): string {
-  if (v.parts[table].length === 0) return emptySelect(table, v.vantage);
+/** A receive-time range on the stored column (epoch ms; open ends as +-Infinity). */
+export interface TimeRange {
+  lo: number;
+  hi: number;
+}
+
+/** SQL: the stored time column `col` (TIMESTAMP or epoch-ms DOUBLE) in [lo, hi), on the raw column so Parquet statistics prune row groups. */
+function rawTimeFilter(col: string, type: string, r: TimeRange): string[] {
+  const lit = (ms: number): string => (type.startsWith('TIMESTAMP') ? `to_timestamp(${ms / 1000})` : String(ms));
+  const out: string[] = [];
+  if (Number.isFinite(r.lo)) out.push(`${col} >= ${lit(r.lo)}`);
+  if (Number.isFinite(r.hi)) out.push(`${col} < ${lit(r.hi)}`);
+  return out;
+}
+
+/**
+ * The rows of `files` (parts of `table` of vantage v) with the report's columns and types; with
+ * `range`, only rows whose time column is in it (filtered on the stored column).
+ */
+export function partsSelect(table: TableName, v: VantageDir, o: LoadOptions, files: readonly string[] = v.parts[table], range?: TimeRange): string {
+  if (files.length === 0) return emptySelect(table, v.vantage);
   const have = v.columns?.[table] ?? new Map<string, string>();
   const cols = Object.entries(COLUMNS[table]).map(([c, t]) => `${columnExpr(c, t, have)} AS ${c}`);
-  const files = `[${v.parts[table].map(sqlString).join(', ')}]`;
+  const list = `[${files.map(sqlString).join(', ')}]`;
   const col = WINDOW_COLUMN[table];
   const where: string[] = [];
   const prune: string[] = [];
   // Hive date= folders let DuckDB skip whole partitions outside the window.
-  const dated = v.parts[table].every((f) => /[/\\]date=\d{4}-\d{2}-\d{2}[/\\]/.test(f));
-  if (col !== undefined && o.fromMs !== undefined) {
-    where.push(`${col} >= ${o.fromMs}`);
-    if (dated) prune.push(`date >= DATE '${isoDate(o.fromMs)}'`);
-  }
-  if (col !== undefined && o.toMs !== undefined) {
-    where.push(`${col} < ${o.toMs}`);
-    if (dated) prune.push(`date <= DATE '${isoDate(o.toMs)}'`);
+  const dated = files.every((f) => /[/\\]date=\d{4}-\d{2}-\d{2}[/\\]/.test(f));
+  if (col !== undefined) {
+    where.push(...rawTimeFilter(col, have.get(col) ?? 'DOUBLE', { lo: o.fromMs ?? -Infinity, hi: o.toMs ?? Infinity }));
+    if (range !== undefined) where.push(...rawTimeFilter(col, have.get(col) ?? 'DOUBLE', range));
+    if (dated && o.fromMs !== undefined) prune.push(`date >= DATE '${isoDate(o.fromMs)}'`);
+    if (dated && o.toMs !== undefined) prune.push(`date <= DATE '${isoDate(o.toMs)}'`);
   }
   const hive = dated ? ', hive_partitioning = true' : ', hive_partitioning = false';
-  const inner = `SELECT ${cols.join(', ')}, ${sqlString(v.vantage)} AS vantage FROM read_parquet(${files}, union_by_name = true${hive})${prune.length > 0 ? ` WHERE ${prune.join(' AND ')}` : ''}`;
-  return where.length > 0 ? `SELECT * FROM (${inner}) WHERE ${where.join(' AND ')}` : inner;
+  const cond = [...prune, ...where];
+  return `SELECT ${cols.join(', ')}, ${sqlString(v.vantage)} AS vantage FROM read_parquet(${list}, union_by_name = true${hive})${cond.length > 0 ? ` WHERE ${cond.join(' AND ')}` : ''}`;
 }
 
 /** An engine failure as a ReportError: out of memory, a really corrupt file, or the engine's own. */
@@ -316,9 +345,36 @@ export function engineError(e: unknown, what: string): ReportError {
 }
 
 /**
- * Opens the DIRs: checks every part, creates the views and materializes `ann` (one row per
- * vantage, item and announcing peer: its first announcement and delay after first-seen).
- * Throws ReportError for bad input; the caller closes the result.
+ * Table win: the window of items whose time-to-x % is meaningful, per vantage: from the first
+ * second with 90 % of the run's most ready peers (before, an item is first-seen by whoever
+ * happens to be connected; items in flight when we connected reach few of them) to the stop
+ * request minus the settling time (items first seen later had no time to reach the peers).
+ */
+async function windows(conn: DuckDBConnection, vantages: readonly VantageDir[], options: LoadOptions): Promise<void> {
+  await conn.run(`CREATE TABLE win (vantage VARCHAR, lo DOUBLE, hi DOUBLE, settle DOUBLE, stop DOUBLE)`);
+  const lit = (x: number): string => (Number.isFinite(x) ? String(x) : x > 0 ? "'infinity'::DOUBLE" : "'-infinity'::DOUBLE");
+  for (const v of vantages) {
+    const vt = sqlString(v.vantage);
+    const [w] = await rows(
+      conn,
+      `SELECT min(time) AS warm FROM timeline WHERE vantage = ${vt} AND peers_ready >= ${WARMUP_READY_FRACTION} * (SELECT max(peers_ready) FROM timeline WHERE vantage = ${vt})`,
+    );
+    const r = v.run ?? {};
+    const started = typeof r.started === 'number' ? r.started : -Infinity;
+    const known = typeof r.stopRequested === 'number' ? r.stopRequested : typeof r.stopped === 'number' ? r.stopped : null;
+    // Without run.json's stop, the last observation (a scan of one column).
+    const end = known ?? num((await rows(conn, `SELECT max(time) AS last FROM observations WHERE vantage = ${vt}`))[0]!.last);
+    const lo = Number.isFinite(num(w!.warm)) ? num(w!.warm) : started;
+    const settle = options.settleMs ?? Math.min(DEFAULT_SETTLE_MAX_MS, Number.isFinite(lo) && Number.isFinite(end) ? Math.max(0, end - lo) / 3 : DEFAULT_SETTLE_MAX_MS);
+    const hi = Number.isFinite(end) ? end - settle : Infinity;
+    await conn.run(`INSERT INTO win VALUES (${vt}, ${lit(lo)}, ${lit(hi)}, ${settle}, ${lit(end)})`);
+  }
+}
+
+/**
+ * Opens the DIRs: checks every part, creates the views, the timed windows (`win`) and the
+ * aggregates of every chunk (aggregate.ts: `agg_*`, computed or read from the cache) and the
+ * view `settled`. Throws ReportError for bad input; the caller closes the result.
  */
 export async function loadRuns(dirs: string[], options: LoadOptions = {}): Promise<LoadedRun> {
   const vantages = scanDirs(dirs, options.truth);
@@ -337,6 +393,7 @@ export async function loadRuns(dirs: string[], options: LoadOptions = {}): Promi
     engine.cleanup();
   };
   const warnings: string[] = [];
+  let aggregates: AggregateStats = { chunks: 0, computed: 0, rows: 0 };
   try {
     for (const v of vantages) {
       for (const t of TABLES) await checkParts(conn, v, t, options.skipCorrupt === true);
@@ -358,57 +415,33 @@ export async function loadRuns(dirs: string[], options: LoadOptions = {}): Promi
         throw err.code === 'ERR_REPORT_ENGINE' ? new ReportError('ERR_REPORT_CORRUPT', err.message) : err;
       }
     }
-    // The window of items whose time-to-x % is meaningful, per vantage: from the first second with
-    // 90 % of the run's most ready peers (before, an item is first-seen by whoever happens to be
-    // connected; items in flight when we connected reach few of them) to the stop request minus the
-    // settling time (items first seen later had no time to reach the peers). Table win, view settled.
-    await conn.run(`CREATE TABLE win (vantage VARCHAR, lo DOUBLE, hi DOUBLE, settle DOUBLE, stop DOUBLE)`);
-    for (const v of vantages) {
-      const vt = sqlString(v.vantage);
-      const [w] = await rows(
-        conn,
-        `SELECT (SELECT min(time) FROM timeline WHERE vantage = ${vt} AND peers_ready >= ${WARMUP_READY_FRACTION} * (SELECT max(peers_ready) FROM timeline WHERE vantage = ${vt})) AS warm,
-                (SELECT max(time) FROM observations WHERE vantage = ${vt}) AS last`,
-      );
-      const r = v.run ?? {};
-      const started = typeof r.started === 'number' ? r.started : -Infinity;
-      const end = typeof r.stopRequested === 'number' ? r.stopRequested : typeof r.stopped === 'number' ? r.stopped : num(w!.last);
-      const lo = Number.isFinite(num(w!.warm)) ? num(w!.warm) : started;
-      const settle = options.settleMs ?? Math.min(DEFAULT_SETTLE_MAX_MS, Number.isFinite(lo) && Number.isFinite(end) ? Math.max(0, end - lo) / 3 : DEFAULT_SETTLE_MAX_MS);
-      const hi = Number.isFinite(end) ? end - settle : Infinity;
-      const lit = (x: number): string => (Number.isFinite(x) ? String(x) : x > 0 ? "'infinity'::DOUBLE" : "'-infinity'::DOUBLE");
-      await conn.run(`INSERT INTO win VALUES (${vt}, ${lit(lo)}, ${lit(hi)}, ${settle}, ${lit(end)})`);
-    }
-    // First announcement of each item by each peer, and its delay after the vantage's first-seen
-    // (the earliest announcement of that item by any peer of that vantage). `timed` marks what the
-    // time-to-x % figures use: blocks, and transactions in the vantage's main namespace. A segwit
-    // transaction has two names: peers that negotiated wtxidrelay (BIP339) announce its wtxid,
-    // older peers its txid, and the two are different hashes here. Timing both would add, for
-    // each segwit tx, a second item that only the few old peers ever announce (it never reaches
-    // 50 % of N). So a tx hash is in the wtxid namespace when some peer announced it as MSG_WTX,
-    // and only the namespace with most of the vantage's tx announcements is timed; the other
-    // hashes are counted (summary: txidOnly) and still matched against a ground truth.
-    await conn.run(`CREATE TABLE ann AS
-      WITH a AS (
-        SELECT vantage, hash, any_value(item_kind) AS item_kind, peer, any_value(address) AS address, min(time) AS time,
-               bool_or(inv_type = 'wtx') AS wtx
-        FROM observations WHERE kind IN (${ANNOUNCING_KINDS.map(sqlString).join(', ')})
-        GROUP BY vantage, hash, peer),
-      h AS (SELECT vantage, hash, bool_or(wtx) AS wtx FROM a WHERE item_kind = 'tx' GROUP BY ALL),
-      m AS (SELECT a.vantage, count(*) FILTER (h.wtx) >= count(*) FILTER (NOT h.wtx) AS wtx FROM a JOIN h USING (vantage, hash) GROUP BY ALL)
-      SELECT a.vantage, a.hash, a.item_kind, a.peer, a.address, a.time,
-             a.time - min(a.time) OVER (PARTITION BY a.vantage, a.hash) AS delay,
-             row_number() OVER (PARTITION BY a.vantage, a.hash ORDER BY a.time, a.peer) AS rank,
-             a.item_kind <> 'tx' OR h.wtx = m.wtx AS timed
-      FROM a LEFT JOIN h ON h.vantage = a.vantage AND h.hash = a.hash LEFT JOIN m ON m.vantage = a.vantage`);
+    await windows(conn, vantages, options);
+    // Every chunk's aggregates (aggregate.ts), then the items whose time to x % is meaningful.
+    const settle = new Map((await rows(conn, 'SELECT vantage, lo, hi FROM win')).map((w) => [String(w.vantage), { lo: num(w.lo), hi: num(w.hi) }]));
+    const cacheDir = usableCache(options.cacheDir, engine.tempDir, warnings);
+    aggregates = await aggregate(conn, vantages, settle, { ...options, cacheDir });
     await conn.run(`CREATE VIEW settled AS SELECT i.* FROM items i JOIN win w ON w.vantage = i.vantage
-      WHERE i.first_seen >= w.lo AND i.first_seen <= w.hi AND EXISTS (SELECT 1 FROM ann a WHERE a.vantage = i.vantage AND a.hash = i.hash AND a.timed)`);
+      WHERE i.first_seen >= w.lo AND i.first_seen <= w.hi AND EXISTS (SELECT 1 FROM agg_fs a WHERE a.vantage = i.vantage AND a.hash = i.hash AND ${timedSql('a')})`);
   } catch (e) {
     close();
     if (e instanceof ReportError) throw e;
     throw engineError(e, `reading ${vantages.map((v) => v.dir).join(', ')} failed`);
   }
-  return { db, conn, vantages, warnings, close };
+  return { db, conn, vantages, warnings, aggregates, close };
+}
+
+/** The cache directory if it can be written, else a folder in the spill directory (with a warning). */
+function usableCache(dir: string | undefined, spill: string, warnings: string[]): string {
+  if (dir !== undefined) {
+    try {
+      makeDirs(dir);
+      accessSync(dir, constants.W_OK);
+      return dir;
+    } catch (e) {
+      warnings.push(`cannot write the aggregate cache ${dir} (${errorText(e)}): aggregates kept for this run only`);
+    }
+  }
+  return join(spill, 'aggregates');
 }
 
 /** Runs a query and returns plain JS rows (BIGINT as bigint, see `num`). */

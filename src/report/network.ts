@@ -6,6 +6,8 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { rows, num, sqlString } from './load.js';
+import { histQuantileSql } from './hist.js';
+import { timedSql } from './aggregate.js';
 import { alignmentShifts, clockOffsets, type ClockOffset } from './clocks.js';
 
 export interface NetworkVantage {
@@ -39,24 +41,28 @@ export interface Network {
   timeTo: { tx: NetworkTimes; block: NetworkTimes };
 }
 
-const shiftSql = (shift: Map<string, number>): string =>
-  `CASE vantage ${[...shift].map(([v, s]) => `WHEN ${sqlString(v)} THEN ${s}`).join(' ')} ELSE 0 END`;
+const shiftSql = (shift: Map<string, number>, col = 'vantage'): string =>
+  `CASE ${col} ${[...shift].map(([v, s]) => `WHEN ${sqlString(v)} THEN ${s}`).join(' ')} ELSE 0 END`;
 
 /** The network-wide first-seen (table `nfs`) and its figures; `align` applies the clock offsets. */
 export async function network(conn: DuckDBConnection, vantages: readonly string[], align: boolean): Promise<Network> {
   const offsets = await clockOffsets(conn, vantages);
   const shift = align ? alignmentShifts(vantages, offsets) : new Map(vantages.map((v) => [v, 0]));
-  // Per (item, node): the earliest aligned announcement to any vantage, over items timed at some vantage.
+  // The settled, timed items of every vantage (aggregate.ts fs), their network-wide first-seen
+  // (the earliest aligned first-seen at any vantage) and, per sampled item and node, the earliest
+  // aligned announcement to any vantage (nann: every block, a sample of the transactions).
+  await conn.run(`CREATE OR REPLACE TEMP TABLE nit AS
+    SELECT a.vantage, a.hash, a.item_kind, a.first_seen + ${shiftSql(shift, 'a.vantage')} AS t FROM agg_fs a
+    WHERE ${timedSql('a')} AND (a.vantage, a.hash) IN (SELECT (vantage, hash) FROM settled)`);
+  await conn.run(`CREATE OR REPLACE TEMP TABLE nfs AS SELECT hash, any_value(item_kind) AS item_kind, min(t) AS first_seen FROM nit GROUP BY hash`);
   await conn.run(`CREATE OR REPLACE TEMP TABLE nann AS
-    SELECT hash, any_value(item_kind) AS item_kind, address, min(time + ${shiftSql(shift)}) AS t
-    FROM ann WHERE timed AND (vantage, hash) IN (SELECT (vantage, hash) FROM settled) GROUP BY hash, address`);
-  await conn.run(`CREATE OR REPLACE TEMP TABLE nfs AS SELECT hash, any_value(item_kind) AS item_kind, min(t) AS first_seen, count(*) AS nodes FROM nann GROUP BY hash`);
+    SELECT a.hash, any_value(a.item_kind) AS item_kind, a.node AS address, min(a.t + ${shiftSql(shift, 'a.vantage')}) AS t, max(a.w) AS w
+    FROM agg_nann a SEMI JOIN nit ON nit.vantage = a.vantage AND nit.hash = a.hash GROUP BY a.hash, a.node`);
   const per = await rows(
     conn,
-    `WITH v AS (SELECT vantage, hash, min(time + ${shiftSql(shift)}) AS t FROM ann WHERE timed AND (vantage, hash) IN (SELECT (vantage, hash) FROM settled) GROUP BY ALL)
-     SELECT vantage, count(*) AS n, avg(CASE WHEN v.t <= f.first_seen THEN 1 ELSE 0 END) AS first,
+    `SELECT vantage, count(*) AS n, avg(CASE WHEN v.t <= f.first_seen THEN 1 ELSE 0 END) AS first,
             quantile_cont(v.t - f.first_seen, 0.5) AS p50, quantile_cont(v.t - f.first_seen, 0.9) AS p90
-     FROM v JOIN nfs f USING (hash) GROUP BY vantage`,
+     FROM nit v JOIN nfs f USING (hash) GROUP BY vantage`,
   );
   const byV = new Map(per.map((r) => [String(r.vantage), r]));
   const out: NetworkVantage[] = vantages.map((v) => {
@@ -65,15 +71,21 @@ export async function network(conn: DuckDBConnection, vantages: readonly string[
     const val = (x: unknown): number | null => (n === 0 || !Number.isFinite(num(x)) ? null : num(x));
     return { vantage: v, shiftMs: shift.get(v) ?? 0, items: n, firstShare: val(r?.first), lagP50Ms: val(r?.p50), lagP90Ms: val(r?.p90) };
   });
-  // The k-th earliest node of an item, k = ceil(x N / 100) of its N announcing nodes.
+  // The k-th earliest node of an item, k = ceil(x N / 100) of its N announcing nodes; the median
+  // over items weighs each by its sampling (aggregate.ts NANN_TARGET_ROWS).
+  const x = `WITH r AS (SELECT n.hash, n.item_kind, n.w, n.t - f.first_seen AS d, row_number() OVER (PARTITION BY n.hash ORDER BY n.t, n.address) AS k,
+                            count(*) OVER (PARTITION BY n.hash) AS nodes
+                     FROM nann n JOIN nfs f USING (hash))
+             SELECT hash, any_value(item_kind) AS item_kind, any_value(w) AS w,
+                    min(d) FILTER (k = ceil(0.5 * nodes)) AS t50, min(d) FILTER (k = ceil(0.9 * nodes)) AS t90, min(d) FILTER (k = ceil(0.99 * nodes)) AS t99
+             FROM r GROUP BY hash`;
+  await conn.run(`CREATE OR REPLACE TEMP TABLE ntt AS ${x}`);
+  const med = (c: string): string => histQuantileSql(`SELECT item_kind, ${c} AS value, w AS n FROM ntt WHERE ${c} IS NOT NULL`, ['item_kind'], [0.5]);
   const times = await rows(
     conn,
-    `WITH r AS (SELECT n.hash, n.item_kind, n.t - f.first_seen AS d, row_number() OVER (PARTITION BY n.hash ORDER BY n.t, n.address) AS k, f.nodes
-                FROM nann n JOIN nfs f USING (hash)),
-          x AS (SELECT hash, any_value(item_kind) AS item_kind,
-                  min(d) FILTER (k = ceil(0.5 * nodes)) AS t50, min(d) FILTER (k = ceil(0.9 * nodes)) AS t90, min(d) FILTER (k = ceil(0.99 * nodes)) AS t99
-                FROM r GROUP BY hash)
-     SELECT item_kind, count(*) AS n, quantile_cont(t50, 0.5) AS t50, quantile_cont(t90, 0.5) AS t90, quantile_cont(t99, 0.5) AS t99 FROM x GROUP BY item_kind`,
+    `SELECT n.item_kind, n.n, a.v AS t50, b.v AS t90, c.v AS t99
+     FROM (SELECT item_kind, sum(w) AS n FROM ntt GROUP BY ALL) n
+     LEFT JOIN (${med('t50')}) a USING (item_kind) LEFT JOIN (${med('t90')}) b USING (item_kind) LEFT JOIN (${med('t99')}) c USING (item_kind)`,
   );
   const kind = (k: string): NetworkTimes => {
     const r = times.find((t) => t.item_kind === k);

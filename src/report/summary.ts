@@ -6,7 +6,8 @@
  * Main thread, cold path.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { ANNOUNCING_KINDS, num, rows, sqlString, type LoadedRun } from './load.js';
+import { num, rows, type LoadedRun, type VantageDir } from './load.js';
+import { timedSql } from './aggregate.js';
 import { IN_FLIGHT_MARGIN_MS, type Accuracy } from './accuracy.js';
 
 const IN_FLIGHT_S = IN_FLIGHT_MARGIN_MS / 1000;
@@ -115,31 +116,55 @@ function parseFaults(json: unknown): Record<string, number> | null {
   }
 }
 
-export async function summarize(run: LoadedRun): Promise<Summary> {
-  const { conn, vantages } = run;
-  const warnings = [...run.warnings];
-  const ann = ANNOUNCING_KINDS.map(sqlString).join(', ');
-  const obs = await grouped(conn, `count(*) AS observations, count(*) FILTER (kind IN (${ann})) AS announcements`, 'observations');
-  const seen = await grouped(
-    conn,
-    `count(DISTINCT hash) FILTER (item_kind = 'tx' AND timed) AS tx, count(DISTINCT hash) FILTER (item_kind = 'tx' AND NOT timed) AS txid_only,
-     count(DISTINCT hash) FILTER (item_kind = 'block') AS block`,
-    'ann',
-  );
+type Grouped = Map<string, Record<string, unknown>>;
+
+/** The per-vantage and pooled rows the summary is filled from (one query each). */
+interface SummaryRows {
+  obs: Grouped;
+  seen: Grouped;
+  items: Grouped;
+  peers: Grouped;
+  timelineDrops: Grouped;
+  windows: Map<string, Record<string, unknown>>;
+  reasons: Record<string, unknown>[];
+  faulty: Record<string, unknown>[];
+}
+
+async function summaryRows(conn: DuckDBConnection): Promise<SummaryRows> {
   const q = `[${PERCENTILES.join(', ')}]`;
   const kindCols = (k: string): string =>
     `count(*) FILTER (item_kind = '${k}') AS ${k}_items, ` +
     ['t50', 't90', 't99']
       .map((t) => `quantile_cont(${t}, ${q}) FILTER (item_kind = '${k}' AND ${t} IS NOT NULL) AS ${k}_${t}, count(${t}) FILTER (item_kind = '${k}') AS ${k}_${t}_n`)
       .join(', ');
-  const items = await grouped(conn, `${kindCols('tx')}, ${kindCols('block')}`, 'settled');
-  const windows = new Map((await rows(conn, 'SELECT vantage, lo, hi, settle FROM win')).map((w) => [String(w.vantage), w]));
-  const peers = await grouped(conn, 'count(*) AS connections, count(DISTINCT address) AS addresses, count(ready_at) AS ready', 'peers');
-  const timelineDrops = await grouped(conn, 'coalesce(sum(drops), 0) AS drops', 'timeline');
-  const reasons = await rows(conn, `SELECT vantage, coalesce(close_reason, '(open)') AS reason, count(*) AS n FROM peers GROUP BY ALL`);
-  const faulty = await rows(conn, `SELECT vantage, address, misbehaviour FROM peers WHERE misbehaviour IS NOT NULL AND misbehaviour NOT IN ('', '{}')`);
+  return {
+    obs: await grouped(conn, 'coalesce(sum(observations), 0) AS observations, coalesce(sum(announcements), 0) AS announcements', 'agg_counts'),
+    seen: await grouped(
+      conn,
+      `count(DISTINCT hash) FILTER (item_kind = 'tx' AND timed) AS tx, count(DISTINCT hash) FILTER (item_kind = 'tx' AND NOT timed) AS txid_only,
+       count(DISTINCT hash) FILTER (item_kind = 'block') AS block`,
+      `(SELECT a.*, ${timedSql('a')} AS timed FROM agg_fs a)`,
+    ),
+    items: await grouped(conn, `${kindCols('tx')}, ${kindCols('block')}`, 'settled'),
+    peers: await grouped(conn, 'count(*) AS connections, count(DISTINCT address) AS addresses, count(ready_at) AS ready', 'peers'),
+    timelineDrops: await grouped(conn, 'coalesce(sum(drops), 0) AS drops', 'timeline'),
+    windows: new Map((await rows(conn, 'SELECT vantage, lo, hi, settle FROM win')).map((w) => [String(w.vantage), w])),
+    reasons: await rows(conn, `SELECT vantage, coalesce(close_reason, '(open)') AS reason, count(*) AS n FROM peers GROUP BY ALL`),
+    faulty: await rows(conn, `SELECT vantage, address, misbehaviour FROM peers WHERE misbehaviour IS NOT NULL AND misbehaviour NOT IN ('', '{}')`),
+  };
+}
 
-  const empty = (vantage: string, dirs: string[]): VantageSummary => ({
+function kindTimes(row: Record<string, unknown> | undefined, k: string): KindTimes {
+  return {
+    items: num(row?.[`${k}_items`]) || 0,
+    t50: pct(row?.[`${k}_t50`], row?.[`${k}_t50_n`]),
+    t90: pct(row?.[`${k}_t90`], row?.[`${k}_t90_n`]),
+    t99: pct(row?.[`${k}_t99`], row?.[`${k}_t99_n`]),
+  };
+}
+
+function emptyVantage(vantage: string, dirs: string[]): VantageSummary {
+  return {
     vantage,
     dirs,
     durationS: null,
@@ -152,45 +177,77 @@ export async function summarize(run: LoadedRun): Promise<Summary> {
     drops: { ring: 0, consumer: 0 },
     faults: {},
     disconnects: {},
-  });
-  function kindTimes(row: Record<string, unknown> | undefined, k: string): KindTimes {
-    return {
-      items: num(row?.[`${k}_items`]) || 0,
-      t50: pct(row?.[`${k}_t50`], row?.[`${k}_t50_n`]),
-      t90: pct(row?.[`${k}_t90`], row?.[`${k}_t90_n`]),
-      t99: pct(row?.[`${k}_t99`], row?.[`${k}_t99_n`]),
-    };
-  }
-  function fill(s: VantageSummary, key: string): void {
-    const o = obs.get(key);
-    s.observations = num(o?.observations) || 0;
-    s.announcements = num(o?.announcements) || 0;
-    const i = seen.get(key);
-    s.items = { tx: num(i?.tx) || 0, block: num(i?.block) || 0, txidOnly: num(i?.txid_only) || 0 };
-    const it = items.get(key);
-    s.timeTo = { tx: kindTimes(it, 'tx'), block: kindTimes(it, 'block') };
-    const p = peers.get(key);
-    s.peers.connections = num(p?.connections) || 0;
-    s.peers.addresses = num(p?.addresses) || 0;
-    s.peers.ready = num(p?.ready) || 0;
-  }
+  };
+}
 
-  const per = vantages.map((v) => {
-    const s = empty(v.vantage, [v.dir]);
-    fill(s, v.vantage);
-    const started = v.run?.started;
-    const stopped = v.run?.stopped;
-    s.durationS = typeof started === 'number' && typeof stopped === 'number' ? (stopped - started) / 1000 : null;
-    const w = windows.get(v.vantage);
-    const fin = (x: unknown): number | null => (Number.isFinite(num(x)) ? num(x) : null);
-    if (w) s.window = { from: fin(w.lo), to: fin(w.hi), settleS: num(w.settle) / 1000 };
-    s.drops.ring = counterOf(v.run, 'drops') ?? (num(timelineDrops.get(v.vantage)?.drops) || 0);
-    s.drops.consumer = counterOf(v.run, 'consumerDrops') ?? 0;
-    return s;
-  });
-  const byName = new Map(per.map((s) => [s.vantage, s]));
-  const all = empty('all', vantages.map((v) => v.dir));
-  fill(all, ALL);
+/** The counts, items and peers of one vantage (or of all: key ALL). */
+function fill(s: VantageSummary, key: string, r: SummaryRows): void {
+  const o = r.obs.get(key);
+  s.observations = num(o?.observations) || 0;
+  s.announcements = num(o?.announcements) || 0;
+  const i = r.seen.get(key);
+  s.items = { tx: num(i?.tx) || 0, block: num(i?.block) || 0, txidOnly: num(i?.txid_only) || 0 };
+  const it = r.items.get(key);
+  s.timeTo = { tx: kindTimes(it, 'tx'), block: kindTimes(it, 'block') };
+  const p = r.peers.get(key);
+  s.peers.connections = num(p?.connections) || 0;
+  s.peers.addresses = num(p?.addresses) || 0;
+  s.peers.ready = num(p?.ready) || 0;
+}
+
+function vantageSummary(v: VantageDir, r: SummaryRows): VantageSummary {
+  const s = emptyVantage(v.vantage, [v.dir]);
+  fill(s, v.vantage, r);
+  const started = v.run?.started;
+  const stopped = v.run?.stopped;
+  s.durationS = typeof started === 'number' && typeof stopped === 'number' ? (stopped - started) / 1000 : null;
+  const w = r.windows.get(v.vantage);
+  const fin = (x: unknown): number | null => (Number.isFinite(num(x)) ? num(x) : null);
+  if (w) s.window = { from: fin(w.lo), to: fin(w.hi), settleS: num(w.settle) / 1000 };
+  s.drops.ring = counterOf(v.run, 'drops') ?? (num(r.timelineDrops.get(v.vantage)?.drops) || 0);
+  s.drops.consumer = counterOf(v.run, 'consumerDrops') ?? 0;
+  return s;
+}
+
+/** Close reasons and fault counts per vantage and pooled; returns the peers rows whose misbehaviour is not a JSON object of counts. */
+function addPeerOutcomes(byName: Map<string, VantageSummary>, all: VantageSummary, r: SummaryRows): number {
+  for (const x of r.reasons) {
+    const s = byName.get(String(x.vantage))!;
+    const reason = String(x.reason);
+    s.disconnects[reason] = (s.disconnects[reason] ?? 0) + num(x.n);
+    all.disconnects[reason] = (all.disconnects[reason] ?? 0) + num(x.n);
+  }
+  let unparsed = 0;
+  const badAddresses = new Map<string, Set<string>>([[ALL, new Set()]]);
+  for (const x of r.faulty) {
+    const f = parseFaults(x.misbehaviour);
+    if (f === null) {
+      unparsed++;
+      continue;
+    }
+    if (Object.keys(f).length === 0) continue;
+    const s = byName.get(String(x.vantage))!;
+    s.peers.misbehaving++;
+    all.peers.misbehaving++;
+    (badAddresses.get(s.vantage) ?? badAddresses.set(s.vantage, new Set()).get(s.vantage)!).add(String(x.address));
+    badAddresses.get(ALL)!.add(String(x.address));
+    for (const [k, n] of Object.entries(f)) {
+      s.faults[k] = (s.faults[k] ?? 0) + n;
+      all.faults[k] = (all.faults[k] ?? 0) + n;
+    }
+  }
+  for (const s of byName.values()) s.peers.misbehavingAddresses = badAddresses.get(s.vantage)?.size ?? 0;
+  all.peers.misbehavingAddresses = badAddresses.get(ALL)!.size;
+  return unparsed;
+}
+
+export async function summarize(run: LoadedRun): Promise<Summary> {
+  const { conn, vantages } = run;
+  const warnings = [...run.warnings];
+  const r = await summaryRows(conn);
+  const per = vantages.map((v) => vantageSummary(v, r));
+  const all = emptyVantage('all', vantages.map((v) => v.dir));
+  fill(all, ALL, r);
   const starts = vantages.map((v) => v.run?.started).filter((x): x is number => typeof x === 'number');
   const stops = vantages.map((v) => v.run?.stopped).filter((x): x is number => typeof x === 'number');
   all.durationS = starts.length === vantages.length && stops.length === vantages.length ? (Math.max(...stops) - Math.min(...starts)) / 1000 : null;
@@ -198,33 +255,7 @@ export async function summarize(run: LoadedRun): Promise<Summary> {
     all.drops.ring += s.drops.ring;
     all.drops.consumer += s.drops.consumer;
   }
-  for (const r of reasons) {
-    const s = byName.get(String(r.vantage))!;
-    const reason = String(r.reason);
-    s.disconnects[reason] = (s.disconnects[reason] ?? 0) + num(r.n);
-    all.disconnects[reason] = (all.disconnects[reason] ?? 0) + num(r.n);
-  }
-  let unparsed = 0;
-  const badAddresses = new Map<string, Set<string>>([[ALL, new Set()]]);
-  for (const r of faulty) {
-    const f = parseFaults(r.misbehaviour);
-    if (f === null) {
-      unparsed++;
-      continue;
-    }
-    if (Object.keys(f).length === 0) continue;
-    const s = byName.get(String(r.vantage))!;
-    s.peers.misbehaving++;
-    all.peers.misbehaving++;
-    (badAddresses.get(s.vantage) ?? badAddresses.set(s.vantage, new Set()).get(s.vantage)!).add(String(r.address));
-    badAddresses.get(ALL)!.add(String(r.address));
-    for (const [k, n] of Object.entries(f)) {
-      s.faults[k] = (s.faults[k] ?? 0) + n;
-      all.faults[k] = (all.faults[k] ?? 0) + n;
-    }
-  }
-  for (const s of per) s.peers.misbehavingAddresses = badAddresses.get(s.vantage)?.size ?? 0;
-  all.peers.misbehavingAddresses = badAddresses.get(ALL)!.size;
+  const unparsed = addPeerOutcomes(new Map(per.map((s) => [s.vantage, s])), all, r);
   if (unparsed > 0) warnings.push(`${unparsed} peers rows have a misbehaviour value that is not a JSON object of counts; not counted`);
   return { vantages: per, all, warnings };
 }
