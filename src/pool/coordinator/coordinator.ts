@@ -61,6 +61,9 @@ export class Coordinator extends EventEmitter {
   private readonly connectFailures: Record<string, number> = {};
   private pool: Piscina | null = null;
   private maintainTimer: ReturnType<typeof setInterval> | null = null;
+  private reseedTimer: ReturnType<typeof setInterval> | null = null;
+  /** A seed resolution started by start() or the reseed timer has not finished yet. */
+  private seedingInFlight = false;
   private running = false;
   private stopping = false;
   private stopped = false;
@@ -143,7 +146,23 @@ export class Coordinator extends EventEmitter {
     this.maintainTimer = setInterval(() => this.maintain(), this.o.maintainIntervalMs);
     this.maintain();
     // Not awaited: seeds feed the book as they answer; a failing seed is counted, never fatal.
-    if (this.o.seedNames.length > 0) this.seeding = this.resolveSeeds();
+    if (this.o.seedNames.length > 0) {
+      this.seed();
+      const every = this.o.reseedIntervalMs;
+      if (every > 0 && Number.isFinite(every)) this.reseedTimer = setInterval(() => this.seed(), every);
+    }
+  }
+
+  /**
+   * Resolves the seeds into the book (`seeding` is its promise), unless the previous resolution
+   * is still in flight: a seed slower than the interval never piles lookups up.
+   */
+  private seed(): void {
+    if (!this.running || this.stopping || this.seedingInFlight) return;
+    this.seedingInFlight = true;
+    this.seeding = this.resolveSeeds().finally(() => {
+      this.seedingInFlight = false;
+    });
   }
 
   /** The listening shard's bound host:port once start() resolved (null if not listening or failed). */
@@ -154,7 +173,8 @@ export class Coordinator extends EventEmitter {
   /**
    * Resolves every seed (A and AAAA, all at once) into the book with source 'dns' and the
    * network's default port. Failures are counted in stats().seeds and emitted as 'seed' events
-   * with their code; they never throw. Callable again later (e.g. when the book runs dry).
+   * with their code; they never throw. start() calls it, and again every reseedIntervalMs;
+   * callable at any time too (e.g. when the book runs dry).
    */
   resolveSeeds(seeds: readonly string[] = this.o.seedNames): Promise<SeedResult[]> {
     return this.sources.resolveSeeds(seeds);
@@ -188,6 +208,7 @@ export class Coordinator extends EventEmitter {
     if (!this.running || this.stopping) return;
     this.stopping = true;
     if (this.maintainTimer) clearInterval(this.maintainTimer);
+    if (this.reseedTimer) clearInterval(this.reseedTimer);
     await Promise.all(this.links.map((link) => link.stop(this.o.stopTimeoutMs)));
     for (const link of this.links) link.drain();
     for (const link of this.links) link.detach();
