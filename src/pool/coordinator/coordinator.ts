@@ -46,8 +46,6 @@ type ShardMessage<T extends FromShard['type']> = Extract<FromShard, { type: T }>
 export class Coordinator extends EventEmitter {
   readonly network: NetworkParams;
   readonly book: AddressBook;
-  /** The pending seed resolution started by start() (see resolveSeeds). */
-  seeding: Promise<SeedResult[]> = Promise.resolve([]);
   private readonly o: PoolSettings;
   private readonly shardOptions: ShardOptions;
   private readonly sources: AddressSources;
@@ -61,9 +59,6 @@ export class Coordinator extends EventEmitter {
   private readonly connectFailures: Record<string, number> = {};
   private pool: Piscina | null = null;
   private maintainTimer: ReturnType<typeof setInterval> | null = null;
-  private reseedTimer: ReturnType<typeof setInterval> | null = null;
-  /** A seed resolution started by start() or the reseed timer has not finished yet. */
-  private seedingInFlight = false;
   private running = false;
   private stopping = false;
   private stopped = false;
@@ -146,23 +141,12 @@ export class Coordinator extends EventEmitter {
     this.maintainTimer = setInterval(() => this.maintain(), this.o.maintainIntervalMs);
     this.maintain();
     // Not awaited: seeds feed the book as they answer; a failing seed is counted, never fatal.
-    if (this.o.seedNames.length > 0) {
-      this.seed();
-      const every = this.o.reseedIntervalMs;
-      if (every > 0 && Number.isFinite(every)) this.reseedTimer = setInterval(() => this.seed(), every);
-    }
+    this.sources.startSeeding(this.o.reseedIntervalMs);
   }
 
-  /**
-   * Resolves the seeds into the book (`seeding` is its promise), unless the previous resolution
-   * is still in flight: a seed slower than the interval never piles lookups up.
-   */
-  private seed(): void {
-    if (!this.running || this.stopping || this.seedingInFlight) return;
-    this.seedingInFlight = true;
-    this.seeding = this.resolveSeeds().finally(() => {
-      this.seedingInFlight = false;
-    });
+  /** The latest DNS seed resolution (at start, then every reseedIntervalMs). */
+  get seeding(): Promise<SeedResult[]> {
+    return this.sources.seeding;
   }
 
   /** The listening shard's bound host:port once start() resolved (null if not listening or failed). */
@@ -208,7 +192,7 @@ export class Coordinator extends EventEmitter {
     if (!this.running || this.stopping) return;
     this.stopping = true;
     if (this.maintainTimer) clearInterval(this.maintainTimer);
-    if (this.reseedTimer) clearInterval(this.reseedTimer);
+    this.sources.stopSeeding();
     await Promise.all(this.links.map((link) => link.stop(this.o.stopTimeoutMs)));
     for (const link of this.links) link.drain();
     for (const link of this.links) link.detach();
