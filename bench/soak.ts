@@ -1,14 +1,15 @@
 /**
- * `npm run soak -- --minutes N`: the sharded pool against `invscope simulate` in a child
- * process for N minutes, with churn and 10 % misbehaving nodes (every mode, ALL_MISBEHAVIOURS).
- * Prints RSS, heap, open fds, ring and consumer drops and event-loop delay once a minute; at the
- * end checks every announcement of the simulator's ground truth against what was observed.
+ * `npm run soak -- --minutes N` (or `--sim-hours H --time-scale X`: H model hours in H*60/X wall
+ * minutes): the sharded pool against `invscope simulate` in a child process, with churn and 10 %
+ * misbehaving nodes (every mode, ALL_MISBEHAVIOURS). Prints RSS, heap, open fds, ring and consumer
+ * drops, event-loop delay, simulated hours and load average once a minute; at the end checks every
+ * announcement of the simulator's ground truth against what was observed.
  * Exit 1 if memory grows without bound (criterion in bench/README.md "Soak") or anything recorded
  * is lost; 0 otherwise. Bench process only (loopback); not imported by anything.
  */
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync, mkdtempSync, rmSync, createReadStream, openSync, readSync, writeSync, closeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
@@ -20,7 +21,10 @@ import { spawnSimulate } from './sim-child.js';
 
 const { values } = parseArgs({
   options: {
-    minutes: { type: 'string', default: '5' },
+    /** Wall minutes; default 5, or --sim-hours x 60 / --time-scale when --sim-hours is given. */
+    minutes: { type: 'string' },
+    /** Model hours to simulate (the simulator's clock runs --time-scale times faster than the wall's). */
+    'sim-hours': { type: 'string' },
     nodes: { type: 'string', default: '1000' },
     shards: { type: 'string', default: '2' },
     misbehaving: { type: 'string', default: '0.1' },
@@ -40,7 +44,8 @@ const { values } = parseArgs({
     json: { type: 'boolean', default: false },
   },
 });
-const MINUTES = Number(values.minutes);
+const TIME_SCALE = Number(values['time-scale']);
+const MINUTES = values.minutes !== undefined ? Number(values.minutes) : values['sim-hours'] !== undefined ? (Number(values['sim-hours']) * 60) / TIME_SCALE : 5;
 const NODES = Number(values.nodes);
 const SHARDS = Number(values.shards);
 const SAMPLE_MS = Number(values['sample-seconds']) * 1000;
@@ -48,9 +53,9 @@ const REPORT_MS = Number(values['report-seconds']) * 1000;
 const GROWTH_MIB = Number(values['growth-mib']);
 /** Announcements this close to the end, or to a close of that node's connection, may be in flight: counted apart. */
 const MARGIN_MS = 2_000;
-for (const [k, v] of Object.entries({ minutes: MINUTES, nodes: NODES, shards: SHARDS })) {
+for (const [k, v] of Object.entries({ minutes: MINUTES, nodes: NODES, shards: SHARDS, 'time-scale': TIME_SCALE })) {
   if (!Number.isFinite(v) || v <= 0) {
-    process.stderr.write(`soak: --${k} takes a positive number, not ${JSON.stringify(values[k as 'minutes'])}\n`);
+    process.stderr.write(`soak: --${k} takes a positive number, not ${JSON.stringify(values[k as 'minutes'] ?? values['sim-hours'])}\n`);
     process.exit(2);
   }
 }
@@ -59,6 +64,8 @@ const out = (s: string): void => void process.stdout.write(s + '\n');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const MiB = (b: number): number => Math.round((b / 1048576) * 10) / 10;
 const gc = (): void => (globalThis as { gc?: () => void }).gc?.();
+/** Model hours that pass in `ms` of wall time at the simulator's time scale. */
+const simHours = (ms: number): number => Math.round(((ms * TIME_SCALE) / 3_600_000) * 100) / 100;
 
 // -------------------------------------------------------------------------------------------------
 // The simulator child
@@ -249,10 +256,12 @@ async function main(): Promise<number> {
 
   const samples: Sample[] = [];
   const minutes: Record<string, unknown>[] = [];
+  const loads: number[] = [];
+  const poolStarted = now();
   const tEndPlanned = now() + MINUTES * 60_000;
   let nextReport = now() + REPORT_MS;
   let lastObs = 0;
-  out(`soak: ${NODES} simulated nodes (${values.misbehaving} misbehaving: ${values.misbehaviours}; churn ${values.churn}/node/model-hour; time scale ${values['time-scale']}; ${values['tx-rate']} tx/s) in pid ${sim.child.pid}, pool ${SHARDS} shards in pid ${process.pid}, ${MINUTES} min, dir ${dir}`);
+  out(`soak: ${NODES} simulated nodes (${values.misbehaving} misbehaving: ${values.misbehaviours}; churn ${values.churn}/node/model-hour; time scale ${TIME_SCALE}; ${values['tx-rate']} model tx/s) in pid ${sim.child.pid}, pool ${SHARDS} shards in pid ${process.pid}, ${MINUTES} min = ${simHours(MINUTES * 60_000)} simulated hours, dir ${dir}`);
   while (now() < tEndPlanned && simDied === undefined) {
     await sleep(Math.min(SAMPLE_MS, Math.max(0, tEndPlanned - now())));
     gc();
@@ -264,8 +273,12 @@ async function main(): Promise<number> {
       const simStatus = [...sim.lines].reverse().find((l) => l.event === 'status');
       const lm = loop.max / 1e6;
       if (lm > loopMax) loopMax = lm;
+      const load1 = Math.round(loadavg()[0]! * 100) / 100;
+      loads.push(load1);
       const row = {
         minute: Math.round((now() - started) / 60_000),
+        simHours: simHours(now() - poolStarted),
+        load1,
         rssMiB: MiB(mu.rss),
         heapMiB: MiB(mu.heapUsed),
         externalMiB: MiB(mu.external + mu.arrayBuffers),
@@ -389,6 +402,13 @@ async function main(): Promise<number> {
   const summary = {
     ok,
     minutes: MINUTES,
+    wallMinutes: Math.round(((tEnd - poolStarted) / 60_000) * 10) / 10,
+    timeScale: TIME_SCALE,
+    simulatedHours: simHours(tEnd - poolStarted),
+    txRate: Number(values['tx-rate']),
+    churn: Number(values.churn),
+    node: process.version,
+    loadAverage: loads.length ? { min: Math.min(...loads), max: Math.max(...loads), mean: Math.round((loads.reduce((a, b) => a + b, 0) / loads.length) * 100) / 100 } : null,
     nodes: NODES,
     shards: SHARDS,
     items: itemCount,

@@ -34,13 +34,14 @@ usage:
   invscope observe [--peer HOST:PORT ...] [--peers FILE] [--dns] [--crawl] [--out DIR] [--duration T] ...
       Observe many peers at once and store every announcement, peer session and item as Parquet
       parts in DIR (plus run.json and log/); invscope observe --help lists every option.
-  invscope demo [--nodes 1000] [--seconds 45] [--time-scale 4] [--block-interval 20] [--shards 2]
+  invscope demo [--nodes 1000] [--seconds 45] [--time-scale 4] [--block-interval 20] [--shards 1]
                 [--seed 1] [--misbehaving 0.03] [--out DIR] [--json]
-      A whole experiment on the built-in simulated network (what npm start runs): invscope
-      simulate and invscope observe as child processes writing into one fresh DIR
-      (./invscope-demo-<time> by default), the report, and the check of the stored measurement
-      against the ground truth. Exit status 0 when every announcement in the truth was measured
-      and every misbehaving node counted, 1 otherwise.
+      A whole experiment on the built-in simulated network (what npm start runs) from two
+      vantages: invscope simulate and two invscope observe (demo-a, demo-b) as child processes
+      writing into one fresh DIR (./invscope-demo-<time> by default), the report over both with
+      their estimated clock offset, and the check of each stored measurement against the ground
+      truth. Exit status 0 when at each vantage every announcement in the truth was measured and
+      every misbehaving node counted, 1 otherwise.
   invscope report DIR... [--out DIR] [--json] [--no-html] [--skip-corrupt]
       Summary table and report.html (self-contained, with SVG files) of one or more observe runs,
       one DIR per vantage point; with a simulator ground truth, the accuracy too.
@@ -119,7 +120,7 @@ async function demoCmd(args: string[]): Promise<number> {
       seconds: { type: 'string', default: '45' },
       'time-scale': { type: 'string', default: '4' },
       'block-interval': { type: 'string', default: '20' },
-      shards: { type: 'string', default: '2' },
+      shards: { type: 'string', default: '1' },
       seed: { type: 'string', default: '1' },
       misbehaving: { type: 'string', default: '0.03' },
       out: { type: 'string' },

@@ -64,16 +64,18 @@ exit status: 0 closed by you (quit, end of input, Ctrl-C), 1 closed by the peer 
 
 export const DEMO_USAGE = `usage: invscope demo [options]
 
-A whole experiment on the built-in simulated network (what npm start runs): invscope simulate and
-invscope observe as child processes writing into one fresh DIR, the report, and the check of the
-stored measurement against the simulator's ground truth.
+A whole experiment on the built-in simulated network (what npm start runs), from two vantage
+points: invscope simulate and two invscope observe (--vantage demo-a and demo-b) as child
+processes writing into one fresh DIR (the observers into DIR/demo-a and DIR/demo-b), the report
+over both with the estimated clock offset between them, and the check of each stored measurement
+against the simulator's ground truth.
 
 options:
   --nodes N             simulated nodes, up to 5000 (default: 1000)
   --seconds S           observation time in seconds (default: 45)
   --time-scale X        the model runs X times faster than real time (default: 4)
   --block-interval S    mean model seconds between blocks (default: 20)
-  --shards N            observer shard threads, up to 64 (default: 2)
+  --shards N            shard threads of each observer, up to 64 (default: 1)
   --seed N              the simulation's seed (default: 1)
   --misbehaving F       fraction of misbehaving nodes in [0, 1) (default: 0.03)
   --out DIR             the run directory (default: ./invscope-demo-<time>)
@@ -81,8 +83,8 @@ options:
   -h, --help            this text
   -V, --version         print the version
 
-exit status: 0 every announcement in the truth measured and every misbehaving node counted,
-1 otherwise, 2 bad usage
+exit status: 0 at each vantage every announcement in the truth measured and every misbehaving
+node counted, and a clock offset estimated; 1 otherwise, 2 bad usage
 `;
 
 /**

@@ -97,25 +97,36 @@ export function buildTopology(
     out.fill(-1);
     inbound.fill(0);
     if (attempt === ATTEMPTS - 1) {
-      // Near-complete graphs (2k close to n - 1, e.g. 17 to 19 nodes at 8 outbound) defeat random
-      // placement: take a circulant instead, node i -> i+1 .. i+k (mod n) under a random
-      // relabelling. Every node gets k out and k in, and no pair twice, whenever 2k <= n - 1.
-      const label = Array.from({ length: n }, (_, i) => i);
-      rng.shuffle(label);
-      for (let i = 0; i < n; i++) {
-        for (let d = 1; d <= k; d++) {
-          const u = label[i]!;
-          const v = label[(i + d) % n]!;
-          out[u * k + d - 1] = v;
-          inbound[v]!++;
-        }
-      }
+      circulant(n, k, out, inbound, rng);
       break;
     }
   }
 
   const repairs = connect(n, k, out, inbound, maxInbound, rng);
 
+  return { n, outbound: k, ...links(n, k, out, inbound, latencyMedianMs, latencySigma, rng), inbound, repairs };
+}
+
+/**
+ * Near-complete graphs (2k close to n - 1, e.g. 17 to 19 nodes at 8 outbound) defeat random
+ * placement: a circulant instead, node i -> i+1 .. i+k (mod n) under a random relabelling. Every
+ * node gets k out and k in, and no pair twice, whenever 2k <= n - 1.
+ */
+function circulant(n: number, k: number, out: Int32Array, inbound: Int32Array, rng: Rng): void {
+  const label = Array.from({ length: n }, (_, i) => i);
+  rng.shuffle(label);
+  for (let i = 0; i < n; i++) {
+    for (let d = 1; d <= k; d++) {
+      const u = label[i]!;
+      const v = label[(i + d) % n]!;
+      out[u * k + d - 1] = v;
+      inbound[v]!++;
+    }
+  }
+}
+
+/** The links of the placed graph with their latencies, and each node's adjacency (CSR). */
+function links(n: number, k: number, out: Int32Array, inbound: Int32Array, latencyMedianMs: number, latencySigma: number, rng: Rng): Pick<Topology, 'linkA' | 'linkB' | 'latencyMs' | 'adjStart' | 'adjNode' | 'adjLink' | 'adjOut'> {
   const L = n * k;
   const linkA = new Int32Array(L);
   const linkB = new Int32Array(L);
@@ -142,7 +153,7 @@ export function buildTopology(
       adjOut[s] = 0;
     }
   }
-  return { n, outbound: k, linkA, linkB, latencyMs, adjStart, adjNode, adjLink, adjOut, inbound, repairs };
+  return { linkA, linkB, latencyMs, adjStart, adjNode, adjLink, adjOut };
 }
 
 /** Component label of every node (BFS over the undirected graph in `out`). Returns the count. */

@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, chmodSync, mkdirSync, existsSync, re
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { createServer } from 'node:net';
 import { query } from '../store/duck.js';
 import { ROOT } from '../helpers.js';
 import { checkAgainstTruth } from '../../src/cli/truthcheck.js';
@@ -102,6 +103,30 @@ test('observe against invscope simulate: every announcement stored, one peers ro
   const logs = readdirSync(join(dir, 'log')).sort();
   assert.ok(logs.length >= 3 && logs.every((f) => f.startsWith(`observe-${run.runId}-`)), `one log per rotation: ${logs}`);
   assert.match(readFileSync(join(dir, 'log', logs[logs.length - 1]!), 'utf8'), /INFO  stopped \(duration\)/);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('failed dials to an address that refuses are one peers row for the hour with their attempts counted', async () => {
+  const dir = tmp();
+  // A port nothing listens on: every dial is refused and retried with backoff (1 s base).
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const dead = `127.0.0.1:${(s.address() as { port: number }).port}`;
+  await new Promise<void>((r) => s.close(() => r()));
+  const r = spawnSync(process.execPath, [BIN, 'observe', '--network', 'regtest', '--peer', dead, '--out', dir, '--duration', '4', '--shards', '1', '--json'], { encoding: 'utf8', timeout: 60_000 });
+  // A run that never completed a handshake says so and exits 1, its files written all the same.
+  assert.is(r.status, 1, r.stderr + r.stdout);
+  assert.match(r.stderr, /no peer completed a regtest handshake/);
+  const run = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8'));
+  const rows = await query(`SELECT address, attempts::INTEGER AS attempts, close_reason, connected_at FROM '${dir}/peers/**/*.parquet'`);
+  const sessions = run.counters.peers.sessions as number;
+  assert.ok(sessions >= 2, `${sessions} dials in 4 s`);
+  if (rows.length === 1) assert.equal(rows[0], { address: dead, attempts: sessions, close_reason: 'connect-failed', connected_at: null }, 'one row standing for every dial');
+  else {
+    // The run crossed an hour boundary: one row per hour, the attempts adding up.
+    assert.is(rows.length, 2);
+    assert.is(rows.reduce((a, x) => a + (x.attempts as number), 0), sessions);
+  }
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -12,6 +12,8 @@ test('with no options every shard and peer setting is the documented default', (
   const r = resolveOptions({ addresses: ['127.0.0.1:1'] });
   assert.is(r.network.name, 'mainnet');
   assert.is(r.pool.peers, POOL_DEFAULTS.peers);
+  assert.is(r.pool.reseedIntervalMs, 1_800_000);
+  assert.is(r.pool.reseedIntervalMs, POOL_DEFAULTS.reseedIntervalMs);
   assert.is(r.pool.maxInbound, 117);
   assert.is(r.shard.maxInbound, 117);
   assert.is(r.shard.statsIntervalMs, POOL_DEFAULTS.statsIntervalMs);

@@ -153,6 +153,61 @@ test('DNS seeds are off when addresses are given, and a resolver that always fai
   assert.is(pool.addresses().length, 0);
 });
 
+test('DNS seeds are resolved again every reseedIntervalMs: new answers dialled, known ones not added twice, a failing round not fatal', async () => {
+  // Two listeners on one port (the seeded addresses take the network's default port).
+  const a = await listener('127.0.0.1');
+  const b = await listenPeers({ network: NET, host: '127.0.0.2', port: a.port }, (p) => peersToClose.push(p));
+  servers.push(b);
+  const net: NetworkParams = { ...NET, defaultPort: a.port, dnsSeeds: ['seed.reseed.invalid'] };
+  let rounds = 0;
+  const err = (code: string): Error => Object.assign(new Error(code), { code });
+  const resolver: SeedResolver = {
+    // Round 1: one address; round 2: the seed fails; from round 3 on: that address and a new one.
+    async resolve4() {
+      rounds++;
+      if (rounds === 1) return ['127.0.0.1'];
+      if (rounds === 2) throw err('ETIMEOUT');
+      return ['127.0.0.1', '127.0.0.2'];
+    },
+    resolve6: async () => Promise.reject(err('ENODATA')),
+  };
+  pool = new Coordinator({ network: net, peers: 2, shards: 1, resolver, reseedIntervalMs: 50, maintainIntervalMs: 20, backoffBaseMs: 60_000 });
+  const ev = track(pool);
+  const seedEvents: { family: number; addresses: number; added: number; error?: string }[] = [];
+  pool.on('seed', (r) => seedEvents.push(r));
+  await pool.start();
+  await until(() => ev.ready.has(`127.0.0.1:${a.port}`), 'the first round\'s address ready', 5_000);
+  await until(() => ev.ready.has(`127.0.0.2:${a.port}`), 'the address of a later round dialled and ready', 5_000);
+  await until(() => rounds >= 4, 'a round after the new address came', 5_000);
+  const v4 = seedEvents.filter((e) => e.family === 4);
+  assert.equal(v4[0], { seed: 'seed.reseed.invalid', family: 4, addresses: 1, added: 1 });
+  assert.is(v4[1]!.error, 'ETIMEOUT');
+  assert.equal(v4[2], { seed: 'seed.reseed.invalid', family: 4, addresses: 2, added: 1 });
+  assert.is(v4[3]!.added, 0, 'known addresses are not added again');
+  const book = pool.addresses();
+  assert.equal(book.map((x) => x.address).sort(), [`127.0.0.1:${a.port}`, `127.0.0.2:${a.port}`]);
+  assert.ok(book.every((x) => x.source === 'dns' && x.attempts === 1), 'each address dialled once: a known one is not redialled by a reseed');
+  const s = pool.stats().seeds;
+  assert.ok(s.lookups >= 8, String(s.lookups));
+  assert.is(s.errors['ETIMEOUT'], 1);
+  assert.is(s.errors['ENODATA'], s.lookups / 2);
+  await stopPool();
+  const after = rounds;
+  await new Promise((r) => setTimeout(r, 150));
+  assert.is(rounds, after, 'no lookup after stop()');
+});
+
+test('reseedIntervalMs 0: the seeds are resolved at start only', async () => {
+  let calls = 0;
+  const resolver: SeedResolver = { resolve4: async () => (calls++, []), resolve6: async () => (calls++, []) };
+  pool = new Coordinator({ network: { ...NET, dnsSeeds: ['a.invalid'] }, peers: 1, shards: 1, resolver, reseedIntervalMs: 0 });
+  await pool.start();
+  await pool.seeding;
+  await new Promise((r) => setTimeout(r, 150));
+  assert.is(calls, 2);
+  assert.is(pool.stats().seeds.lookups, 2);
+});
+
 test('crawl: getaddr to each ready peer, learned addresses dialled, at most maxLearnedAddresses kept', async () => {
   // Leaves are asked too (every ready peer is): they count it and answer nothing.
   let leafGetaddr = 0;

@@ -121,6 +121,13 @@ test('a chunk computed in slices of its items gives the same answer as in one pi
   for (const id of ['delay-cdf', 'propagation', 'worst-peers', 'lateness']) assert.equal(data(sliced, id), data(whole, id), id);
 });
 
+test('an unwritable cache is a note, and the report is made without it', async () => {
+  const dir = join(root, 'flat');
+  const r = await buildReport({ dirs: [dir], html: false, cacheDir: '/proc/invscope-no-such/cache' });
+  assert.ok(r.warnings.some((w) => /cannot write the aggregate cache \/proc\/invscope-no-such\/cache/.test(w)), r.warnings.join('\n'));
+  assert.equal(r.summary.vantages[0]!.items, (await buildReport({ dirs: [dir], html: false, cacheDir: null })).summary.vantages[0]!.items);
+});
+
 test('the cache: a rerun computes nothing, a new hour recomputes it and the hour before, and the answer equals an uncached one', async () => {
   const tree = join(root, 'tree');
   const cache = join(root, 'cache');

@@ -8,6 +8,18 @@ import { join } from 'node:path';
 import { makeDirs } from '../../store/dirs.js';
 import { LEVELS, type LogLevel } from './options.js';
 
+/**
+ * The debug line of a peer that completed its handshake: its address and ours as it saw us (its
+ * version's addrRecv). A simulator's ground truth names our connections by the latter, so this
+ * line is what tells which connections were a run's when several observers share one simulation.
+ */
+export function readyLine(peer: number, address: string, us: string, userAgent: string, version: number): string {
+  return `peer ${peer} ${address} ready, sees us as ${us}: ${userAgent} ${version}`;
+}
+
+/** Matches readyLine in a log file; group 1 is the peer's address, group 2 ours as it saw us. */
+export const READY_LINE_RE = /peer \d+ (\S+) ready, sees us as (\S+): /;
+
 export class ObserveLog {
   private fd: number | null = null;
   private index = 0;

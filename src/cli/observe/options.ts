@@ -10,7 +10,7 @@ import { availableParallelism, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../decode.js';
 import { parseNetwork } from '../options.js';
-import { parseHostPort, isHostPort } from '../../pool/index.js';
+import { parseHostPort, isHostPort, POOL_DEFAULTS } from '../../pool/index.js';
 import { VANTAGE_RE } from '../../store/index.js';
 import type { NetworkParams } from '../../protocol/constants.js';
 
@@ -34,7 +34,7 @@ address sources (at least one):
   --peer HOST:PORT        a peer to keep connected (repeatable; [v6]:port; a bare host takes the
                           network's default port)
   --peers FILE            one HOST:PORT a line (# comments and blank lines ignored)
-  --dns                   the network's DNS seeds
+  --dns                   the network's DNS seeds (resolved at start and every ${POOL_DEFAULTS.reseedIntervalMs / 60_000} min)
   --crawl                 ask every peer for addresses (getaddr) and dial what they tell us;
                           starts from the other sources (alone, it implies --dns)
 options (defaults in brackets):

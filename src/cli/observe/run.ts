@@ -7,11 +7,11 @@
 import { join } from 'node:path';
 import { plural } from '../text.js';
 import { NetworkEvidence } from '../network-hint.js';
-import { Coordinator, type PeerEvent } from '../../pool/index.js';
+import { Coordinator, type PeerEvent, type SeedResult } from '../../pool/index.js';
 import { now } from '../../observe/clock.js';
 import { Store, StoreError, ItemAggregator, PeerSessions, idTypeOf, makeRunId } from '../../store/index.js';
 import { OBSERVE_DEFAULTS, type ObserveSettings } from './options.js';
-import { ObserveLog } from './log.js';
+import { ObserveLog, readyLine } from './log.js';
 import { ClockWatch } from './clock-watch.js';
 import { RunStatus, emit, say } from './status.js';
 import { StopControl, stopObserve } from './stop.js';
@@ -48,9 +48,10 @@ function makePool(s: ObserveSettings, sessions: PeerSessions, evidence: NetworkE
   pool.on('peer', (e: PeerEvent) => {
     sessions.event(e, now());
     if (e.type === 'gone') evidence.gone(e.reason, e.detail ?? '', e.wasReady);
-    if (e.type === 'ready') log.write('debug', `peer ${e.peer} ${e.address} ready: ${e.remote.userAgent} ${e.remote.version}`);
+    if (e.type === 'ready') log.write('debug', readyLine(e.peer, e.address, e.remote.addrRecv, e.remote.userAgent, e.remote.version));
   });
-  pool.on('seed', (r: { seed: string; family: number; addresses: number; error?: string }) => log.write(r.error ? 'warn' : 'info', `dns seed ${r.seed} (ipv${r.family}): ${r.error ?? `${r.addresses} addresses`}`));
+  // Every lookup, at start and at each re-resolution (the pool's reseedIntervalMs): what came back and how much was new.
+  pool.on('seed', (r: SeedResult) => log.write(r.error ? 'warn' : 'info', `dns seed ${r.seed} (ipv${r.family}): ${r.error ?? `${r.addresses} addresses, ${r.added} new`}`));
   pool.on('listenError', (e: unknown) => log.write('error', `listen ${s.listen}: ${JSON.stringify(e)}`));
   pool.on('shardRestart', (e: unknown) => log.write('warn', `shard restarted: ${JSON.stringify(e)}`));
   return pool;

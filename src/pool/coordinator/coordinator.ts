@@ -46,8 +46,6 @@ type ShardMessage<T extends FromShard['type']> = Extract<FromShard, { type: T }>
 export class Coordinator extends EventEmitter {
   readonly network: NetworkParams;
   readonly book: AddressBook;
-  /** The pending seed resolution started by start() (see resolveSeeds). */
-  seeding: Promise<SeedResult[]> = Promise.resolve([]);
   private readonly o: PoolSettings;
   private readonly shardOptions: ShardOptions;
   private readonly sources: AddressSources;
@@ -143,7 +141,12 @@ export class Coordinator extends EventEmitter {
     this.maintainTimer = setInterval(() => this.maintain(), this.o.maintainIntervalMs);
     this.maintain();
     // Not awaited: seeds feed the book as they answer; a failing seed is counted, never fatal.
-    if (this.o.seedNames.length > 0) this.seeding = this.resolveSeeds();
+    this.sources.startSeeding(this.o.reseedIntervalMs);
+  }
+
+  /** The latest DNS seed resolution (at start, then every reseedIntervalMs). */
+  get seeding(): Promise<SeedResult[]> {
+    return this.sources.seeding;
   }
 
   /** The listening shard's bound host:port once start() resolved (null if not listening or failed). */
@@ -154,7 +157,8 @@ export class Coordinator extends EventEmitter {
   /**
    * Resolves every seed (A and AAAA, all at once) into the book with source 'dns' and the
    * network's default port. Failures are counted in stats().seeds and emitted as 'seed' events
-   * with their code; they never throw. Callable again later (e.g. when the book runs dry).
+   * with their code; they never throw. start() calls it, and again every reseedIntervalMs;
+   * callable at any time too (e.g. when the book runs dry).
    */
   resolveSeeds(seeds: readonly string[] = this.o.seedNames): Promise<SeedResult[]> {
     return this.sources.resolveSeeds(seeds);
@@ -188,6 +192,7 @@ export class Coordinator extends EventEmitter {
     if (!this.running || this.stopping) return;
     this.stopping = true;
     if (this.maintainTimer) clearInterval(this.maintainTimer);
+    this.sources.stopSeeding();
     await Promise.all(this.links.map((link) => link.stop(this.o.stopTimeoutMs)));
     for (const link of this.links) link.drain();
     for (const link of this.links) link.detach();

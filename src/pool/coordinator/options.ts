@@ -36,6 +36,8 @@ export const POOL_DEFAULTS = {
   backoffMaxMs: 600_000,
   retryAfterDropMs: 1_000,
   maintainIntervalMs: 250,
+  /** 30 min: a days-long run keeps finding the nodes the seeds list as the network turns over. */
+  reseedIntervalMs: 1_800_000,
   crawl: false,
   maxLearnedAddresses: 100_000,
   /** Bitcoin Core's 125 connection slots minus its 8 outbound ones. */
@@ -101,6 +103,12 @@ export interface CoordinatorOptions {
    * network's seeds, or a list of names. @default true when no `addresses` are given, else false
    */
   dnsSeeds?: boolean | readonly string[];
+  /**
+   * With DNS seeds, resolve them again this often (new answers enter the book; known addresses
+   * are not added twice; a lookup still in flight is not started again). 0: only at start.
+   * @default 1_800_000 (30 min)
+   */
+  reseedIntervalMs?: number;
   /** The resolver for DNS seeds (tests inject a fake one). @default node:dns promises */
   resolver?: SeedResolver;
   /** Ask every peer that completes its handshake once for addresses (getaddr) and dial what it learns. @default false */
@@ -167,6 +175,8 @@ export interface PoolSettings {
   reconnect: boolean;
   maxQueuedObservations: number;
   maintainIntervalMs: number;
+  /** 0 (or anything not a positive finite number): the seeds are resolved at start only. */
+  reseedIntervalMs: number;
   connectLearned: boolean;
   crawl: boolean;
   maxInbound: number;
@@ -234,6 +244,7 @@ export function resolveOptions(options: CoordinatorOptions): ResolvedOptions {
     reconnect: options.reconnect ?? D.reconnect,
     maxQueuedObservations: options.maxQueuedObservations ?? D.maxQueuedObservations,
     maintainIntervalMs: options.maintainIntervalMs ?? D.maintainIntervalMs,
+    reseedIntervalMs: options.reseedIntervalMs ?? D.reseedIntervalMs,
     connectLearned: options.connectLearned ?? crawl,
     crawl,
     maxInbound,

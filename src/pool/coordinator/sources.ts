@@ -51,6 +51,35 @@ export class AddressSources {
     private readonly events: SourceEvents,
   ) {}
 
+  /** The latest seed resolution (start's, then each reseed's). */
+  seeding: Promise<SeedResult[]> = Promise.resolve([]);
+  private seedingInFlight = false;
+  private reseedTimer: ReturnType<typeof setInterval> | null = null;
+
+  /**
+   * Resolves the default seeds now and every `intervalMs` (0 or Infinity: once). A round is
+   * skipped while the previous one is in flight: a seed slower than the interval never piles
+   * lookups up. Not awaited by the caller: seeds feed the book as they answer.
+   */
+  startSeeding(intervalMs: number): void {
+    if (this.seedNames.length === 0) return;
+    this.seedOnce();
+    if (intervalMs > 0 && Number.isFinite(intervalMs)) this.reseedTimer = setInterval(() => this.seedOnce(), intervalMs);
+  }
+
+  stopSeeding(): void {
+    if (this.reseedTimer !== null) clearInterval(this.reseedTimer);
+    this.reseedTimer = null;
+  }
+
+  private seedOnce(): void {
+    if (this.seedingInFlight) return;
+    this.seedingInFlight = true;
+    this.seeding = this.resolveSeeds().finally(() => {
+      this.seedingInFlight = false;
+    });
+  }
+
   /** Adds a list address (host:port, or a bare host on the network's default port); false if unparsable. */
   add(address: string, source = 'list'): boolean {
     return this.book.add(address, source, this.network.defaultPort) !== null;

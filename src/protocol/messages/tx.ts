@@ -97,7 +97,6 @@ export function scanTx(buf: Uint8Array, off: number, end: number, out?: TxLayout
     if (nIn < 0) return nIn;
     p = slowEnd;
   }
-  let nOut = 0;
   let segwit = false;
   let skipOutputs = false;
   if (nIn === 0) {
@@ -119,7 +118,41 @@ export function scanTx(buf: Uint8Array, off: number, end: number, out?: TxLayout
       }
     }
   }
-  for (let i = 0; i < nIn; i++) {
+  p = scanInputs(buf, p, end, nIn);
+  if (p < 0) return p;
+  let nOut = 0;
+  if (!skipOutputs) {
+    if (p >= end) return -Status.TRUNCATED;
+    nOut = buf[p]!;
+    if (nOut < 0xfd) p++;
+    else {
+      nOut = slowVarint(buf, p, end);
+      if (nOut < 0) return nOut;
+      p = slowEnd;
+    }
+    p = scanOutputs(buf, p, end, nOut);
+    if (p < 0) return p;
+  }
+  const witnessStart = segwit ? p : -1;
+  if (segwit) {
+    p = scanWitnesses(buf, p, end, nIn);
+    if (p < 0) return p;
+  }
+  p += 4; // locktime
+  if (p > end) return -Status.TRUNCATED;
+  if (out !== undefined) {
+    out.start = off;
+    out.end = p;
+    out.witnessStart = witnessStart;
+    out.inputs = nIn;
+    out.outputs = nOut;
+  }
+  return p;
+}
+
+/** scanTx's inputs: `n` of (prevout, script, sequence) from `p`; the offset after them or a negated Status. */
+function scanInputs(buf: Uint8Array, p: number, end: number, n: number): number {
+  for (let i = 0; i < n; i++) {
     // prevout (36) then at least the script length byte
     if (p + 37 > end) return -Status.TRUNCATED;
     p += 36;
@@ -133,18 +166,46 @@ export function scanTx(buf: Uint8Array, off: number, end: number, out?: TxLayout
     p += len + 4; // script, sequence
     if (p > end) return -Status.TRUNCATED;
   }
-  if (!skipOutputs) {
-    if (p >= end) return -Status.TRUNCATED;
-    nOut = buf[p]!;
-    if (nOut < 0xfd) p++;
+  return p;
+}
+
+/** scanTx's outputs: `n` of (value, script) from `p`; the offset after them or a negated Status. */
+function scanOutputs(buf: Uint8Array, p: number, end: number, n: number): number {
+  for (let i = 0; i < n; i++) {
+    if (p + 9 > end) return -Status.TRUNCATED;
+    p += 8;
+    let len = buf[p]!;
+    if (len < 0xfd) p++;
     else {
-      nOut = slowVarint(buf, p, end);
-      if (nOut < 0) return nOut;
+      len = slowVarint(buf, p, end);
+      if (len < 0) return len;
       p = slowEnd;
     }
-    for (let i = 0; i < nOut; i++) {
-      if (p + 9 > end) return -Status.TRUNCATED;
-      p += 8;
+    p += len;
+    if (p > end) return -Status.TRUNCATED;
+  }
+  return p;
+}
+
+/**
+ * scanTx's witnesses: one stack per input from `p`; the offset after them or a negated Status,
+ * -BAD_VALUE when every stack is empty (Core: "Superfluous witness record": the flag promised
+ * witnesses and none came).
+ */
+function scanWitnesses(buf: Uint8Array, p: number, end: number, nIn: number): number {
+  let any = false;
+  for (let i = 0; i < nIn; i++) {
+    if (p >= end) return -Status.TRUNCATED;
+    let items = buf[p]!;
+    if (items < 0xfd) p++;
+    else {
+      items = slowVarint(buf, p, end);
+      if (items < 0) return items;
+      p = slowEnd;
+    }
+    if (items !== 0) any = true;
+    for (let j = 0; j < items; j++) {
+      if (p >= end) return -Status.TRUNCATED;
       let len = buf[p]!;
       if (len < 0xfd) p++;
       else {
@@ -153,49 +214,10 @@ export function scanTx(buf: Uint8Array, off: number, end: number, out?: TxLayout
         p = slowEnd;
       }
       p += len;
-      if (p > end) return -Status.TRUNCATED;
     }
+    if (p > end) return -Status.TRUNCATED;
   }
-  let witnessStart = -1;
-  if (segwit) {
-    witnessStart = p;
-    let any = false;
-    for (let i = 0; i < nIn; i++) {
-      if (p >= end) return -Status.TRUNCATED;
-      let items = buf[p]!;
-      if (items < 0xfd) p++;
-      else {
-        items = slowVarint(buf, p, end);
-        if (items < 0) return items;
-        p = slowEnd;
-      }
-      if (items !== 0) any = true;
-      for (let j = 0; j < items; j++) {
-        if (p >= end) return -Status.TRUNCATED;
-        let len = buf[p]!;
-        if (len < 0xfd) p++;
-        else {
-          len = slowVarint(buf, p, end);
-          if (len < 0) return len;
-          p = slowEnd;
-        }
-        p += len;
-      }
-      if (p > end) return -Status.TRUNCATED;
-    }
-    // Core: "Superfluous witness record": the flag promised witnesses and none came.
-    if (!any) return -Status.BAD_VALUE;
-  }
-  p += 4; // locktime
-  if (p > end) return -Status.TRUNCATED;
-  if (out !== undefined) {
-    out.start = off;
-    out.end = p;
-    out.witnessStart = witnessStart;
-    out.inputs = nIn;
-    out.outputs = nOut;
-  }
-  return p;
+  return any ? p : -Status.BAD_VALUE;
 }
 
 /** Bytes of the non-witness serialization of a scanned tx (what the txid hashes; BIP141 "stripped size"). */
