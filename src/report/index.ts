@@ -17,7 +17,7 @@ export { network, formatNetwork, type Network } from './network.js';
 export { clockOffsets, medianCiRanks, type ClockOffset } from './clocks.js';
 export { DEFAULT_MEMORY_LIMIT, MEMORY_LIMIT_RE } from './engine.js';
 export { EXACT_MAX_ROWS } from './aggregate.js';
-export { HIST_REL_ERROR } from './hist.js';
+export { HIST_REL_ERROR, PEER_REL_ERROR } from './hist.js';
 export { summarize, formatSummary, formatAccuracy, fmtMs, type Summary, type VantageSummary, type Percentiles, type KindTimes } from './summary.js';
 export { IN_FLIGHT_MARGIN_MS, type Accuracy } from './accuracy.js';
 export type { Figure } from './figures.js';
