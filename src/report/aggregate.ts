@@ -12,6 +12,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { partsSelect, rows, num, sqlString, ANNOUNCING_KINDS, type LoadOptions, type TimeRange, type VantageDir } from './load.js';
 import { planChunks, chunkKey, type Chunk } from './chunks.js';
@@ -49,6 +50,8 @@ export interface AggregateStats {
   computed: number;
   /** Announcement rows (after the first per item and peer) in the computed chunks. */
   rows: number;
+  /** Wall time of bringing the aggregates up to date (the rest of a report reads them). */
+  seconds: number;
 }
 
 const kinds = (): string => ANNOUNCING_KINDS.map(sqlString).join(', ');
@@ -205,7 +208,8 @@ function prune(folder: string, keep: Set<string>): void {
  * creates the merged views. `settle` gives each vantage's timed window (table `win`).
  */
 export async function aggregate(conn: DuckDBConnection, vantages: readonly VantageDir[], settle: Map<string, TimeRange>, o: AggregateOptions): Promise<AggregateStats> {
-  const stats: AggregateStats = { chunks: 0, computed: 0, rows: 0 };
+  const t0 = performance.now();
+  const stats: AggregateStats = { chunks: 0, computed: 0, rows: 0, seconds: 0 };
   const dirs: string[] = [];
   for (const v of vantages) {
     const folder = vantageFolder(o.cacheDir, v);
@@ -230,6 +234,7 @@ export async function aggregate(conn: DuckDBConnection, vantages: readonly Vanta
   // The timed namespace of each vantage's transactions (README "Transactions have two names").
   await conn.run(`CREATE OR REPLACE TABLE ns AS
     SELECT vantage, coalesce(sum(announcers) FILTER (wtx), 0) >= coalesce(sum(announcers) FILTER (NOT wtx), 0) AS wtx FROM agg_fs WHERE item_kind = 'tx' GROUP BY vantage`);
+  stats.seconds = (performance.now() - t0) / 1000;
   return stats;
 }
 

@@ -66,7 +66,7 @@ export interface ReportResult {
   files: { html: string | null; htmlBytes: number; svg: string[]; csv: string[] };
   warnings: string[];
   /** Chunks read, and computed now rather than taken from the cache. */
-  aggregates: { chunks: number; computed: number; rows: number };
+  aggregates: { chunks: number; computed: number; rows: number; seconds: number };
 }
 
 function runFacts(run: LoadedRun): Record<string, string>[] {
