@@ -96,6 +96,15 @@ function runReport(dir: string, cache: string): Promise<Run> {
   });
 }
 
+/** The report's own account of its aggregates (chunks, computed now, seconds), from its JSON. */
+function aggregatesOf(run: Run): Record<string, unknown> | null {
+  try {
+    return (JSON.parse(run.stdout.trim().split('\n').pop()!) as { aggregates?: Record<string, unknown> }).aggregates ?? null;
+  } catch {
+    return null;
+  }
+}
+
 /** Why the report's output is not the generated data, or null when its counts agree per vantage. */
 function wrongOutput(run: Run, gen: GenResult): string | null {
   if (run.exit !== 0) return `invscope report exited ${run.exit}: ${run.stderr.trim().split('\n').slice(-3).join(' | ')}`;
@@ -159,7 +168,7 @@ async function main(): Promise<void> {
     if (values.data === undefined && !values.keep) rmSync(dir, { recursive: true, force: true });
     return;
   }
-  let incremental: { wallS: number; fractionOfFull: number; peakRssBytes: number } | null = null;
+  let incremental: { wallS: number; fractionOfFull: number; peakRssBytes: number; aggregates: Record<string, unknown> | null } | null = null;
   if (!values['no-incremental']) {
     const more = await extend(dir, { hours: hours + 1, peers, fromHour: hours });
     const again = await runReport(dir, cache);
@@ -168,7 +177,7 @@ async function main(): Promise<void> {
       console.error(`bench:report: no incremental figures, the report's output is wrong: ${wrong2}`);
       process.exitCode = 1;
     } else {
-      incremental = { wallS: again.wallS, fractionOfFull: again.wallS / full.wallS, peakRssBytes: again.peakRssBytes };
+      incremental = { wallS: again.wallS, fractionOfFull: again.wallS / full.wallS, peakRssBytes: again.peakRssBytes, aggregates: aggregatesOf(again) };
     }
   }
   const result = {
@@ -180,7 +189,7 @@ async function main(): Promise<void> {
     generateWallS: genWallS,
     observationParquetBytes: parquetBytes,
     parquetBytesPerRow: parquetBytes / gen.rows.observations,
-    report: { wallS: full.wallS, rowsPerS: gen.rows.observations / full.wallS, peakRssBytes: full.peakRssBytes, peakSpillBytes: full.peakSpillBytes },
+    report: { wallS: full.wallS, rowsPerS: gen.rows.observations / full.wallS, peakRssBytes: full.peakRssBytes, peakSpillBytes: full.peakSpillBytes, aggregates: aggregatesOf(full) },
     incremental,
   };
   if (values.json) console.log(JSON.stringify(result, null, 2));

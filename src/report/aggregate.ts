@@ -12,19 +12,23 @@
  */
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { partsSelect, rows, num, sqlString, ANNOUNCING_KINDS, type LoadOptions, type TimeRange, type VantageDir } from './load.js';
 import { planChunks, chunkKey, type Chunk } from './chunks.js';
-import { histValueSql } from './hist.js';
+import { histValueSql, PEER_BIN_RATIO } from './hist.js';
 
 /** Bumped whenever what a chunk's aggregates hold changes: older cache entries are recomputed. */
-const AGG_VERSION = 1;
+const AGG_VERSION = 2;
 /** A chunk with at most this many (item, peer) announcements keeps exact delays. */
 export const EXACT_MAX_ROWS = 1_000_000;
 /** A chunk's items are cut into slices of about this many announcements (bounded memory). */
 export const SLICE_ROWS = 24_000_000;
-/** `nann` keeps every block and about this many (transaction, node) rows per chunk. */
-export const NANN_TARGET_ROWS = 1_000_000;
+/**
+ * `nann` keeps every block and about this many (transaction, node) rows per chunk: a day of 3
+ * vantages is then ~7 M rows (at 10,000 peers about 25 sampled transactions an hour a vantage).
+ */
+export const NANN_TARGET_ROWS = 100_000;
 /** Announcements later than this after first-seen are late (counted, not in the delays) unless run.json says otherwise. */
 export const DEFAULT_ITEM_WINDOW_MS = 120_000;
 
@@ -46,6 +50,8 @@ export interface AggregateStats {
   computed: number;
   /** Announcement rows (after the first per item and peer) in the computed chunks. */
   rows: number;
+  /** Wall time of bringing the aggregates up to date (the rest of a report reads them). */
+  seconds: number;
 }
 
 const kinds = (): string => ANNOUNCING_KINDS.map(sqlString).join(', ');
@@ -112,15 +118,16 @@ interface ChunkPlan {
 /** One slice of the chunk's items: every peer's first announcement (c_first), added into the acc_ tables. */
 async function accumulate(conn: DuckDBConnection, src: string, p: ChunkPlan, slice: number): Promise<void> {
   const val = histValueSql('d', p.exact);
+  const coarse = histValueSql('d', p.exact, PEER_BIN_RATIO);
   const items = p.slices === 1 ? 'c_it' : `(SELECT * FROM c_it WHERE id % ${p.slices} = ${slice})`;
-  // value is null for an announcement after the item window (late).
+  // value (and pvalue, the per-peer histograms' coarser one) is null after the item window (late).
   await conn.run(`CREATE OR REPLACE TEMP TABLE c_first AS
-    SELECT id, peer, CASE WHEN d <= ${p.windowMs} THEN ${val} END AS value FROM (
+    SELECT id, peer, CASE WHEN d <= ${p.windowMs} THEN ${val} END AS value, CASE WHEN d <= ${p.windowMs} THEN ${coarse} END AS pvalue FROM (
       SELECT i.id, s.peer, min(s.time) - any_value(i.first_seen) AS d
       FROM (${src}) s JOIN ${items} i ON i.hash = s.hash WHERE s.kind IN (${kinds()}) GROUP BY i.id, s.peer)`);
   await conn.run(`INSERT INTO acc_fs SELECT id, count(value), count(*) - count(value) FROM c_first GROUP BY id`);
   await conn.run(`INSERT INTO acc_delay SELECT i.item_kind, i.wtx, f.value, count(*) FROM c_first f JOIN c_it i USING (id) WHERE f.value > 0 GROUP BY ALL`);
-  await conn.run(`INSERT INTO acc_peer SELECT f.peer, i.item_kind, i.wtx, f.value, count(*) FROM c_first f JOIN c_it i USING (id) WHERE f.value IS NOT NULL GROUP BY ALL`);
+  await conn.run(`INSERT INTO acc_peer SELECT f.peer, i.item_kind, i.wtx, f.pvalue, count(*) FROM c_first f JOIN c_it i USING (id) WHERE f.pvalue IS NOT NULL GROUP BY ALL`);
   await conn.run(`INSERT INTO acc_pct
     WITH it AS (SELECT i.id, i.item_kind, i.wtx, CAST(i.nr AS BIGINT) AS nr FROM c_it i
                 WHERE i.nr > 0 AND i.first_seen >= ${lit(p.settle.lo)} AND i.first_seen <= ${lit(p.settle.hi)}),
@@ -201,7 +208,8 @@ function prune(folder: string, keep: Set<string>): void {
  * creates the merged views. `settle` gives each vantage's timed window (table `win`).
  */
 export async function aggregate(conn: DuckDBConnection, vantages: readonly VantageDir[], settle: Map<string, TimeRange>, o: AggregateOptions): Promise<AggregateStats> {
-  const stats: AggregateStats = { chunks: 0, computed: 0, rows: 0 };
+  const t0 = performance.now();
+  const stats: AggregateStats = { chunks: 0, computed: 0, rows: 0, seconds: 0 };
   const dirs: string[] = [];
   for (const v of vantages) {
     const folder = vantageFolder(o.cacheDir, v);
@@ -226,6 +234,7 @@ export async function aggregate(conn: DuckDBConnection, vantages: readonly Vanta
   // The timed namespace of each vantage's transactions (README "Transactions have two names").
   await conn.run(`CREATE OR REPLACE TABLE ns AS
     SELECT vantage, coalesce(sum(announcers) FILTER (wtx), 0) >= coalesce(sum(announcers) FILTER (NOT wtx), 0) AS wtx FROM agg_fs WHERE item_kind = 'tx' GROUP BY vantage`);
+  stats.seconds = (performance.now() - t0) / 1000;
   return stats;
 }
 

@@ -17,7 +17,7 @@ export { network, formatNetwork, type Network } from './network.js';
 export { clockOffsets, medianCiRanks, type ClockOffset } from './clocks.js';
 export { DEFAULT_MEMORY_LIMIT, MEMORY_LIMIT_RE } from './engine.js';
 export { EXACT_MAX_ROWS } from './aggregate.js';
-export { HIST_REL_ERROR } from './hist.js';
+export { HIST_REL_ERROR, PEER_REL_ERROR } from './hist.js';
 export { summarize, formatSummary, formatAccuracy, fmtMs, type Summary, type VantageSummary, type Percentiles, type KindTimes } from './summary.js';
 export { IN_FLIGHT_MARGIN_MS, type Accuracy } from './accuracy.js';
 export type { Figure } from './figures.js';
@@ -66,7 +66,7 @@ export interface ReportResult {
   files: { html: string | null; htmlBytes: number; svg: string[]; csv: string[] };
   warnings: string[];
   /** Chunks read, and computed now rather than taken from the cache. */
-  aggregates: { chunks: number; computed: number; rows: number };
+  aggregates: { chunks: number; computed: number; rows: number; seconds: number };
 }
 
 function runFacts(run: LoadedRun): Record<string, string>[] {

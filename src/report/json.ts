@@ -77,12 +77,20 @@ export function networkJson(n: Network): Record<string, unknown> {
   };
 }
 
-export function reportJson(r: { empty: boolean; summary: Summary; network?: Network | null; accuracy: Accuracy[] | null; files: { html: string | null; htmlBytes: number; svg: string[]; csv?: string[] } }): Record<string, unknown> {
+export function reportJson(r: {
+  empty: boolean;
+  summary: Summary;
+  network?: Network | null;
+  accuracy: Accuracy[] | null;
+  files: { html: string | null; htmlBytes: number; svg: string[]; csv?: string[] };
+  aggregates?: { chunks: number; computed: number; rows: number; seconds: number };
+}): Record<string, unknown> {
   return {
     empty: r.empty,
     summary: { vantages: r.summary.vantages.map(vantageJson), all: vantageJson(r.summary.all), warnings: r.summary.warnings },
     network: r.network == null ? null : networkJson(r.network),
     accuracy: r.accuracy === null ? null : r.accuracy.map(accuracyJson),
     files: { html: r.files.html, html_bytes: r.files.htmlBytes, svg: r.files.svg, csv: r.files.csv ?? [] },
+    ...(r.aggregates === undefined ? {} : { aggregates: { chunks: r.aggregates.chunks, computed: r.aggregates.computed, first_announcements: r.aggregates.rows, seconds: round(r.aggregates.seconds, 3) } }),
   };
 }

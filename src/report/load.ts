@@ -393,7 +393,7 @@ export async function loadRuns(dirs: string[], options: LoadOptions = {}): Promi
     engine.cleanup();
   };
   const warnings: string[] = [];
-  let aggregates: AggregateStats = { chunks: 0, computed: 0, rows: 0 };
+  let aggregates: AggregateStats = { chunks: 0, computed: 0, rows: 0, seconds: 0 };
   try {
     for (const v of vantages) {
       for (const t of TABLES) await checkParts(conn, v, t, options.skipCorrupt === true);
