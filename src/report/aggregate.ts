@@ -6,7 +6,7 @@
  * announcement-delay histogram), `peer` (a delay histogram per peer), `pct` (per x % the
  * histogram of the items' time until x % of their peers announced), `nann` (each node's first
  * announcement of every block and of a sample of the transactions) and `counts`. Histograms
- * are exact for a small chunk and log-binned above EXACT_MAX_ROWS (hist.ts). The merged views
+ * are exact for a small chunk (EXACT_MAX_ROWS, EXACT_MAX_ITEMS) and log-binned above (hist.ts). The merged views
  * are `agg_fs`, `agg_delay`, `agg_peer`, `agg_pct`, `agg_nann`, `agg_counts`.
  * Main thread, cold path; the work is DuckDB's.
  */
@@ -19,9 +19,14 @@ import { planChunks, chunkKey, type Chunk } from './chunks.js';
 import { histValueSql, PEER_BIN_RATIO } from './hist.js';
 
 /** Bumped whenever what a chunk's aggregates hold changes: older cache entries are recomputed. */
-const AGG_VERSION = 2;
-/** A chunk with at most this many (item, peer) announcements keeps exact delays. */
+const AGG_VERSION = 3;
+/** A chunk with at most this many (item, peer) announcements and EXACT_MAX_ITEMS items keeps exact delays. */
 export const EXACT_MAX_ROWS = 1_000_000;
+/**
+ * Exact per-item values cost a row per item and x % in the merged `pct` (and a row per peer and
+ * item in `peer`): above this many items a chunk is binned, however few its announcements.
+ */
+export const EXACT_MAX_ITEMS = 2_000;
 /** A chunk's items are cut into slices of about this many announcements (bounded memory). */
 export const SLICE_ROWS = 24_000_000;
 /**
@@ -71,7 +76,7 @@ function chunkSettings(c: Chunk, settle: TimeRange, o: AggregateOptions): Record
     vantage: c.vantage.vantage,
     label: c.label,
     window: itemWindow(c.vantage),
-    exactMax: o.exactMaxRows ?? EXACT_MAX_ROWS,
+    exactMax: [o.exactMaxRows ?? EXACT_MAX_ROWS, EXACT_MAX_ITEMS],
     nann: NANN_TARGET_ROWS,
     settle: [clip(settle.lo, c.items.lo, c.items.hi), clip(settle.hi, c.items.lo, c.items.hi)],
     from: o.fromMs ?? null,
@@ -86,6 +91,8 @@ interface ChunkItems {
   insideAnn: number;
   /** Announcements of the chunk's own items in its read range (repeats included). */
   ownedRows: number;
+  /** The chunk's own items. */
+  items: number;
 }
 
 /** The chunk's items: c_h (every hash in its read range) and c_it (those first seen in its hour, with ids). */
@@ -102,8 +109,8 @@ async function chunkItems(conn: DuckDBConnection, c: Chunk, src: string): Promis
   await conn.run(`CREATE OR REPLACE TEMP TABLE c_it AS
     SELECT CAST(row_number() OVER () AS INTEGER) AS id, hash, item_kind, first_seen, wtx, ann FROM c_h
     WHERE first_seen IS NOT NULL${own.length > 0 ? ` AND ${own.join(' AND ')}` : ''}`);
-  const [r] = await rows(conn, 'SELECT (SELECT sum(inside) FROM c_h) AS inside, (SELECT sum(inside_ann) FROM c_h) AS inside_ann, (SELECT sum(ann) FROM c_it) AS owned');
-  return { inside: num(r!.inside) || 0, insideAnn: num(r!.inside_ann) || 0, ownedRows: num(r!.owned) || 0 };
+  const [r] = await rows(conn, 'SELECT (SELECT sum(inside) FROM c_h) AS inside, (SELECT sum(inside_ann) FROM c_h) AS inside_ann, (SELECT sum(ann) FROM c_it) AS owned, (SELECT count(*) FROM c_it) AS items');
+  return { inside: num(r!.inside) || 0, insideAnn: num(r!.inside_ann) || 0, ownedRows: num(r!.owned) || 0, items: num(r!.items) };
 }
 
 /** How a chunk is computed: exact or binned values, item slices, the nann sampling. */
@@ -167,11 +174,11 @@ async function computeChunk(conn: DuckDBConnection, c: Chunk, o: AggregateOption
   // The ready peers at first-seen, from the items table observe wrote.
   await conn.run(`ALTER TABLE c_it ADD COLUMN nr BIGINT`);
   await conn.run(`UPDATE c_it SET nr = r.nr FROM (SELECT hash, max(peers_at_first_seen) AS nr FROM (${partsSelect('items', c.vantage, o, c.files.items)}) GROUP BY hash) r WHERE r.hash = c_it.hash`);
-  const exact = it.ownedRows <= (o.exactMaxRows ?? EXACT_MAX_ROWS);
+  const exact = it.ownedRows <= (o.exactMaxRows ?? EXACT_MAX_ROWS) && it.items <= EXACT_MAX_ITEMS;
   const p: ChunkPlan = {
     exact,
     slices: Math.max(1, Math.ceil(it.ownedRows / (o.sliceRows ?? SLICE_ROWS))),
-    every: exact ? 1 : 2 ** Math.ceil(Math.log2(Math.max(1, it.ownedRows / NANN_TARGET_ROWS))),
+    every: 2 ** Math.ceil(Math.log2(Math.max(1, it.ownedRows / NANN_TARGET_ROWS))),
     windowMs,
     settle,
   };

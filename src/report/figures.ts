@@ -169,8 +169,8 @@ export async function propagationRows(conn: DuckDBConnection): Promise<CurvePoin
     `SELECT a.vantage, a.item_kind AS kind, a.pct, a.value, a.n FROM agg_pct a WHERE ${timedSql('a')}`,
     ['vantage', 'kind', 'pct'],
     [0.1, 0.5, 0.9],
-    `SELECT f.vantage, f.item_kind AS kind, g.pct, count(*) AS m FROM agg_fs f JOIN win w ON w.vantage = f.vantage, (${PCT_GRID}) g
-     WHERE ${timedSql('f')} AND f.n_ready > 0 AND f.first_seen >= w.lo AND f.first_seen <= w.hi GROUP BY ALL`,
+    `SELECT t.vantage, t.kind, g.pct, t.m FROM (${PCT_GRID}) g, (SELECT f.vantage, f.item_kind AS kind, count(*) AS m FROM agg_fs f JOIN win w ON w.vantage = f.vantage
+     WHERE ${timedSql('f')} AND f.n_ready > 0 AND f.first_seen >= w.lo AND f.first_seen <= w.hi GROUP BY ALL) t`,
   );
   return curvePoints(await rows(conn, `SELECT * FROM (${q}) WHERE reached > 0 ORDER BY vantage, kind, pct, q`), 'reached');
 }

@@ -138,7 +138,8 @@ test('the cache: a rerun computes nothing, a new hour recomputes it and the hour
     intoTree(join(root, `h${i}`), tree, h);
   }
   const first = await buildReport({ dirs: [tree], html: false, cacheDir: cache });
-  assert.equal(first.aggregates, { chunks: 2, computed: 2, rows: first.aggregates.rows });
+  assert.equal([first.aggregates.chunks, first.aggregates.computed], [2, 2]);
+  assert.ok(first.aggregates.rows > 2000, `${first.aggregates.rows} first announcements`);
   const again = await buildReport({ dirs: [tree], html: false, cacheDir: cache });
   assert.equal([again.aggregates.chunks, again.aggregates.computed], [2, 0]);
   assert.equal(again.summary, first.summary);
