@@ -11,7 +11,7 @@ import { basename, join, resolve } from 'node:path';
 import type { DuckDBInstance, DuckDBConnection } from '@duckdb/node-api';
 import { openEngine, classifyEngineError, type EngineOptions } from './engine.js';
 import { OBSERVATION_KINDS } from '../observe/kinds.js';
-import { TABLES, PARQUET_SCHEMA, type TableName } from '../store/schema.js';
+import { TABLES, PARQUET_SCHEMA, sqlString, type TableName } from '../store/schema.js';
 import { aggregate, timedSql, type AggregateStats } from './aggregate.js';
 
 /** Coded input problems; the CLI maps them to exit statuses (README: "Bad input"). */
@@ -129,10 +129,7 @@ export interface LoadedRun {
   close(): void;
 }
 
-/** Quotes a string as an SQL literal. */
-export function sqlString(s: string): string {
-  return `'${s.replaceAll("'", "''")}'`;
-}
+export { sqlString };
 
 /**
  * The Parquet parts of a table, sorted: DIR/table/*.parquet, and in hive partition folders below

@@ -7,115 +7,18 @@
  */
 import { performance } from 'node:perf_hooks';
 import { now as epochNow } from '../observe/clock.js';
-import { sha256d } from '../protocol/hash.js';
 import { EventQueue } from './queue.js';
 import { makeIdentities, BASE_HEIGHT } from './identity.js';
-import { makeRawBlock, makeTx, MAX_BLOCK_WEIGHT, type RawTx } from './items.js';
+import { makeTx } from './items.js';
 import { Rng } from './rng.js';
+import { Miner } from './miner.js';
+import { slotLatencies, validationDelays } from './delays.js';
 import { buildTopology, type Topology } from './topology.js';
 import type { TruthWriter } from './truth.js';
-import { ALL_MISBEHAVIOURS, type ItemKind, type Misbehaviour, type SimItem, type SimModelEvents, type SimNodeInfo } from './types.js';
+import type { ItemKind, SimItem, SimNodeInfo } from './types.js';
 
-export interface SimOptions {
-  /** Simulated nodes. @default 1000 (tested up to 10,000) */
-  nodes: number;
-  /** Seed of every random choice (topology, identities, timings, item bytes). @default 1 */
-  seed: number;
-  /** Every interval of the model is divided by it (10: ten times faster). @default 1 */
-  timeScale: number;
-  /** Transactions originated per second of model time (Poisson); 0 = none. @default 7 (mainnet-like) */
-  txRate: number;
-  /** Mean block interval in model ms (Poisson); 0 = no blocks. @default 600_000 */
-  blockIntervalMs: number;
-  /** Outbound links each node opens. @default 8 (Core MAX_OUTBOUND_FULL_RELAY_CONNECTIONS) */
-  outbound: number;
-  /** Inbound links a node accepts. @default 117 (Core DEFAULT_MAX_PEER_CONNECTIONS 125 minus 8 outbound) */
-  maxInbound: number;
-  /** Median one-way link latency, model ms (lognormal, one draw per link). @default 50 */
-  latencyMedianMs: number;
-  /** Lognormal shape of link latency. @default 0.5 */
-  latencySigma: number;
-  /** Median per-node validation delay of a tx, model ms (lognormal per node; blocks x10). @default 5 */
-  validationMs: number;
-  /** Mean of the per-link trickle towards outbound peers, model ms. @default 2000 (Core OUTBOUND_INVENTORY_BROADCAST_INTERVAL) */
-  outboundTrickleMs: number;
-  /** Mean of the per-node trickle towards inbound peers, model ms. @default 5000 (Core INBOUND_INVENTORY_BROADCAST_INTERVAL) */
-  inboundTrickleMs: number;
-  /** Fraction of nodes leaving per hour of model time. @default 0 */
-  churnPerHour: number;
-  /** Mean time a leaving node stays offline, model ms (exponential). @default 600_000 */
-  churnDowntimeMs: number;
-  /** Fraction of nodes with a Misbehaviour label (towards observers). @default 0 */
-  misbehaving: number;
-  /**
-   * Fraction of nodes that speak BIP324 v2 as responders and advertise NODE_P2P_V2 (bit 11).
-   * @default undefined: the client mix's (Core 27+, about two thirds)
-   */
-  v2Fraction?: number;
-  /** The modes spread round robin over the misbehaving nodes. @default MISBEHAVIOURS (types.ts; ALL_MISBEHAVIOURS adds the hostile ones) */
-  misbehaviours?: readonly Misbehaviour[];
-  /** First loopback address; node i gets the i-th address from it, skipping .0 and .255. @default '127.1.0.0' */
-  addressBase: string;
-  /** Port every node listens on. @default 18444 (regtest) */
-  port: number;
-  /**
-   * Transactions whose per-node learn times stay in memory (learnedAt exact); older completed
-   * ones keep only the nodes that never learned them (knows stays exact). Blocks are kept whole.
-   * @default 1024 (80 MB at 10,000 nodes)
-   */
-  retainItems: number;
-  /** The clock, epoch ms. @default now() of src/observe/clock.ts (the observer's receive clock) */
-  clock?: () => number;
-}
-
-export const SIM_DEFAULTS: Readonly<SimOptions> = Object.freeze({
-  nodes: 1000,
-  seed: 1,
-  timeScale: 1,
-  txRate: 7,
-  blockIntervalMs: 600_000,
-  outbound: 8,
-  maxInbound: 117,
-  latencyMedianMs: 50,
-  latencySigma: 0.5,
-  validationMs: 5,
-  outboundTrickleMs: 2_000,
-  inboundTrickleMs: 5_000,
-  churnPerHour: 0,
-  churnDowntimeMs: 600_000,
-  misbehaving: 0,
-  addressBase: '127.1.0.0',
-  port: 18444,
-  retainItems: 1024,
-});
-
-/** Every event the model emits: the contract's two plus two for tests, benches and reports. */
-export interface SimModelAllEvents extends SimModelEvents {
-  /** An item originated (emitted before its origin's `learn`). */
-  item(item: SimItem): void;
-  /**
-   * `from` (which learned the item at `learnedAt`) will announce it to `to` at `announceAt`,
-   * which would learn it at `arriveAt` unless it learns it earlier. Emitted per relay offer, on
-   * the hot path: only listen in tests and measurements.
-   */
-  offer(from: number, to: number, itemId: number, learnedAt: number, announceAt: number, arriveAt: number): void;
-}
-
-/** Counters of a run. */
-export interface SimStats {
-  /** Events popped from the queue. */
-  events: number;
-  learns: number;
-  /** Relay offers computed (one per link per item, towards nodes that had not learned it yet). */
-  offers: number;
-  /** Offers that did not arrive because an end left the network in between. */
-  dropped: number;
-  /** Largest delay between an event's time and its processing (real-time mode), ms. */
-  maxLagMs: number;
-  queued: number;
-  items: number;
-  compacted: number;
-}
+export { SIM_DEFAULTS, simOptions, type SimOptions, type SimModelAllEvents, type SimStats } from './options.js';
+import { simOptions, type SimOptions, type SimModelAllEvents, type SimStats } from './options.js';
 
 // Event kinds in the queue.
 const EV_LEARN = 0;
@@ -134,16 +37,8 @@ const RELAY_TRIPS = 3;
  * getheaders/headers (2), getdata/block (2).
  */
 const SYNC_TRIPS = 6;
-/** Block validation costs this many times a node's tx validation delay. */
-const BLOCK_VALIDATION_FACTOR = 10;
-/** Lognormal shape of the per-node validation delay (fast and slow machines). */
-const VALIDATION_SIGMA = 0.5;
-/** Weight kept free in a block for the coinbase (Core's default -blockreservedweight 8000 in spirit). */
-const COINBASE_WEIGHT_RESERVE = 8_000;
 /** The drain loop yields to I/O after this much work (ms) even when behind. */
 const DRAIN_SLICE_MS = 20;
-/** Header time of a block mined at the start of a run (2025-06-15T16:26:40Z), seconds. */
-const BLOCK_TIME_BASE = 1_750_004_800;
 /** setTimeout's ceiling (2^31 - 1 ms). */
 const MAX_TIMER_MS = 2_147_483_647;
 
@@ -155,43 +50,6 @@ const S_CONTENT = 4;
 const S_ORIGIN = 5;
 const S_CHURN = 6;
 const S_VALIDATION = 7;
-
-function check(ok: boolean, what: string, value: unknown, rule: string): void {
-  if (!ok) throw new RangeError(`${what} must be ${rule}, got ${String(value)}`);
-}
-
-/** Merges `options` over the defaults and checks every value (a clear error naming it). */
-export function simOptions(options: Partial<SimOptions> = {}): SimOptions {
-  const o: SimOptions = { ...SIM_DEFAULTS };
-  for (const [k, v] of Object.entries(options)) if (v !== undefined) (o as unknown as Record<string, unknown>)[k] = v;
-  const int = (x: number): boolean => Number.isInteger(x);
-  check(int(o.nodes) && o.nodes >= 1 && o.nodes <= 100_000, 'nodes', o.nodes, 'an integer in 1..100000');
-  check(int(o.seed), 'seed', o.seed, 'an integer');
-  check(Number.isFinite(o.timeScale) && o.timeScale > 0, 'timeScale', o.timeScale, 'a positive number');
-  check(Number.isFinite(o.txRate) && o.txRate >= 0, 'txRate', o.txRate, 'a number >= 0');
-  check(Number.isFinite(o.blockIntervalMs) && o.blockIntervalMs >= 0, 'blockIntervalMs', o.blockIntervalMs, 'a number >= 0');
-  check(int(o.outbound) && o.outbound >= 0, 'outbound', o.outbound, 'an integer >= 0');
-  check(int(o.maxInbound) && o.maxInbound >= 0, 'maxInbound', o.maxInbound, 'an integer >= 0');
-  check(Number.isFinite(o.latencyMedianMs) && o.latencyMedianMs >= 0, 'latencyMedianMs', o.latencyMedianMs, 'a number >= 0');
-  check(Number.isFinite(o.latencySigma) && o.latencySigma >= 0, 'latencySigma', o.latencySigma, 'a number >= 0');
-  check(Number.isFinite(o.validationMs) && o.validationMs >= 0, 'validationMs', o.validationMs, 'a number >= 0');
-  check(Number.isFinite(o.outboundTrickleMs) && o.outboundTrickleMs >= 0, 'outboundTrickleMs', o.outboundTrickleMs, 'a number >= 0');
-  check(Number.isFinite(o.inboundTrickleMs) && o.inboundTrickleMs >= 0, 'inboundTrickleMs', o.inboundTrickleMs, 'a number >= 0');
-  check(Number.isFinite(o.churnPerHour) && o.churnPerHour >= 0, 'churnPerHour', o.churnPerHour, 'a number >= 0');
-  check(Number.isFinite(o.churnDowntimeMs) && o.churnDowntimeMs > 0, 'churnDowntimeMs', o.churnDowntimeMs, 'a positive number');
-  check(Number.isFinite(o.misbehaving) && o.misbehaving >= 0 && o.misbehaving <= 1, 'misbehaving', o.misbehaving, 'a fraction in 0..1');
-  check(o.v2Fraction === undefined || (Number.isFinite(o.v2Fraction) && o.v2Fraction >= 0 && o.v2Fraction <= 1), 'v2Fraction', o.v2Fraction, 'a fraction in 0..1');
-  check(
-    o.misbehaviours === undefined || (Array.isArray(o.misbehaviours) && o.misbehaviours.every((m) => ALL_MISBEHAVIOURS.includes(m))),
-    'misbehaviours',
-    o.misbehaviours,
-    `a list of ${ALL_MISBEHAVIOURS.join(', ')}`,
-  );
-  check(int(o.port) && o.port >= 0 && o.port <= 65535, 'port', o.port, 'an integer in 0..65535');
-  check(int(o.retainItems) && o.retainItems >= 0, 'retainItems', o.retainItems, 'an integer >= 0');
-  check(o.clock === undefined || typeof o.clock === 'function', 'clock', o.clock, 'a function');
-  return o;
-}
 
 function hashKey(h: Uint8Array): string {
   return Buffer.from(h.buffer, h.byteOffset, 32).toString('latin1');
@@ -251,12 +109,7 @@ export class SimModel {
   private readonly completedTx: number[] = [];
   private completedHead = 0;
   private readonly pool: Float64Array[] = [];
-  private readonly blockIds: number[] = [];
-  /** Unconfirmed transactions in origination order (the mempool a miner draws from). */
-  private mempool: number[] = [];
-  private readonly txWeight: number[] = [];
-  private tip: Uint8Array;
-  private height = BASE_HEIGHT;
+  private readonly miner: Miner;
 
   private readonly queue = new EventQueue(4096);
   private readonly learnFns: SimModelAllEvents['learn'][] = [];
@@ -286,32 +139,14 @@ export class SimModel {
     this.adjStart = topo.adjStart;
     this.adjNode = topo.adjNode;
     this.adjOut = topo.adjOut;
+    ({ latS: this.latS, revSlot: this.revSlot } = slotLatencies(topo, ts));
     const slots = topo.adjNode.length;
-    this.latS = new Float64Array(slots);
-    this.revSlot = new Int32Array(slots);
-    const firstSlot = new Int32Array(topo.linkA.length).fill(-1);
-    for (let s = 0; s < slots; s++) {
-      const l = topo.adjLink[s]!;
-      this.latS[s] = topo.latencyMs[l]! / ts;
-      if (firstSlot[l]! < 0) firstSlot[l] = s;
-      else {
-        this.revSlot[s] = firstSlot[l]!;
-        this.revSlot[firstSlot[l]!] = s;
-      }
-    }
     // -Infinity: the first query draws a fresh exponential from the query time.
     this.outNext = new Float64Array(slots).fill(-Infinity);
     this.inNext = new Float64Array(n).fill(-Infinity);
     this.outMean = o.outboundTrickleMs / ts;
     this.inMean = o.inboundTrickleMs / ts;
-    this.valTx = new Float64Array(n);
-    this.valBlock = new Float64Array(n);
-    const rv = Rng.stream(o.seed, S_VALIDATION);
-    for (let u = 0; u < n; u++) {
-      const v = o.validationMs > 0 ? rv.lognormal(o.validationMs, VALIDATION_SIGMA) / ts : 0;
-      this.valTx[u] = v;
-      this.valBlock[u] = v * BLOCK_VALIDATION_FACTOR;
-    }
+    ({ valTx: this.valTx, valBlock: this.valBlock } = validationDelays(n, o.validationMs, ts, Rng.stream(o.seed, S_VALIDATION)));
     this.onlineArr = new Uint8Array(n).fill(1);
     this.lastChurn = new Float64Array(n).fill(-Infinity);
     this.bestHeight = new Int32Array(n);
@@ -322,8 +157,7 @@ export class SimModel {
     this.rContent = Rng.stream(o.seed, S_CONTENT);
     this.rOrigin = Rng.stream(o.seed, S_ORIGIN);
     this.rChurn = Rng.stream(o.seed, S_CHURN);
-    // The block the simulated chain builds on: a stand-in hash derived from the seed.
-    this.tip = sha256d(new TextEncoder().encode(`invscope-sim tip ${o.seed}`));
+    this.miner = new Miner(o.seed);
 
     if (this.truth) {
       const { clock: _clock, ...recorded } = o;
@@ -492,12 +326,12 @@ export class SimModel {
 
   /** Height of the newest simulated block (BASE_HEIGHT before the first). */
   get tipHeight(): number {
-    return this.height;
+    return this.miner.height;
   }
 
   /** Ids of the simulated blocks, in chain order. */
   get blocks(): readonly number[] {
-    return this.blockIds;
+    return this.miner.blockIds;
   }
 
   get itemCount(): number {
@@ -621,10 +455,9 @@ export class SimModel {
     if (kind === KIND_TX) {
       const r = makeTx(this.rContent);
       item = { id, kind: 'tx', hash: r.txid, wtxid: r.wtxid, raw: r.raw, origin, createdAt: t };
-      this.txWeight[id] = r.weight;
-      this.mempool.push(id);
+      this.miner.addTx(id, r.weight);
     } else {
-      item = this.makeBlockItem(id, origin, t);
+      item = this.miner.mine(id, origin, t, (t - this.startedAt) * this.options.timeScale, this.items, (u, tid) => this.knows(u, tid), this.rContent);
     }
     this.items.push(item);
     this.kinds.push(kind);
@@ -645,31 +478,6 @@ export class SimModel {
     this.learn(origin, id, t, -1);
     if (this.pending[id] === 0) this.complete(id);
     return item;
-  }
-
-  /** The next block: mempool txs the miner knows, oldest first, up to the block weight. */
-  private makeBlockItem(id: number, miner: number, t: number): SimItem {
-    const txs: RawTx[] = [];
-    const keep: number[] = [];
-    let weight = COINBASE_WEIGHT_RESERVE;
-    for (const tid of this.mempool) {
-      const w = this.txWeight[tid]!;
-      if (weight + w <= MAX_BLOCK_WEIGHT && this.knows(miner, tid)) {
-        const it = this.items[tid]!;
-        txs.push({ raw: it.raw, txid: it.hash, wtxid: it.wtxid, weight: w });
-        weight += w;
-      } else keep.push(tid);
-    }
-    this.mempool = keep;
-    const height = this.height + 1;
-    // Header time in model seconds from a fixed epoch, not the wall clock: the same seed gives the
-    // same block hashes whenever the run starts (nothing in the simulation checks header times).
-    const timeSec = BLOCK_TIME_BASE + Math.floor(((t - this.startedAt) * this.options.timeScale) / 1000);
-    const b = makeRawBlock(this.tip, height, timeSec, txs, this.rContent);
-    this.tip = b.hash;
-    this.height = height;
-    this.blockIds.push(id);
-    return { id, kind: 'block', hash: b.hash, wtxid: b.hash, raw: b.raw, header: b.header, origin: miner, createdAt: t, height };
   }
 
   /** Node `v` learns item `id` at `t` from `from`: record, emit, offer it to every neighbour. */
@@ -835,7 +643,7 @@ export class SimModel {
     this.lastChurn[u] = t;
     this.truth?.churn(u, true, t);
     for (let i = 0; i < this.churnFns.length; i++) this.churnFns[i]!(u, true, t);
-    for (const id of this.blockIds) {
+    for (const id of this.miner.blockIds) {
       const at = this.at[id]!;
       const cur = at[u]!;
       if (cur > 0 && cur !== Infinity) continue;

@@ -9,7 +9,7 @@ import { readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { makeDirs } from './dirs.js';
-import { TABLES, exportSelect, kvMetadataSql, type ExportContext, type TableName } from './schema.js';
+import { TABLES, sqlString, exportSelect, kvMetadataSql, type ExportContext, type TableName } from './schema.js';
 import { StoreError } from './errors.js';
 
 export interface PartExport extends ExportContext {
@@ -17,7 +17,6 @@ export interface PartExport extends ExportContext {
   version: string;
 }
 
-const sqlString = (s: string): string => `'${s.replaceAll("'", "''")}'`;
 
 /** The four-digit part number of the file names. */
 export const partNumber = (i: number): string => String(i).padStart(4, '0');

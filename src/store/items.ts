@@ -5,7 +5,7 @@
  * first sight (or at finish) and handed to `onItem`. Main thread, warm path (one Map lookup and
  * one Set insert per observation); memory is bounded by the window and by maxOpenItems.
  */
-import type { ItemRow } from './store.js';
+import type { ItemRow } from './rows.js';
 import type { IdType } from './schema.js';
 
 export interface AggregatorOptions {

@@ -6,7 +6,7 @@
 import type { PeerEvent } from '../pool/index.js';
 import { netAddrNetwork, parseNetAddr } from '../protocol/messages/address.js';
 import { parseHostPort, isHostPort } from '../pool/coordinator/hostport.js';
-import type { PeerRow } from './store.js';
+import type { PeerRow } from './rows.js';
 
 interface Session {
   peer: number;

@@ -9,6 +9,11 @@ import { InvType } from '../protocol/constants.js';
 import { Kind, KIND_NAMES } from '../observe/kinds.js';
 
 /** The four tables of every part, in export order. */
+/** A string as an SQL literal (DuckDB: single quotes, doubled inside). */
+export function sqlString(s: string): string {
+  return `'${s.replaceAll("'", "''")}'`;
+}
+
 export const TABLES = ['observations', 'peers', 'items', 'timeline'] as const;
 export type TableName = (typeof TABLES)[number];
 

@@ -6,18 +6,19 @@
  * and its DuckDB file deleted. Main thread: the append methods are the warm path (a few native
  * calls per row, never a throw: a failure is recorded once and later rows are counted as lost).
  */
-import { readdirSync, readFileSync, rmSync, existsSync, statSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { makeDirs } from './dirs.js';
 import { join } from 'node:path';
 import { hostname } from 'node:os';
 import { makeRunId } from './runid.js';
 import { DuckDBInstance, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
-import { STAGING_DDL, TABLES, type IdType, type TableName } from './schema.js';
+import { STAGING_DDL, TABLES, sqlString, type TableName } from './schema.js';
 import { StoreError } from './errors.js';
-import type { ClockSample } from './clock.js';
 import { exportPart, exportedPartName, type PartExport } from './export.js';
 
 export { StoreError };
+export type { PeerRow, ItemRow, TimelineRow, StoreCounters } from './rows.js';
+import type { PeerRow, ItemRow, TimelineRow, StoreCounters } from './rows.js';
 import { KIND_CODES, type ObservationKind } from '../observe/kinds.js';
 
 export interface StoreOptions {
@@ -49,84 +50,15 @@ export interface StoreOptions {
   onError?: (err: StoreError) => void;
 }
 
-/** One peer session (the peers table). */
-export interface PeerRow {
-  peer: number;
-  address: string;
-  network: string;
-  port: number;
-  inbound: boolean;
-  transport: string;
-  user_agent: string | null;
-  version: number | null;
-  services: string | null;
-  start_height: number | null;
-  connected_at: number | null;
-  ready_at: number | null;
-  closed_at: number | null;
-  close_reason: string | null;
-  close_detail: string | null;
-  ping_rtt_ms_min: number | null;
-  ping_rtt_ms_median: number | null;
-  ping_rtt_ms_max: number | null;
-  bytes_in: number;
-  bytes_out: number;
-  msgs_in: number;
-  msgs_out: number;
-  by_command: string;
-  misbehaviour: string;
-}
-
-/** One finalized item (the items table). */
-export interface ItemRow {
-  hash: string;
-  item_kind: 'tx' | 'block';
-  id_type: IdType;
-  first_seen: number;
-  first_peer: number;
-  announcing_peers: number;
-  peers_at_first_seen: number;
-  t50: number | null;
-  t90: number | null;
-  t99: number | null;
-}
-
-/** One second of the run (the timeline table). */
-export interface TimelineRow {
-  time: number;
-  peers_connected: number;
-  peers_ready: number;
-  inv_entries: number;
-  drops: number;
-  /** The host clock's latest sync state (clock.ts); omitted: unknown. */
-  clock?: ClockSample | null;
-}
-
-/** What the store counted. */
-export interface StoreCounters {
-  observations: number;
-  peers: number;
-  items: number;
-  timeline: number;
-  /** Rows refused after a write failure, or staged when it happened (nothing is retried). */
-  lost: number;
-  /** Rows refused because maxStagedRows were staged (the disk fell behind): the store never blocks. */
-  shed: number;
-  /** Commits of staged rows into the open part's file. */
-  commits: number;
-  /** Parts exported to Parquet. */
-  parts: number;
-}
-
 interface OpenPart {
   index: number;
   alias: string;
   file: string;
 }
 
-export const STAGING_DIR = '.store';
+export { STAGING_DIR, stagedParts, recoverDir } from './recover.js';
+import { STAGING_DIR, stagedParts } from './recover.js';
 const partName = (i: number): string => `part-${String(i).padStart(3, '0')}`;
-const sqlString = (s: string): string => `'${s.replaceAll("'", "''")}'`;
 const stageTable = (k: number, t: TableName): string => `stage${k}_${t}`;
 /** Staged rows per appender flush between commits (a power of two). */
 const APPENDER_SLICE = 8192;
@@ -580,77 +512,4 @@ function optInt(a: DuckDBAppender, v: number | null): void {
 function optDouble(a: DuckDBAppender, v: number | null): void {
   if (v === null || !Number.isFinite(v)) a.appendNull();
   else a.appendDouble(v);
-}
-
-/** The staged (unexported) parts in a run directory, by name. */
-export function stagedParts(dir: string): string[] {
-  const d = join(dir, STAGING_DIR);
-  if (!existsSync(d) || !statSync(d).isDirectory()) return [];
-  return readdirSync(d)
-    .filter((f) => /^part-\d{3,}\.duckdb$/.test(f))
-    .map((f) => f.slice(0, -'.duckdb'.length))
-    .sort();
-}
-
-/** What a run directory's run.json says about how its parts are exported (missing fields: defaults). */
-function exportContextOf(dir: string): PartExport {
-  let run: Record<string, unknown> = {};
-  try {
-    run = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as Record<string, unknown>;
-  } catch {
-    /* no run.json: the defaults below */
-  }
-  const settings = (run.settings ?? {}) as Record<string, unknown>;
-  const str = (v: unknown, d: string): string => (typeof v === 'string' && v ? v : d);
-  return {
-    vantage: str(run.vantage, 'unknown'),
-    runId: str(run.runId, `recovered-${Date.now()}`),
-    network: str(run.network, 'main'),
-    shiftMs: typeof settings.testClockShiftMs === 'number' ? settings.testClockShiftMs : 0,
-    version: str(run.invscope, 'unknown'),
-  };
-}
-
-/**
- * Exports the parts a crashed (or full-disk) run left in DIR/.store to Parquet, as a clean stop
- * would have (empty spare parts are removed), with the vantage and run id of DIR/run.json.
- * Returns the parts exported with their row counts.
- */
-export async function recoverDir(dir: string): Promise<{ part: string; rows: Record<TableName, number> }[]> {
-  const names = stagedParts(dir);
-  const out: { part: string; rows: Record<TableName, number> }[] = [];
-  if (names.length === 0) return out;
-  const x = exportContextOf(dir);
-  const inst = await DuckDBInstance.create(':memory:');
-  const c = await inst.connect();
-  try {
-    for (const name of names) {
-      const file = join(dir, STAGING_DIR, `${name}.duckdb`);
-      try {
-        await c.run(`ATTACH ${sqlString(file)} AS rp`);
-      } catch (e) {
-        throw new StoreError('cannot open', file, e);
-      }
-      const rows = {} as Record<TableName, number>;
-      let total = 0;
-      for (const t of TABLES) {
-        const r = await c.runAndReadAll(`SELECT count(*) FROM rp.${t}`).catch(() => null);
-        rows[t] = r ? Number(r.getRows()[0]![0]) : 0;
-        total += rows[t];
-      }
-      // An empty part is the spare a crash left behind (opened ahead of a rotation): nothing to keep.
-      if (total > 0) {
-        const index = Number(name.slice('part-'.length));
-        await exportPart(c, dir, join(dir, STAGING_DIR), 'rp', index, x);
-        out.push({ part: exportedPartName(x.runId, index), rows });
-      }
-      await c.run('DETACH rp');
-      rmSync(file, { force: true });
-      rmSync(file + '.wal', { force: true });
-    }
-  } finally {
-    c.closeSync();
-    inst.closeSync();
-  }
-  return out;
 }

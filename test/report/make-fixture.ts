@@ -13,7 +13,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { SimModel } from '../../src/sim/model.js';
 import { TruthWriter } from '../../src/sim/truth.js';
 import { prng } from '../helpers.js';
-import type { ItemRow, TimelineRow } from '../../src/store/store.js';
+import type { ItemRow, TimelineRow } from '../../src/store/rows.js';
 import { PARQUET_SCHEMA } from '../../src/store/schema.js';
 
 /** The contract's columns and types, per table: the store's one definition. */
