@@ -12,8 +12,9 @@ import { makeIdentities, BASE_HEIGHT } from './identity.js';
 import { makeTx } from './items.js';
 import { Rng } from './rng.js';
 import { Miner } from './miner.js';
+import { LearnTimes } from './learn-times.js';
 import { slotLatencies, validationDelays } from './delays.js';
-import { buildTopology, type Topology } from './topology.js';
+import { buildTopology, peersOf, type Topology } from './topology.js';
 import type { TruthWriter } from './truth.js';
 import type { ItemKind, SimItem, SimNodeInfo } from './types.js';
 
@@ -96,19 +97,11 @@ export class SimModel {
 
   private readonly items: SimItem[] = [];
   private readonly kinds: number[] = [];
-  /**
-   * Per item and node: the learn time (> 0), a tentative arrival stored negated (< 0) while an
-   * offer is queued, or +Infinity. Epoch ms are > 0, so the sign is free to mark tentatives.
-   * null once compacted.
-   */
-  private readonly at: (Float64Array | null)[] = [];
-  /** Compacted items: the sorted nodes that never learned it. */
-  private readonly missing: (Int32Array | null)[] = [];
+  private readonly learned: LearnTimes;
+  /** The learned table's rows (learn-times.ts), read on the hot path. */
+  private readonly at: (Float64Array | null)[];
   private pending = new Int32Array(1024);
   private readonly byHash = new Map<string, number>();
-  private readonly completedTx: number[] = [];
-  private completedHead = 0;
-  private readonly pool: Float64Array[] = [];
   private readonly miner: Miner;
 
   private readonly queue = new EventQueue(4096);
@@ -116,6 +109,7 @@ export class SimModel {
   private readonly churnFns: SimModelAllEvents['churn'][] = [];
   private readonly itemFns: SimModelAllEvents['item'][] = [];
   private readonly offerFns: SimModelAllEvents['offer'][] = [];
+  private readonly listeners: { [K in keyof SimModelAllEvents]: SimModelAllEvents[K][] } = { learn: this.learnFns, churn: this.churnFns, item: this.itemFns, offer: this.offerFns };
 
   private running = false;
   /** stop() was called (and no start() since): inject and setOnline leave the backlog alone. */
@@ -133,6 +127,8 @@ export class SimModel {
     this.clock = o.clock ?? epochNow;
     const n = (this.n = o.nodes);
     const ts = o.timeScale;
+    this.learned = new LearnTimes(n, o.retainItems);
+    this.at = this.learned.at;
 
     this.nodes = makeIdentities(n, o.addressBase, o.port, o.misbehaving, Rng.stream(o.seed, S_IDENTITY), o.v2Fraction, o.misbehaviours);
     const topo = (this.topology = buildTopology(n, o.outbound, o.maxInbound, o.latencyMedianMs, o.latencySigma, Rng.stream(o.seed, S_TOPOLOGY)));
@@ -170,22 +166,8 @@ export class SimModel {
   // Public API
 
   on<K extends keyof SimModelAllEvents>(event: K, fn: SimModelAllEvents[K]): void {
-    switch (event) {
-      case 'learn':
-        this.learnFns.push(fn as SimModelAllEvents['learn']);
-        break;
-      case 'churn':
-        this.churnFns.push(fn as SimModelAllEvents['churn']);
-        break;
-      case 'item':
-        this.itemFns.push(fn as SimModelAllEvents['item']);
-        break;
-      case 'offer':
-        this.offerFns.push(fn as SimModelAllEvents['offer']);
-        break;
-      default:
-        throw new TypeError(`SimModel has no event ${String(event)}`);
-    }
+    if (!Object.hasOwn(this.listeners, event)) throw new TypeError(`SimModel has no event ${String(event)}`);
+    (this.listeners[event] as SimModelAllEvents[K][]).push(fn);
   }
 
   /** Starts originating items and running the event queue in real time. Idempotent. */
@@ -260,48 +242,27 @@ export class SimModel {
   }
 
   knows(node: number, itemId: number): boolean {
-    const at = this.at[itemId];
-    if (at) {
-      const v = at[node];
-      return v !== undefined && v > 0 && v !== Infinity;
-    }
-    const m = this.missing[itemId];
-    if (!m || node < 0 || node >= this.n) return false;
-    let lo = 0;
-    let hi = m.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (m[mid]! < node) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo >= m.length || m[lo] !== node;
+    return this.learned.knows(node, itemId);
   }
 
   /** When `node` learned the item (epoch ms), or NaN (not learned, or compacted: see retainItems). */
   learnedAt(node: number, itemId: number): number {
-    const at = this.at[itemId];
-    if (!at) return NaN;
-    const v = at[node];
-    return v !== undefined && v > 0 && v !== Infinity ? v : NaN;
+    return this.learned.learnedAt(node, itemId);
   }
 
   /** Every neighbour (outbound and inbound) of `node`. */
   neighbors(node: number): readonly number[] {
-    return Array.from(this.adjNode.subarray(this.adjStart[node]!, this.adjStart[node + 1]!));
+    return peersOf(this.topology, node, 'all');
   }
 
   /** The peers `node` opened links to. */
   outboundPeers(node: number): number[] {
-    const out: number[] = [];
-    for (let s = this.adjStart[node]!; s < this.adjStart[node + 1]!; s++) if (this.adjOut[s]) out.push(this.adjNode[s]!);
-    return out;
+    return peersOf(this.topology, node, 'out');
   }
 
   /** The peers that opened links to `node`. */
   inboundPeers(node: number): number[] {
-    const out: number[] = [];
-    for (let s = this.adjStart[node]!; s < this.adjStart[node + 1]!; s++) if (!this.adjOut[s]) out.push(this.adjNode[s]!);
-    return out;
+    return peersOf(this.topology, node, 'in');
   }
 
   /** One-way latency of the u-v link as the model uses it (real ms, scaled), NaN when unlinked. */
@@ -339,7 +300,7 @@ export class SimModel {
   }
 
   get stats(): SimStats {
-    return { ...this.st, queued: this.queue.size, items: this.items.length };
+    return { ...this.st, queued: this.queue.size, items: this.items.length, compacted: this.learned.compacted };
   }
 
   // -------------------------------------------------------------------------------------------
@@ -463,10 +424,7 @@ export class SimModel {
     this.kinds.push(kind);
     this.byHash.set(hashKey(item.hash), id);
     if (kind === KIND_TX) this.byHash.set(hashKey(item.wtxid), id);
-    const at = this.pool.pop() ?? new Float64Array(this.n);
-    at.fill(Infinity);
-    this.at.push(at);
-    this.missing.push(null);
+    this.learned.add();
     if (id >= this.pending.length) {
       const p = new Int32Array(this.pending.length * 2);
       p.set(this.pending);
@@ -581,32 +539,7 @@ export class SimModel {
 
   /** No offer of item `id` is queued any more: it reached everyone it will reach. */
   private complete(id: number): void {
-    const at = this.at[id]!;
-    for (let i = 0; i < at.length; i++) if (at[i]! < 0) at[i] = Infinity; // defensive: no stale tentatives
-    if (this.kinds[id] !== KIND_TX) return; // blocks stay whole (few; rejoining nodes sync them)
-    this.completedTx.push(id);
-    while (this.completedTx.length - this.completedHead > this.options.retainItems) {
-      this.compact(this.completedTx[this.completedHead++]!);
-    }
-    if (this.completedHead > 4096) {
-      this.completedTx.splice(0, this.completedHead);
-      this.completedHead = 0;
-    }
-  }
-
-  /** Keeps only who never learned the item; the learn times are in the truth. */
-  private compact(id: number): void {
-    const at = this.at[id];
-    if (!at) return;
-    let k = 0;
-    for (let i = 0; i < at.length; i++) if (!(at[i]! > 0 && at[i] !== Infinity)) k++;
-    const m = new Int32Array(k);
-    k = 0;
-    for (let i = 0; i < at.length; i++) if (!(at[i]! > 0 && at[i] !== Infinity)) m[k++] = i;
-    this.missing[id] = m;
-    this.at[id] = null;
-    this.pool.push(at);
-    this.st.compacted++;
+    this.learned.complete(id, this.kinds[id] === KIND_TX);
   }
 
   // -------------------------------------------------------------------------------------------

@@ -156,6 +156,13 @@ function links(n: number, k: number, out: Int32Array, inbound: Int32Array, laten
   return { linkA, linkB, latencyMs, adjStart, adjNode, adjLink, adjOut };
 }
 
+/** The neighbours of `node`: all of them, those it opened links to ('out'), or those that opened links to it ('in'). */
+export function peersOf(t: Topology, node: number, dir: 'all' | 'out' | 'in'): number[] {
+  const out: number[] = [];
+  for (let s = t.adjStart[node]!; s < t.adjStart[node + 1]!; s++) if (dir === 'all' || (t.adjOut[s] === 1) === (dir === 'out')) out.push(t.adjNode[s]!);
+  return out;
+}
+
 /** Component label of every node (BFS over the undirected graph in `out`). Returns the count. */
 function components(n: number, k: number, out: Int32Array, label: Int32Array): number {
   // Undirected adjacency on the fly: outbound lists plus a reverse index.
