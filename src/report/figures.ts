@@ -288,12 +288,18 @@ const PEER_LATENESS = `WITH q AS (${histQuantileSql(`SELECT a.vantage, a.peer, a
     a AS (SELECT vantage, peer, any_value(address) AS address FROM peers GROUP BY ALL)
   SELECT l.vantage, l.peer, coalesce(a.address, CAST(l.peer AS VARCHAR)) AS address, l.n, l.med, l.p90 FROM l LEFT JOIN a USING (vantage, peer)`;
 
+/** The table of PEER_LATENESS, made once per connection (the lateness and latest-peers figures both read it). */
+async function peerLateness(conn: DuckDBConnection): Promise<string> {
+  await conn.run(`CREATE TEMP TABLE IF NOT EXISTS peer_lateness AS ${PEER_LATENESS}`);
+  return 'peer_lateness';
+}
+
 export async function lateness(conn: DuckDBConnection): Promise<Figure> {
   // Five log bins per decade from 0.01 ms; medians below 0.01 ms (peers that were always first)
   // land in the lowest bin.
   const r = await rows(
     conn,
-    `WITH l AS (${PEER_LATENESS}), b AS (SELECT vantage, floor(log10(greatest(med, 0.01)) * 5) AS bin FROM l)
+    `WITH l AS (SELECT * FROM ${await peerLateness(conn)}), b AS (SELECT vantage, floor(log10(greatest(med, 0.01)) * 5) AS bin FROM l)
      SELECT vantage, bin, count(*) AS peers FROM b GROUP BY ALL ORDER BY ALL`,
   );
   const values = r.map((row) => ({ vantage: row.vantage, lo: 10 ** (num(row.bin) / 5), hi: 10 ** ((num(row.bin) + 1) / 5), peers: num(row.peers) }));
@@ -319,7 +325,7 @@ export async function lateness(conn: DuckDBConnection): Promise<Figure> {
 export async function worstPeers(conn: DuckDBConnection): Promise<Figure> {
   const r = await rows(
     conn,
-    `WITH l AS (${PEER_LATENESS}), m AS (SELECT max(n) AS mx FROM l)
+    `WITH l AS (SELECT * FROM ${await peerLateness(conn)}), m AS (SELECT max(n) AS mx FROM l)
      SELECT l.*, p.user_agent FROM l CROSS JOIN m LEFT JOIN peers p ON p.vantage = l.vantage AND p.peer = l.peer
      WHERE l.n >= least(${WORST_MIN_ANNOUNCEMENTS}, m.mx)
      QUALIFY row_number() OVER (PARTITION BY l.vantage, l.peer) = 1
