@@ -124,6 +124,13 @@ export async function generate(options: GenOptions): Promise<GenResult> {
 }
 
 /**
+ * The longest origin-to-announcement delay, in seconds, with room to spare: a tx's network delay is
+ * at most 3.5 s x e^1.2 (11.7 s), its trickle at most -5 s x ln(0.5 / (2^31 - 1)) (111 s), the
+ * link latency 80 ms and the clock offsets tens of ms.
+ */
+const ORIGIN_MARGIN_S = 600;
+
+/**
  * The draws made once: per link (vantage, peer) its address, node_id, txid/wtxid relay and
  * latency; per item its origin time, hash and the network's delay to reach the peers' median.
  * Observations combine them with one cheap per-row draw (the trickle).
@@ -133,6 +140,12 @@ async function defineTables(c: DuckDBConnection, o: Required<GenOptions>): Promi
   const t0 = o.start * 1000; // microseconds
   const nTx = Math.round(o.hours * 3600 * o.txPerSecond);
   const nBlocks = Math.floor((o.hours * 3600) / o.blockIntervalS);
+  // An extension (fromHour > 0) draws only the items that can be announced in its hours: those that
+  // originate at most ORIGIN_MARGIN_S before its first hour. Item i keeps its draws (they hang on i),
+  // so hours written in several calls equal the same hours written in one.
+  const fromS = Math.max(0, o.fromHour * 3600 - ORIGIN_MARGIN_S);
+  const firstTx = Math.ceil(fromS * o.txPerSecond);
+  const firstBlock = Math.max(0, Math.ceil(fromS / o.blockIntervalS - 0.5));
   const s = o.seed;
   await c.run(`CREATE TABLE vantages(vantage VARCHAR, v INTEGER, offset_ms DOUBLE, run_id VARCHAR); INSERT INTO vantages VALUES ${names.join(', ')}`);
   await c.run(`CREATE TABLE links AS
@@ -151,10 +164,10 @@ async function defineTables(c: DuckDBConnection, o: Required<GenOptions>): Promi
            -- network delay to a median peer: 0.5-3.5 s per tx
            500 + 3000 * ${U(`i * 23 + ${s}`)} AS median_ms,
            sha256('txid' || ${s} || '-' || i) AS txid, sha256('wtxid' || ${s} || '-' || i) AS wtxid
-    FROM range(${nTx}) r(i)
+    FROM range(${firstTx}, ${nTx}) r(i)
     UNION ALL
     SELECT ${nTx} + b, true, ${t0} + ((b + 0.5) * ${o.blockIntervalS} * 1e6)::BIGINT, 300, sha256('block' || ${s} || '-' || b), sha256('block' || ${s} || '-' || b)
-    FROM range(${nBlocks}) r(b)`);
+    FROM range(${firstBlock}, ${nBlocks}) r(b)`);
 }
 
 /** Epoch microseconds of each observation of vantage v (and its link and item columns). */
@@ -163,7 +176,7 @@ function observationsUs(v: number): string {
   // is announced to the vantage (an inbound peer) after Core's Poisson trickle (mean 5 s), plus
   // the link latency. A block is announced within ~1 s (no trickle): 0.3 s x reach + latency.
   const trickle = `-5000 * ln(${U(`item * 1000003 + p * 101 + ${v}`)})`;
-  const delay = `CASE WHEN is_block THEN median_ms * reach_factor ELSE median_ms * reach_factor + ${trickle} END + latency_ms + offset_ms`;
+  const delay = `(CASE WHEN is_block THEN median_ms * reach_factor ELSE median_ms * reach_factor + ${trickle} END + latency_ms + offset_ms)`;
   return `SELECT origin_us + (${delay} * 1000)::BIGINT AS t_us, l.*, i.*
     FROM (SELECT * FROM links WHERE v = ${v}) l, items i`;
 }

@@ -82,4 +82,34 @@ test('rows: one observation per (link, item) inside the hours, items per hash, p
   assert.ok((nodes!['nodes'] as number) < r.links, 'vantages overlap on the shared peers');
 });
 
+test('delays have mainnet shape: txs spread over seconds by the trickle, blocks within about a second', async () => {
+  await result;
+  const rows = await query(`SELECT id_type = 'block' AS block, median(t50_ms) AS t50, median(t90_ms) AS t90
+    FROM read_parquet('${dir}/items/**/*.parquet', hive_partitioning = true) GROUP BY ALL ORDER BY block`);
+  const [tx, block] = rows.map((r) => [Number(r['t50']), Number(r['t90'])]);
+  // A tx: the peers' network delays (0.15-12 s) plus a 5 s mean trickle, from the first sighting.
+  assert.ok(tx![0]! > 1_000 && tx![0]! < 15_000 && tx![1]! > tx![0]!, `tx t50/t90 ${tx}`);
+  // A block: 0.3 s x the peer's reach factor (0.09-1 s) plus the link latency, no trickle.
+  assert.ok(block![1]! > 50 && block![1]! < 1_500, `block t90 ${block![1]}`);
+});
+
+test('hours written in two calls (an extension by fromHour) equal the same hours written in one', async () => {
+  await result;
+  const split = mkdtempSync(join(tmpdir(), 'invscope-reportgen-split-'));
+  try {
+    const opts = { out: split, peers: 40, txPerSecond: 0.2, blockIntervalS: 1200, start, threads: 1, memoryLimit: '256MB' };
+    const a = await generate({ ...opts, hours: 1 });
+    const b = await generate({ ...opts, hours: 2, fromHour: 1 });
+    const r = await result;
+    assert.equal(a.rows.observations + b.rows.observations, r.rows.observations);
+    assert.equal(a.rows.items + b.rows.items, r.rows.items);
+    const digest = async (d: string): Promise<unknown> =>
+      (await query(`SELECT count(*)::INTEGER AS n, sum(epoch_us(time) % 1000003)::BIGINT AS t, sum(hash(hash, peer) % 1000003)::BIGINT AS h
+        FROM read_parquet('${d}/observations/**/*.parquet', hive_partitioning = true)`))[0];
+    assert.equal(await digest(split), await digest(dir));
+  } finally {
+    rmSync(split, { recursive: true, force: true });
+  }
+});
+
 test.run();
