@@ -67,6 +67,8 @@ export interface ReportResult {
   warnings: string[];
   /** Chunks read, and computed now rather than taken from the cache. */
   aggregates: { chunks: number; computed: number; rows: number; seconds: number };
+  /** Wall seconds per phase (parts, probe, windows, aggregates, summary, network, accuracy, figures, html). */
+  phases: Record<string, number>;
 }
 
 function runFacts(run: LoadedRun): Record<string, string>[] {
@@ -111,15 +113,17 @@ export async function buildReport(o: BuildOptions): Promise<ReportResult> {
 }
 
 async function reportOf(run: LoadedRun, o: BuildOptions): Promise<ReportResult> {
-  const summary = await summarize(run);
+  const { phases } = run;
+  const summary = await phases.time('summary', () => summarize(run));
   const [n] = await rows(run.conn, 'SELECT count(*) AS n FROM agg_fs');
   const empty = num(n!.n) === 0;
   const files: ReportResult['files'] = { html: null, htmlBytes: 0, svg: [], csv: [] };
-  if (empty) return { summary, network: null, accuracy: null, empty, figures: [], files, warnings: summary.warnings, aggregates: run.aggregates };
+  const done = { aggregates: run.aggregates, phases: phases.seconds };
+  if (empty) return { summary, network: null, accuracy: null, empty, figures: [], files, warnings: summary.warnings, ...done };
   const names = run.vantages.map((v) => v.vantage);
-  const net = names.length > 1 ? await network(run.conn, names, o.alignClocks === true) : null;
-  const acc = await accuracy(run.conn, run.vantages);
-  const all = [...(await measurementFigures(run.conn)), ...(acc?.figures ?? [])];
+  const net = names.length > 1 ? await phases.time('network', () => network(run.conn, names, o.alignClocks === true)) : null;
+  const acc = await phases.time('accuracy', () => accuracy(run.conn, run.vantages));
+  const all = [...(await phases.time('figures', () => measurementFigures(run.conn))), ...(acc?.figures ?? [])];
   const figures = all.filter((f) => f.points > 0);
   const warnings = [...summary.warnings];
   for (const f of all) if (f.points === 0) warnings.push(`figure "${f.title}" has no data and is left out`);
@@ -129,14 +133,14 @@ async function reportOf(run: LoadedRun, o: BuildOptions): Promise<ReportResult> 
     if (net !== null) paragraphs.push({ heading: 'Clocks and the network-wide first-seen', lines: formatNetwork(net, fmtMs) });
     if (acc !== null) paragraphs.push({ heading: 'Accuracy against the simulator\'s ground truth', lines: formatAccuracy(acc.accuracy).trimEnd().split('\n') });
     if (warnings.length > 0) paragraphs.push({ heading: 'Notes', lines: warnings });
-    const w = await writeReport(o.out ?? run.vantages[0]!.dir, { title: `invscope report: ${names.join(', ')}`, runs: runFacts(run), tables, paragraphs, figures });
+    const w = await phases.time('html', () => writeReport(o.out ?? run.vantages[0]!.dir, { title: `invscope report: ${names.join(', ')}`, runs: runFacts(run), tables, paragraphs, figures }));
     files.html = w.html;
     files.htmlBytes = w.htmlBytes;
     files.svg = w.svg;
     files.csv = w.csv;
     warnings.push(...w.warnings);
   }
-  return { summary, network: net, accuracy: acc?.accuracy ?? null, empty, figures, files, warnings, aggregates: run.aggregates };
+  return { summary, network: net, accuracy: acc?.accuracy ?? null, empty, figures, files, warnings, ...done };
 }
 
 export const REPORT_FILES = { html: 'report.html', figures: join('figures', '<id>.svg') } as const;

@@ -84,6 +84,7 @@ export function reportJson(r: {
   accuracy: Accuracy[] | null;
   files: { html: string | null; htmlBytes: number; svg: string[]; csv?: string[] };
   aggregates?: { chunks: number; computed: number; rows: number; seconds: number };
+  phases?: Record<string, number>;
 }): Record<string, unknown> {
   return {
     empty: r.empty,
@@ -92,5 +93,6 @@ export function reportJson(r: {
     accuracy: r.accuracy === null ? null : r.accuracy.map(accuracyJson),
     files: { html: r.files.html, html_bytes: r.files.htmlBytes, svg: r.files.svg, csv: r.files.csv ?? [] },
     ...(r.aggregates === undefined ? {} : { aggregates: { chunks: r.aggregates.chunks, computed: r.aggregates.computed, first_announcements: r.aggregates.rows, seconds: round(r.aggregates.seconds, 3) } }),
+    ...(r.phases === undefined ? {} : { phases_s: Object.fromEntries(Object.entries(r.phases).map(([k, v]) => [k, round(v, 3)])) }),
   };
 }

@@ -13,6 +13,7 @@ import { openEngine, classifyEngineError, type EngineOptions } from './engine.js
 import { OBSERVATION_KINDS } from '../observe/kinds.js';
 import { TABLES, PARQUET_SCHEMA, sqlString, type TableName } from '../store/schema.js';
 import { aggregate, timedSql, type AggregateStats } from './aggregate.js';
+import { Phases } from './phases.js';
 
 /** Coded input problems; the CLI maps them to exit statuses (README: "Bad input"). */
 export type ReportErrorCode =
@@ -126,6 +127,8 @@ export interface LoadedRun {
   warnings: string[];
   /** Chunks read and computed (aggregate.ts). */
   aggregates: AggregateStats;
+  /** Wall time of loading, by phase (the report adds its own). */
+  phases: Phases;
   close(): void;
 }
 
@@ -391,32 +394,18 @@ export async function loadRuns(dirs: string[], options: LoadOptions = {}): Promi
   };
   const warnings: string[] = [];
   let aggregates: AggregateStats = { chunks: 0, computed: 0, rows: 0, seconds: 0 };
+  const phases = new Phases();
   try {
-    for (const v of vantages) {
-      for (const t of TABLES) await checkParts(conn, v, t, options.skipCorrupt === true);
-      for (const s of v.skipped) warnings.push(`skipped unreadable part ${s.file}: ${s.error}`);
-      if (v.parts.observations.length === 0) throw new ReportError('ERR_REPORT_NO_PARTS', `${v.dir}: every observation part was unreadable`);
-      for (const t of TABLES) if (t !== 'observations' && v.parts[t].length === 0) warnings.push(`${v.dir}: no ${t} parts; its figures are empty for vantage ${v.vantage}`);
-    }
+    await phases.time('parts', () => checkVantages(conn, vantages, options, warnings));
     for (const t of TABLES) {
       await conn.run(`CREATE VIEW ${t} AS ${vantages.map((v) => partsSelect(t, v, options)).join(' UNION ALL ')}`);
     }
-    // Probe every view once: a part whose footer is fine but whose data pages are not fails here,
-    // with DuckDB naming the file.
-    for (const t of TABLES) {
-      try {
-        await conn.run(`SELECT count(*) FROM ${t}`);
-      } catch (e) {
-        const err = engineError(e, `reading the ${t} parts failed`);
-        // A part whose data pages are damaged fails the scan without a recognisable message.
-        throw err.code === 'ERR_REPORT_ENGINE' ? new ReportError('ERR_REPORT_CORRUPT', err.message) : err;
-      }
-    }
-    await windows(conn, vantages, options);
+    await phases.time('probe', () => probeViews(conn));
+    await phases.time('windows', () => windows(conn, vantages, options));
     // Every chunk's aggregates (aggregate.ts), then the items whose time to x % is meaningful.
     const settle = new Map((await rows(conn, 'SELECT vantage, lo, hi FROM win')).map((w) => [String(w.vantage), { lo: num(w.lo), hi: num(w.hi) }]));
     const cacheDir = usableCache(options.cacheDir, engine.tempDir, warnings);
-    aggregates = await aggregate(conn, vantages, settle, { ...options, cacheDir });
+    aggregates = await phases.time('aggregates', () => aggregate(conn, vantages, settle, { ...options, cacheDir }));
     await conn.run(`CREATE VIEW settled AS SELECT i.* FROM items i JOIN win w ON w.vantage = i.vantage
       WHERE i.first_seen >= w.lo AND i.first_seen <= w.hi AND EXISTS (SELECT 1 FROM agg_fs a WHERE a.vantage = i.vantage AND a.hash = i.hash AND ${timedSql('a')})`);
   } catch (e) {
@@ -424,7 +413,33 @@ export async function loadRuns(dirs: string[], options: LoadOptions = {}): Promi
     if (e instanceof ReportError) throw e;
     throw engineError(e, `reading ${vantages.map((v) => v.dir).join(', ')} failed`);
   }
-  return { db, conn, vantages, warnings, aggregates, close };
+  return { db, conn, vantages, warnings, aggregates, phases, close };
+}
+
+/** Every vantage's parts checked (checkParts), with a warning per skipped part and missing table. */
+async function checkVantages(conn: DuckDBConnection, vantages: VantageDir[], options: LoadOptions, warnings: string[]): Promise<void> {
+  for (const v of vantages) {
+    for (const t of TABLES) await checkParts(conn, v, t, options.skipCorrupt === true);
+    for (const s of v.skipped) warnings.push(`skipped unreadable part ${s.file}: ${s.error}`);
+    if (v.parts.observations.length === 0) throw new ReportError('ERR_REPORT_NO_PARTS', `${v.dir}: every observation part was unreadable`);
+    for (const t of TABLES) if (t !== 'observations' && v.parts[t].length === 0) warnings.push(`${v.dir}: no ${t} parts; its figures are empty for vantage ${v.vantage}`);
+  }
+}
+
+/**
+ * Probes every view once: a part whose footer is fine but whose data pages are not fails here,
+ * with DuckDB naming the file.
+ */
+async function probeViews(conn: DuckDBConnection): Promise<void> {
+  for (const t of TABLES) {
+    try {
+      await conn.run(`SELECT count(*) FROM ${t}`);
+    } catch (e) {
+      const err = engineError(e, `reading the ${t} parts failed`);
+      // A part whose data pages are damaged fails the scan without a recognisable message.
+      throw err.code === 'ERR_REPORT_ENGINE' ? new ReportError('ERR_REPORT_CORRUPT', err.message) : err;
+    }
+  }
 }
 
 /** The cache directory if it can be written, else a folder in the spill directory (with a warning). */

@@ -85,10 +85,20 @@ test('lines are in time order, connected comes before ready, and no 0-byte versi
 });
 
 test("connect HOST without a port dials the network's default port", async () => {
-  // 127.0.0.2: all of 127.0.0.0/8 is loopback, and regtest's 18444 there is unlikely to be taken.
+  // All of 127.0.0.0/8 is loopback: regtest's 18444 on a random address there is free, even with
+  // another test run beside this one (a taken address is tried again elsewhere).
   const peers: Peer[] = [];
-  const server = await listenPeers({ host: '127.0.0.2', port: NET.defaultPort, network: NET }, (p) => peers.push(p));
-  const s = new Session(['127.0.0.2', '--network', 'regtest', '--transport', 'v1']);
+  let host = '';
+  let server: Awaited<ReturnType<typeof listenPeers>> | null = null;
+  for (let attempt = 0; server === null; attempt++) {
+    host = `127.${2 + Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 256)}.${1 + Math.floor(Math.random() * 254)}`;
+    try {
+      server = await listenPeers({ host, port: NET.defaultPort, network: NET }, (p) => peers.push(p));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 20) throw e;
+    }
+  }
+  const s = new Session([host, '--network', 'regtest', '--transport', 'v1']);
   try {
     await until(() => s.has((l) => l.event === 'ready'), 'ready', 20_000);
     assert.ok(s.has((l) => l.event === 'connecting' && l.port === 18444));
