@@ -397,6 +397,10 @@ test('the command line: --json, --no-html, no DIR, --help', () => {
     else if (typeof o === 'number') assert.ok(decimals(o) <= 3, `${path} = ${o}: more than 3 decimals`);
   };
   walk(j, 'report');
+  // Where the time went, by phase, in seconds: every phase of a report with two vantages.
+  assert.equal(Object.keys(j.phases_s), ['parts', 'probe', 'windows', 'aggregates', 'summary', 'network', 'accuracy', 'figures']);
+  assert.ok(Object.values(j.phases_s).every((s) => typeof s === 'number' && s >= 0), JSON.stringify(j.phases_s));
+  assert.ok(j.phases_s.aggregates >= j.aggregates.seconds - 0.001, 'the aggregates phase holds their computation');
   for (const key of ['durationS', 'timeTo', 'errorMs']) assert.not.match(r.stdout, new RegExp(`"${key}"`), `${key} has no unit in its name`);
   assert.is(j.files.html, null);
   const t = spawnSync(process.execPath, [BIN, 'report', dirA, '--no-html'], { encoding: 'utf8', timeout: 60_000 });
