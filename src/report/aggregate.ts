@@ -236,7 +236,10 @@ export async function aggregate(conn: DuckDBConnection, vantages: readonly Vanta
     prune(folder, keep);
   }
   for (const t of AGG_TABLES) {
-    await conn.run(`CREATE OR REPLACE VIEW agg_${t} AS SELECT * FROM read_parquet([${dirs.map((d) => sqlString(join(d, `${t}.parquet`))).join(', ')}])`);
+    // fs (a row per item and vantage) is read by the summary, the network view, the settled items
+    // and a figure: one read of its files into a table, not one per query. The others are read once.
+    const kind = t === 'fs' ? 'TEMP TABLE' : 'VIEW';
+    await conn.run(`CREATE OR REPLACE ${kind} agg_${t} AS SELECT * FROM read_parquet([${dirs.map((d) => sqlString(join(d, `${t}.parquet`))).join(', ')}])`);
   }
   // The timed namespace of each vantage's transactions (README "Transactions have two names").
   await conn.run(`CREATE OR REPLACE TABLE ns AS

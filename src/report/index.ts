@@ -67,7 +67,7 @@ export interface ReportResult {
   warnings: string[];
   /** Chunks read, and computed now rather than taken from the cache. */
   aggregates: { chunks: number; computed: number; rows: number; seconds: number };
-  /** Wall seconds per phase (parts, probe, windows, aggregates, summary, network, accuracy, figures, html). */
+  /** Wall seconds per phase (parts, probe, windows, aggregates, settled, summary, network, accuracy, figures, html). */
   phases: Record<string, number>;
 }
 

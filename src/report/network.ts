@@ -71,14 +71,13 @@ export async function network(conn: DuckDBConnection, vantages: readonly string[
     const val = (x: unknown): number | null => (n === 0 || !Number.isFinite(num(x)) ? null : num(x));
     return { vantage: v, shiftMs: shift.get(v) ?? 0, items: n, firstShare: val(r?.first), lagP50Ms: val(r?.p50), lagP90Ms: val(r?.p90) };
   });
-  // The k-th earliest node of an item, k = ceil(x N / 100) of its N announcing nodes; the median
-  // over items weighs each by its sampling (aggregate.ts NANN_TARGET_ROWS).
-  const x = `WITH r AS (SELECT n.hash, n.item_kind, n.w, n.t - f.first_seen AS d, row_number() OVER (PARTITION BY n.hash ORDER BY n.t, n.address) AS k,
-                            count(*) OVER (PARTITION BY n.hash) AS nodes
-                     FROM nann n JOIN nfs f USING (hash))
-             SELECT hash, any_value(item_kind) AS item_kind, any_value(w) AS w,
-                    min(d) FILTER (k = ceil(0.5 * nodes)) AS t50, min(d) FILTER (k = ceil(0.9 * nodes)) AS t90, min(d) FILTER (k = ceil(0.99 * nodes)) AS t99
-             FROM r GROUP BY hash`;
+  // The k-th earliest node of an item, k = ceil(x N / 100) of its N announcing nodes, from each
+  // item's sorted times (a list per item, cheaper than a window over all rows); the median over
+  // items weighs each by its sampling (aggregate.ts NANN_TARGET_ROWS).
+  const kth = (x: number): string => `l[CAST(ceil(${x} * len(l)) AS BIGINT)] - f.first_seen`;
+  const x = `SELECT r.hash, r.item_kind, r.w, ${kth(0.5)} AS t50, ${kth(0.9)} AS t90, ${kth(0.99)} AS t99
+             FROM (SELECT hash, any_value(item_kind) AS item_kind, any_value(w) AS w, list_sort(list(t)) AS l FROM nann GROUP BY hash) r
+             JOIN nfs f USING (hash)`;
   await conn.run(`CREATE OR REPLACE TEMP TABLE ntt AS ${x}`);
   const med = (c: string): string => histQuantileSql(`SELECT item_kind, ${c} AS value, w AS n FROM ntt WHERE ${c} IS NOT NULL`, ['item_kind'], [0.5]);
   const times = await rows(

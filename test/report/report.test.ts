@@ -398,7 +398,7 @@ test('the command line: --json, --no-html, no DIR, --help', () => {
   };
   walk(j, 'report');
   // Where the time went, by phase, in seconds: every phase of a report with two vantages.
-  assert.equal(Object.keys(j.phases_s), ['parts', 'probe', 'windows', 'aggregates', 'summary', 'network', 'accuracy', 'figures']);
+  assert.equal(Object.keys(j.phases_s), ['parts', 'probe', 'windows', 'aggregates', 'settled', 'summary', 'network', 'accuracy', 'figures']);
   assert.ok(Object.values(j.phases_s).every((s) => typeof s === 'number' && s >= 0), JSON.stringify(j.phases_s));
   assert.ok(j.phases_s.aggregates >= j.aggregates.seconds - 0.001, 'the aggregates phase holds their computation');
   for (const key of ['durationS', 'timeTo', 'errorMs']) assert.not.match(r.stdout, new RegExp(`"${key}"`), `${key} has no unit in its name`);
