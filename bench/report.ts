@@ -97,9 +97,11 @@ function runReport(dir: string, cache: string): Promise<Run> {
 }
 
 /** The report's own account of its aggregates (chunks, computed now, seconds), from its JSON. */
+/** The report's own account of a run: its chunks (`aggregates`) and where the time went (`phases_s`). */
 function aggregatesOf(run: Run): Record<string, unknown> | null {
   try {
-    return (JSON.parse(run.stdout.trim().split('\n').pop()!) as { aggregates?: Record<string, unknown> }).aggregates ?? null;
+    const j = JSON.parse(run.stdout.trim().split('\n').pop()!) as { aggregates?: Record<string, unknown>; phases_s?: Record<string, number> };
+    return j.aggregates === undefined ? null : { ...j.aggregates, phases_s: j.phases_s ?? null };
   } catch {
     return null;
   }
