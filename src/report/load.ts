@@ -371,6 +371,9 @@ async function windows(conn: DuckDBConnection, vantages: readonly VantageDir[], 
   }
 }
 
+/** The columns of the items table that the readers of `settled` use (the summary, the network view, the accuracy). */
+const SETTLED_COLUMNS = ['vantage', 'hash', 'item_kind', 'first_seen', 'peers_at_first_seen', 't50', 't90', 't99'];
+
 /**
  * The time of a vantage's last observation (epoch ms), for a run without run.json's stop: read from
  * the parts of its newest hour partition inside the window (the store files every row under the
@@ -426,7 +429,7 @@ export async function loadRuns(dirs: string[], options: LoadOptions = {}): Promi
     aggregates = await phases.time('aggregates', () => aggregate(conn, vantages, settle, { ...options, cacheDir }));
     // A table: the summary and the network view both read it (items parts joined with agg_fs).
     await phases.time('settled', () =>
-      conn.run(`CREATE TEMP TABLE settled AS SELECT i.* FROM items i JOIN win w ON w.vantage = i.vantage
+      conn.run(`CREATE TEMP TABLE settled AS SELECT ${SETTLED_COLUMNS.map((c) => `i.${c}`).join(', ')} FROM items i JOIN win w ON w.vantage = i.vantage
         WHERE i.first_seen >= w.lo AND i.first_seen <= w.hi AND EXISTS (SELECT 1 FROM agg_fs a WHERE a.vantage = i.vantage AND a.hash = i.hash AND ${timedSql('a')})`),
     );
   } catch (e) {
