@@ -107,6 +107,14 @@ test('hours written in two calls (an extension by fromHour) equal the same hours
       (await query(`SELECT count(*)::INTEGER AS n, sum(epoch_us(time) % 1000003)::BIGINT AS t, sum(hash(hash, peer) % 1000003)::BIGINT AS h
         FROM read_parquet('${d}/observations/**/*.parquet', hive_partitioning = true)`))[0];
     assert.equal(await digest(split), await digest(dir));
+    // A one-hour call writes its folder with a plain COPY: the same columns, types and metadata.
+    for (const table of TABLE_NAMES) {
+      const described = async (d: string): Promise<unknown> => query(`DESCRIBE SELECT * FROM read_parquet('${d}/${table}/**/*.parquet', hive_partitioning = true)`);
+      assert.equal(await described(split), await described(dir), table);
+    }
+    const kv = async (d: string): Promise<unknown> =>
+      query(`SELECT DISTINCT decode(key) AS k, decode(value) AS v FROM parquet_kv_metadata('${d}/*/**/*.parquet') ORDER BY ALL`);
+    assert.equal(await kv(split), await kv(dir));
   } finally {
     rmSync(split, { recursive: true, force: true });
   }
