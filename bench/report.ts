@@ -1,6 +1,6 @@
 /**
  * `npm run bench:report -- --hours H --peers N [--data DIR] [--json]`: the report at scale. Writes
- * (or reuses) a synthetic run tree (bench/reportgen.ts), runs `invscope report` on it as a child
+ * (or reuses, or extends hour by hour) a synthetic run tree (bench/reportgen.ts), runs `invscope report` on it as a child
  * process and measures wall time, rows/s, peak RSS (VmHWM, DuckDB's threads included), the peak
  * size of its spill directory, then adds one more hour and reruns (the incremental case). Refuses
  * to print figures when the report's counts differ from what was generated. Bench process, cold path.
@@ -145,18 +145,36 @@ async function extend(dir: string, opts: Omit<GenOptions, 'out'>): Promise<{ gen
   return { gen, wallS };
 }
 
+/**
+ * Brings the tree in dir up to `hours` hours, one hour a call (gen.json records the hours done, so
+ * a cut generation resumes where it stopped and a day is built hour by hour); wallS is null when
+ * nothing was generated. A string says why the tree cannot be used.
+ */
+async function generateHours(dir: string, hours: number, peers: number): Promise<{ gen: GenResult; wallS: number | null; hours: number } | string> {
+  const file = join(dir, 'gen.json');
+  const have = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as GenResult & { hours: number; peers: number }) : null;
+  if (have !== null && have.peers !== peers) return `${dir} holds a tree of ${have.peers} peers, not ${peers}`;
+  let gen: GenResult | null = have;
+  let wallS: number | null = null;
+  for (let h = have?.hours ?? 0; h < hours; h++) {
+    const r = await extend(dir, { hours: h + 1, peers, fromHour: h });
+    gen = r.gen;
+    wallS = (wallS ?? 0) + r.wallS;
+  }
+  return gen === null ? `${dir}: nothing generated (--hours ${hours})` : { gen, wallS, hours: Math.max(hours, have?.hours ?? 0) };
+}
+
 async function main(): Promise<void> {
   const hours = Number(values.hours);
   const peers = Number(values.peers);
   const dir = values.data ?? mkdtempSync(join(tmpdir(), 'invscope-benchrep-data-'));
-  const genFile = join(dir, 'gen.json');
-  let gen: GenResult;
-  let genWallS: number | null = null;
-  if (values.data !== undefined && existsSync(genFile)) {
-    gen = JSON.parse(readFileSync(genFile, 'utf8')) as GenResult;
-  } else {
-    ({ gen, wallS: genWallS } = await extend(dir, { hours, peers }));
+  const made = await generateHours(dir, hours, peers);
+  if (typeof made === 'string') {
+    console.error(`bench:report: ${made}`);
+    process.exitCode = 1;
+    return;
   }
+  const { gen, wallS: genWallS, hours: treeHours } = made;
   const parquetBytes = treeBytes(join(dir, 'observations'));
   const load = loadavg()[0]!;
   // The aggregate cache lives for the full run and the run after one more hour, not longer.
@@ -172,7 +190,7 @@ async function main(): Promise<void> {
   }
   let incremental: { wallS: number; fractionOfFull: number; peakRssBytes: number; aggregates: Record<string, unknown> | null } | null = null;
   if (!values['no-incremental']) {
-    const more = await extend(dir, { hours: hours + 1, peers, fromHour: hours });
+    const more = await extend(dir, { hours: treeHours + 1, peers, fromHour: treeHours });
     const again = await runReport(dir, cache);
     const wrong2 = wrongOutput(again, more.gen);
     if (wrong2 !== null) {
@@ -184,7 +202,7 @@ async function main(): Promise<void> {
   }
   const result = {
     machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, loadavg1AtStart: load },
-    hours,
+    hours: treeHours,
     peers,
     links: gen.links,
     rows: gen.rows,
