@@ -14,12 +14,12 @@ import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs'
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { partsSelect, rows, num, sqlString, ANNOUNCING_KINDS, type LoadOptions, type TimeRange, type VantageDir } from './load.js';
+import { partsSelect, rows, num, sqlString, ANNOUNCING_KINDS, DEFAULT_SETTLE_MAX_MS, type LoadOptions, type TimeRange, type VantageDir } from './load.js';
 import { planChunks, chunkKey, type Chunk } from './chunks.js';
 import { histValueSql, PEER_BIN_RATIO } from './hist.js';
 
 /** Bumped whenever what a chunk's aggregates hold changes: older cache entries are recomputed. */
-const AGG_VERSION = 3;
+const AGG_VERSION = 4;
 /** A chunk with at most this many (item, peer) announcements and EXACT_MAX_ITEMS items keeps exact delays. */
 export const EXACT_MAX_ROWS = 1_000_000;
 /**
@@ -99,7 +99,8 @@ interface ChunkItems {
 async function chunkItems(conn: DuckDBConnection, c: Chunk, src: string): Promise<ChunkItems> {
   const { lo, hi } = c.items;
   const own = [Number.isFinite(lo) ? `first_seen >= ${lo}` : null, Number.isFinite(hi) ? `first_seen < ${hi}` : null].filter((x) => x !== null);
-  const inside = [Number.isFinite(lo) ? `time >= ${lo}` : null, Number.isFinite(hi) ? `time < ${hi}` : null].filter((x) => x !== null);
+  // Observations are counted by the chunk of their hour (a tail chunk counts none).
+  const inside = [Number.isFinite(c.hour.lo) ? `time >= ${c.hour.lo}` : null, Number.isFinite(c.hour.hi) ? `time < ${c.hour.hi}` : null].filter((x) => x !== null);
   const isAnn = `kind IN (${kinds()})`;
   const inChunk = inside.length > 0 ? inside.join(' AND ') : 'true';
   await conn.run(`CREATE OR REPLACE TEMP TABLE c_h AS
@@ -221,7 +222,7 @@ export async function aggregate(conn: DuckDBConnection, vantages: readonly Vanta
   for (const v of vantages) {
     const folder = vantageFolder(o.cacheDir, v);
     const keep = new Set<string>();
-    for (const c of planChunks(v)) {
+    for (const c of planChunks(v, itemWindow(v), itemWindow(v) + DEFAULT_SETTLE_MAX_MS)) {
       const s = settle.get(v.vantage) ?? { lo: -Infinity, hi: Infinity };
       const name = `${c.label}-${chunkKey(c, chunkSettings(c, s, o))}`;
       const dir = join(folder, name);

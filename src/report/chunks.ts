@@ -1,10 +1,13 @@
 /**
- * The report's unit of work and of caching: a chunk is the items one vantage first saw in one
- * hour (a hive `hour=` partition), or in the whole run for a flat run directory. A chunk reads
- * the observation parts of its hour and of the hours either side (an item first seen at 10:59
- * is announced until 11:01), and its cache key is the identity (path, size, mtime) of every file
- * it reads plus every setting its aggregates depend on, so adding an hour recomputes only that
- * hour and the one before it. Main thread, cold path.
+ * The report's unit of work and of caching. In a partitioned tree, chunk h holds the items one
+ * vantage first saw in [h - s, h + 1 h - s), where s (the shift) is the item window w plus the
+ * longest default settling time: everything it needs lies in the observation parts of hours
+ * h - 1 and h (an item's first sighting is checked from h - s - w on, and its announcements run
+ * to its first-seen + w < h + 1 h), and a run that goes on past h + 1 h leaves its settled items
+ * as they were, so adding hour h + 1 computes chunk h + 1 and leaves chunk h alone. After an hour
+ * whose next hour is absent (the newest, or one before a gap) a small tail chunk holds the items
+ * first seen in its last s. A flat run directory is one chunk. A chunk's cache key is the identity (path, size, mtime) of every file it reads
+ * plus every setting its aggregates depend on. Main thread, cold path.
  */
 import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
@@ -14,10 +17,12 @@ const HOUR_MS = 3_600_000;
 
 export interface Chunk {
   vantage: VantageDir;
-  /** `YYYY-MM-DDTHH` of its hour, or `all` for a flat run directory. */
+  /** `YYYY-MM-DDTHH` of its hour, that with `-tail` for a tail chunk, or `all` for a flat run directory. */
   label: string;
   /** Items first seen in [lo, hi) belong to it (epoch ms; +-Infinity for a flat directory). */
   items: TimeRange;
+  /** Its hour, whose observations it counts (empty for a tail chunk; everything for a flat directory). */
+  hour: TimeRange;
   /** Observation and items parts it reads. */
   files: { observations: string[]; items: string[] };
 }
@@ -38,22 +43,31 @@ function byHour(files: readonly string[]): Map<number, string[]> | null {
   return out;
 }
 
-/** The chunks of one vantage, oldest first. */
-export function planChunks(v: VantageDir): Chunk[] {
+/**
+ * The chunks of one vantage, oldest first. `windowMs` is its item window; `shiftMs` (at least the
+ * window, and at least the settling time so that a finished hour's settled items stay put) is how
+ * far before its hour a chunk's items start. With 2 x window + shift over an hour the vantage is
+ * one chunk.
+ */
+export function planChunks(v: VantageDir, windowMs: number, shiftMs: number): Chunk[] {
   const obs = byHour(v.parts.observations);
   const items = byHour(v.parts.items);
-  if (obs === null || items === null) {
-    return [{ vantage: v, label: 'all', items: { lo: -Infinity, hi: Infinity }, files: { observations: v.parts.observations, items: v.parts.items } }];
+  if (obs === null || items === null || shiftMs < windowMs || shiftMs + windowMs > HOUR_MS) {
+    const all = { lo: -Infinity, hi: Infinity };
+    return [{ vantage: v, label: 'all', items: all, hour: all, files: { observations: v.parts.observations, items: v.parts.items } }];
   }
-  const around = (m: Map<number, string[]>, h: number): string[] => [...(m.get(h - HOUR_MS) ?? []), ...(m.get(h) ?? []), ...(m.get(h + HOUR_MS) ?? [])];
-  return [...obs.keys()]
-    .sort((a, b) => a - b)
-    .map((h) => ({
-      vantage: v,
-      label: new Date(h).toISOString().slice(0, 13),
-      items: { lo: h, hi: h + HOUR_MS },
-      files: { observations: around(obs, h), items: around(items, h) },
-    }));
+  const pair = (m: Map<number, string[]>, h: number): string[] => [...(m.get(h - HOUR_MS) ?? []), ...(m.get(h) ?? [])];
+  const out: Chunk[] = [];
+  for (const h of [...obs.keys()].sort((a, b) => a - b)) {
+    const label = new Date(h).toISOString().slice(0, 13);
+    const files = { observations: pair(obs, h), items: pair(items, h) };
+    out.push({ vantage: v, label, items: { lo: h - shiftMs, hi: h + HOUR_MS - shiftMs }, hour: { lo: h, hi: h + HOUR_MS }, files });
+    if (!obs.has(h + HOUR_MS)) {
+      const own = { observations: obs.get(h)!, items: items.get(h) ?? [] };
+      out.push({ vantage: v, label: `${label}-tail`, items: { lo: h + HOUR_MS - shiftMs, hi: h + HOUR_MS }, hour: { lo: h, hi: h }, files: own });
+    }
+  }
+  return out;
 }
 
 /** A hex digest of the chunk's files (path, size, mtime) and of `settings`: its cache key. */
