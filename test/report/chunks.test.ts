@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { planChunks } from '../../src/report/chunks.js';
+import { planChunks, type Chunk } from '../../src/report/chunks.js';
 import type { VantageDir } from '../../src/report/load.js';
 
 // How a vantage's hours become chunks: which items each holds and which parts it reads.
@@ -48,7 +48,8 @@ test('chunk h holds the items of [h - s, h + 1 h - s) and reads hours h - 1 and 
 test('a new hour changes neither the files nor the range of the chunks before it', () => {
   const before = planChunks(vantage([10, 11]), W, S).filter((c) => !c.label.endsWith('-tail'));
   const after = planChunks(vantage([10, 11, 12]), W, S);
-  for (const c of before) assert.equal(after.find((a) => a.label === c.label), c, c.label);
+  const shape = (c: Chunk | undefined): unknown => c && { label: c.label, items: c.items, hour: c.hour, files: c.files };
+  for (const c of before) assert.equal(shape(after.find((a) => a.label === c.label)), shape(c), c.label);
   assert.equal(after.map((c) => c.label).filter((l) => l.endsWith('-tail')), ['2026-01-05T12-tail']);
 });
 
