@@ -170,7 +170,10 @@ function outputs(c: Chunk, o: AggregateOptions, p: ChunkPlan, counts: string): R
 /** Computes one chunk's aggregates into `dir` (written beside it, then renamed into place). */
 async function computeChunk(conn: DuckDBConnection, c: Chunk, o: AggregateOptions, settle: TimeRange, dir: string): Promise<number> {
   const windowMs = itemWindow(c.vantage);
-  const src = partsSelect('observations', c.vantage, o, c.files.observations, { lo: c.items.lo - windowMs, hi: c.items.hi + windowMs });
+  // Its items' range widened by the item window either side, and its own hour (whose observations it counts).
+  const own = c.hour.hi > c.hour.lo;
+  const read = { lo: Math.min(c.items.lo - windowMs, own ? c.hour.lo : Infinity), hi: Math.max(c.items.hi + windowMs, own ? c.hour.hi : -Infinity) };
+  const src = partsSelect('observations', c.vantage, o, c.files.observations, read);
   const it = await chunkItems(conn, c, src);
   // The ready peers at first-seen, from the items table observe wrote.
   await conn.run(`ALTER TABLE c_it ADD COLUMN nr BIGINT`);

@@ -133,8 +133,16 @@ test('the cache: a rerun computes nothing, a new hour computes only that hour an
   const tree = join(root, 'tree');
   const cache = join(root, 'cache');
   // Items first seen up to the end of each hour: announcements spill into the next one.
+  let observations = 0;
   for (const [i, h] of [H10, H10 + HOUR].entries()) {
-    await writeRunDir(join(root, `h${i}`), run(h + 60_000, HOUR - 60_000, 40, 10 + i));
+    const f = run(h + 60_000, HOUR - 60_000, 40, 10 + i);
+    // And a tx announced in the hour's last 30 s: its item belongs to the next hour's chunk (or
+    // the tail), its observations to this hour's count.
+    for (let p = 1; p <= PEERS; p++) {
+      f.observations.push({ time: h + HOUR - 30_000 + p * 500, peer: p, address: addr(p), kind: 'inv', inv_type: 'wtx', item_kind: 'tx', hash: `e${i}${'0'.repeat(62)}`, shard: 0 });
+    }
+    observations += f.observations.length;
+    await writeRunDir(join(root, `h${i}`), f);
     intoTree(join(root, `h${i}`), tree, h);
   }
   const first = await buildReport({ dirs: [tree], html: false, cacheDir: cache });
@@ -144,14 +152,19 @@ test('the cache: a rerun computes nothing, a new hour computes only that hour an
   const again = await buildReport({ dirs: [tree], html: false, cacheDir: cache });
   assert.equal([again.aggregates.chunks, again.aggregates.computed], [3, 0]);
   assert.equal(again.summary, first.summary);
-  await writeRunDir(join(root, 'h2'), run(H10 + 2 * HOUR + 60_000, HOUR - 60_000, 40, 12));
+  // Every observation counted once, by the chunk of its hour, whatever hour its item belongs to.
+  assert.is(first.summary.all.observations, observations);
+  const f2 = run(H10 + 2 * HOUR + 60_000, HOUR - 60_000, 40, 12);
+  observations += f2.observations.length;
+  await writeRunDir(join(root, 'h2'), f2);
   intoTree(join(root, 'h2'), tree, H10 + 2 * HOUR);
   const more = await buildReport({ dirs: [tree], html: false, cacheDir: cache });
   assert.equal([more.aggregates.chunks, more.aggregates.computed], [4, 2], 'hour 12 and its tail; hour 11 reads nothing of hour 12');
   const fresh = await buildReport({ dirs: [tree], html: false, cacheDir: null });
   assert.equal(more.summary, fresh.summary);
   for (const id of ['delay-cdf', 'propagation', 'worst-peers', 'lateness']) assert.equal(data(more, id), data(fresh, id), id);
-  assert.is(more.summary.all.items.tx, 120);
+  assert.is(more.summary.all.items.tx, 122, '40 an hour and the two late ones of hours 10 and 11');
+  assert.is(more.summary.all.observations, observations);
   assert.is(readdirSync(join(cache, 'vantage=v')).length, 4, 'entries of replaced chunks (the tail of hour 11) are removed');
 });
 
