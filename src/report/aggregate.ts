@@ -170,10 +170,7 @@ function outputs(c: Chunk, o: AggregateOptions, p: ChunkPlan, counts: string): R
 /** Computes one chunk's aggregates into `dir` (written beside it, then renamed into place). */
 async function computeChunk(conn: DuckDBConnection, c: Chunk, o: AggregateOptions, settle: TimeRange, dir: string): Promise<number> {
   const windowMs = itemWindow(c.vantage);
-  // Its items' range widened by the item window either side, and its own hour (whose observations it counts).
-  const own = c.hour.hi > c.hour.lo;
-  const read = { lo: Math.min(c.items.lo - windowMs, own ? c.hour.lo : Infinity), hi: Math.max(c.items.hi + windowMs, own ? c.hour.hi : -Infinity) };
-  const src = partsSelect('observations', c.vantage, o, c.files.observations, read);
+  const src = partsSelect('observations', c.vantage, o, c.files.observations, c.read);
   const it = await chunkItems(conn, c, src);
   // The ready peers at first-seen, from the items table observe wrote.
   await conn.run(`ALTER TABLE c_it ADD COLUMN nr BIGINT`);
@@ -225,7 +222,8 @@ export async function aggregate(conn: DuckDBConnection, vantages: readonly Vanta
   for (const v of vantages) {
     const folder = vantageFolder(o.cacheDir, v);
     const keep = new Set<string>();
-    for (const c of planChunks(v, itemWindow(v), itemWindow(v) + DEFAULT_SETTLE_MAX_MS)) {
+    const w = itemWindow(v);
+    for (const c of planChunks(v, w, w + DEFAULT_SETTLE_MAX_MS)) {
       const s = settle.get(v.vantage) ?? { lo: -Infinity, hi: Infinity };
       const name = `${c.label}-${chunkKey(c, chunkSettings(c, s, o))}`;
       const dir = join(folder, name);

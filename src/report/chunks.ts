@@ -7,7 +7,8 @@
  * as they were, so adding hour h + 1 computes chunk h + 1 and leaves chunk h alone. After an hour
  * whose next hour is absent (the newest, or one before a gap) a small tail chunk holds the items
  * first seen in its last s. A flat run directory is one chunk. A chunk's cache key is the identity (path, size, mtime) of every file it reads
- * plus every setting its aggregates depend on. Main thread, cold path.
+ * plus every setting its aggregates depend on; its read range (`read`) is fixed here with its
+ * items. Main thread, cold path.
  */
 import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
@@ -23,6 +24,8 @@ export interface Chunk {
   items: TimeRange;
   /** Its hour, whose observations it counts (empty for a tail chunk; everything for a flat directory). */
   hour: TimeRange;
+  /** The observation times it reads: its items' range an item window either side, and its hour. */
+  read: TimeRange;
   /** Observation and items parts it reads. */
   files: { observations: string[]; items: string[] };
 }
@@ -54,17 +57,20 @@ export function planChunks(v: VantageDir, windowMs: number, shiftMs: number): Ch
   const items = byHour(v.parts.items);
   if (obs === null || items === null || shiftMs < windowMs || shiftMs + windowMs > HOUR_MS) {
     const all = { lo: -Infinity, hi: Infinity };
-    return [{ vantage: v, label: 'all', items: all, hour: all, files: { observations: v.parts.observations, items: v.parts.items } }];
+    return [{ vantage: v, label: 'all', items: all, hour: all, read: all, files: { observations: v.parts.observations, items: v.parts.items } }];
   }
   const pair = (m: Map<number, string[]>, h: number): string[] => [...(m.get(h - HOUR_MS) ?? []), ...(m.get(h) ?? [])];
   const out: Chunk[] = [];
   for (const h of [...obs.keys()].sort((a, b) => a - b)) {
     const label = new Date(h).toISOString().slice(0, 13);
     const files = { observations: pair(obs, h), items: pair(items, h) };
-    out.push({ vantage: v, label, items: { lo: h - shiftMs, hi: h + HOUR_MS - shiftMs }, hour: { lo: h, hi: h + HOUR_MS }, files });
+    // The items' announcements end an item window after h + 1 h - shift, inside the hour (shift >= window).
+    const read = { lo: h - shiftMs - windowMs, hi: h + HOUR_MS };
+    out.push({ vantage: v, label, items: { lo: h - shiftMs, hi: h + HOUR_MS - shiftMs }, hour: { lo: h, hi: h + HOUR_MS }, read, files });
     if (!obs.has(h + HOUR_MS)) {
       const own = { observations: obs.get(h)!, items: items.get(h) ?? [] };
-      out.push({ vantage: v, label: `${label}-tail`, items: { lo: h + HOUR_MS - shiftMs, hi: h + HOUR_MS }, hour: { lo: h, hi: h }, files: own });
+      const tail = { lo: h + HOUR_MS - shiftMs, hi: h + HOUR_MS };
+      out.push({ vantage: v, label: `${label}-tail`, items: tail, hour: { lo: h, hi: h }, read: { lo: tail.lo - windowMs, hi: tail.hi + windowMs }, files: own });
     }
   }
   return out;

@@ -28,6 +28,7 @@ test('chunk h holds the items of [h - s, h + 1 h - s) and reads hours h - 1 and 
   const [c10, c11, t11, c13, t13] = chunks;
   assert.equal(c10!.items, { lo: T10 - S, hi: T10 + H - S });
   assert.equal(c10!.hour, { lo: T10, hi: T10 + H });
+  assert.equal(c10!.read, { lo: T10 - S - W, hi: T10 + H });
   assert.equal(c10!.files.observations, [part('observations', 10)]);
   assert.equal(c11!.files.observations, [part('observations', 10), part('observations', 11)]);
   assert.equal(c11!.files.items, [part('items', 10), part('items', 11)]);
@@ -35,6 +36,7 @@ test('chunk h holds the items of [h - s, h + 1 h - s) and reads hours h - 1 and 
   assert.equal(t11!.items, { lo: T10 + 2 * H - S, hi: T10 + 2 * H });
   assert.equal(t11!.files.observations, [part('observations', 11)]);
   assert.is(t11!.hour.hi - t11!.hour.lo, 0);
+  assert.equal(t11!.read, { lo: T10 + 2 * H - S - W, hi: T10 + 2 * H + W });
   // After the gap, hour 13 starts where its own range starts: nothing of hour 12 was there to own.
   assert.equal(c13!.items.lo, T10 + 3 * H - S);
   assert.equal(c13!.files.observations, [part('observations', 13)]);
@@ -48,7 +50,7 @@ test('chunk h holds the items of [h - s, h + 1 h - s) and reads hours h - 1 and 
 test('a new hour changes neither the files nor the range of the chunks before it', () => {
   const before = planChunks(vantage([10, 11]), W, S).filter((c) => !c.label.endsWith('-tail'));
   const after = planChunks(vantage([10, 11, 12]), W, S);
-  const shape = (c: Chunk | undefined): unknown => c && { label: c.label, items: c.items, hour: c.hour, files: c.files };
+  const shape = (c: Chunk | undefined): unknown => c && { label: c.label, items: c.items, hour: c.hour, read: c.read, files: c.files };
   for (const c of before) assert.equal(shape(after.find((a) => a.label === c.label)), shape(c), c.label);
   assert.equal(after.map((c) => c.label).filter((l) => l.endsWith('-tail')), ['2026-01-05T12-tail']);
 });
