@@ -1,17 +1,18 @@
 /**
- * `npm run bench:report -- --hours H --peers N [--data DIR] [--json]`: the report at scale. Writes
- * (or reuses, or extends hour by hour) a synthetic run tree (bench/reportgen.ts), runs `invscope report` on it as a child
+ * `npm run bench:report -- --hours H --peers N [--data DIR] [--jobs J] [--json]`: the report at scale. Writes
+ * (or reuses, or extends hour by hour, J hours at once) a synthetic run tree (bench/reportgen.ts, bench/reporttree.ts), runs `invscope report` on it as a child
  * process and measures wall time, rows/s, peak RSS (VmHWM, DuckDB's threads included), the peak
  * size of its spill directory, then adds one more hour and reruns (the incremental case). Refuses
  * to print figures when the report's counts differ from what was generated. Bench process, cold path.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { generate, type GenOptions, type GenResult } from './reportgen.js';
+import type { GenResult } from './reportgen.js';
+import { buildTree, extendTree } from './reporttree.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const CLI = join(here, '..', 'src', 'cli', 'main.js');
@@ -24,6 +25,8 @@ const { values } = parseArgs({
     keep: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
     'no-incremental': { type: 'boolean', default: false },
+    /** Hours generated at once when the tree is built (each its own DuckDB instance, ~1 GB). */
+    jobs: { type: 'string', default: '1' },
     /** Passed to invscope report (its default otherwise). */
     'memory-limit': { type: 'string' },
   },
@@ -127,48 +130,17 @@ function wrongOutput(run: Run, gen: GenResult): string | null {
   return null;
 }
 
-/** Generates hours [fromHour, hours) into dir, adding to the totals kept in dir/gen.json. */
-async function extend(dir: string, opts: Omit<GenOptions, 'out'>): Promise<{ gen: GenResult; wallS: number }> {
-  const t = performance.now();
-  const r = await generate({ ...opts, out: dir });
-  const wallS = (performance.now() - t) / 1000;
-  const file = join(dir, 'gen.json');
-  const prev = existsSync(file) && (opts.fromHour ?? 0) > 0 ? (JSON.parse(readFileSync(file, 'utf8')) as GenResult) : null;
-  const gen: GenResult = prev
-    ? {
-        ...r,
-        rows: { observations: prev.rows.observations + r.rows.observations, items: prev.rows.items + r.rows.items, peers: prev.rows.peers + r.rows.peers, timeline: prev.rows.timeline + r.rows.timeline },
-        observationsByVantage: Object.fromEntries(r.vantages.map((v) => [v, (prev.observationsByVantage[v] ?? 0) + (r.observationsByVantage[v] ?? 0)])),
-      }
-    : r;
-  writeFileSync(file, JSON.stringify({ ...gen, hours: opts.hours, peers: opts.peers }));
-  return { gen, wallS };
-}
-
-/**
- * Brings the tree in dir up to `hours` hours, one hour a call (gen.json records the hours done, so
- * a cut generation resumes where it stopped and a day is built hour by hour); wallS is null when
- * nothing was generated. A string says why the tree cannot be used.
- */
-async function generateHours(dir: string, hours: number, peers: number): Promise<{ gen: GenResult; wallS: number | null; hours: number } | string> {
-  const file = join(dir, 'gen.json');
-  const have = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as GenResult & { hours: number; peers: number }) : null;
-  if (have !== null && have.peers !== peers) return `${dir} holds a tree of ${have.peers} peers, not ${peers}`;
-  let gen: GenResult | null = have;
-  let wallS: number | null = null;
-  for (let h = have?.hours ?? 0; h < hours; h++) {
-    const r = await extend(dir, { hours: h + 1, peers, fromHour: h });
-    gen = r.gen;
-    wallS = (wallS ?? 0) + r.wallS;
-  }
-  return gen === null ? `${dir}: nothing generated (--hours ${hours})` : { gen, wallS, hours: Math.max(hours, have?.hours ?? 0) };
-}
-
 async function main(): Promise<void> {
   const hours = Number(values.hours);
   const peers = Number(values.peers);
   const dir = values.data ?? mkdtempSync(join(tmpdir(), 'invscope-benchrep-data-'));
-  const made = await generateHours(dir, hours, peers);
+  const jobs = Number(values.jobs);
+  if (!Number.isInteger(jobs) || jobs < 1) {
+    console.error(`bench:report: --jobs must be a whole number of at least 1, got ${values.jobs}`);
+    process.exitCode = 1;
+    return;
+  }
+  const made = await buildTree(dir, hours, peers, jobs);
   if (typeof made === 'string') {
     console.error(`bench:report: ${made}`);
     process.exitCode = 1;
@@ -190,7 +162,7 @@ async function main(): Promise<void> {
   }
   let incremental: { wallS: number; fractionOfFull: number; peakRssBytes: number; aggregates: Record<string, unknown> | null } | null = null;
   if (!values['no-incremental']) {
-    const more = await extend(dir, { hours: treeHours + 1, peers, fromHour: treeHours });
+    const more = await extendTree(dir, treeHours, peers);
     const again = await runReport(dir, cache);
     const wrong2 = wrongOutput(again, more.gen);
     if (wrong2 !== null) {
@@ -215,7 +187,7 @@ async function main(): Promise<void> {
   if (values.json) console.log(JSON.stringify(result, null, 2));
   else {
     const mb = (b: number): string => `${(b / 2 ** 20).toFixed(0)} MiB`;
-    console.log(`${gen.rows.observations.toLocaleString('en')} observations (${hours} h, ${peers} peers, ${gen.links} links), ${result.parquetBytesPerRow.toFixed(2)} Parquet bytes/row`);
+    console.log(`${gen.rows.observations.toLocaleString('en')} observations (${treeHours} h, ${peers} peers, ${gen.links} links), ${result.parquetBytesPerRow.toFixed(2)} Parquet bytes/row`);
     console.log(`report: ${full.wallS.toFixed(1)} s, ${(result.report.rowsPerS / 1e6).toFixed(2)} M rows/s, peak RSS ${mb(full.peakRssBytes)}, spilled ${mb(full.peakSpillBytes)}`);
     if (incremental) console.log(`+1 hour: ${incremental.wallS.toFixed(1)} s (${(incremental.fractionOfFull * 100).toFixed(0)} % of the full run)`);
     console.log(`load ${load.toFixed(1)} on ${cpus().length} cores, node ${process.version}`);
