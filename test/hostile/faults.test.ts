@@ -76,6 +76,7 @@ test('the simulator killed under the pool: every peer gone with a reason, nothin
   assert.ok(Date.now() - killedAt < 10_000);
 
   // The network comes back on the same addresses and port: the pool measures again.
+  sim.clean();
   sim = await spawnSim([...SIM_ARGS, '--port', String(port)]);
   await until(() => ev.ready.size === NODES, `${NODES} ready again`, 15_000);
   await until(() => o.seen.length >= before + 50, 'new observations', 10_000);
