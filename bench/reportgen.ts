@@ -6,6 +6,7 @@
  */
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { makeDirs } from '../src/store/dirs.js';
+import { SCHEMA_VERSION as STORE_SCHEMA_VERSION } from '../src/store/schema.js';
 
 export interface GenOptions {
   /** The run tree to write (created). */
@@ -54,7 +55,8 @@ export interface GenResult {
 
 export const VANTAGE_NAMES = ['eu', 'us', 'asia', 'sa', 'af', 'oc'];
 export const TABLE_NAMES = ['observations', 'peers', 'items', 'timeline'] as const;
-export const SCHEMA_VERSION = '2';
+/** The store's schema version, written into each file's key-value metadata as the store does. */
+const SCHEMA_VERSION = String(STORE_SCHEMA_VERSION);
 
 function resolved(o: GenOptions): Required<GenOptions> {
   const start = Math.floor((o.start ?? Date.UTC(2026, 0, 5)) / 3_600_000) * 3_600_000;
