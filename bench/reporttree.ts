@@ -34,11 +34,9 @@ function writeTree(dir: string, gen: GenResult, hours: number, peers: number): v
   writeFileSync(join(dir, 'gen.json'), JSON.stringify({ ...gen, hours, peers }));
 }
 
-/** Writes hour h of the tree; resolves with its counts and its wall seconds. */
-async function hour(dir: string, h: number, peers: number, opts: TreeOptions): Promise<{ r: GenResult; wallS: number }> {
-  const t = performance.now();
-  const r = await generate({ ...opts, out: dir, hours: h + 1, fromHour: h, peers });
-  return { r, wallS: (performance.now() - t) / 1000 };
+/** Writes hour h of the tree; resolves with its counts. */
+function hour(dir: string, h: number, peers: number, opts: TreeOptions): Promise<GenResult> {
+  return generate({ ...opts, out: dir, hours: h + 1, fromHour: h, peers });
 }
 
 export interface Built {
@@ -66,7 +64,7 @@ export async function buildTree(dir: string, hours: number, peers: number, jobs 
   const worker = async (): Promise<void> => {
     while (next < hours) {
       const h = next++;
-      done.set(h, (await hour(dir, h, peers, opts)).r);
+      done.set(h, await hour(dir, h, peers, opts));
       for (let r = done.get(prefix); r !== undefined; r = done.get(prefix)) {
         done.delete(prefix);
         gen = added(gen, r);
@@ -78,10 +76,9 @@ export async function buildTree(dir: string, hours: number, peers: number, jobs 
   return { gen: gen!, hours: prefix, wallS: (performance.now() - t) / 1000 };
 }
 
-/** Writes one more hour (hour `hours` of a tree of `hours` hours) and records it; resolves with the new totals. */
-export async function extendTree(dir: string, hours: number, peers: number, opts: TreeOptions = {}): Promise<{ gen: GenResult; wallS: number }> {
-  const { r, wallS } = await hour(dir, hours, peers, opts);
-  const gen = added(hours === 0 ? null : readTree(dir), r);
-  writeTree(dir, gen, hours + 1, peers);
-  return { gen, wallS };
+/** Writes one more hour (hour `hours` of a tree of `hours` hours) and records it: buildTree one hour further. */
+export async function extendTree(dir: string, hours: number, peers: number, opts: TreeOptions = {}): Promise<Built> {
+  const b = await buildTree(dir, hours + 1, peers, 1, opts);
+  if (typeof b === 'string') throw new Error(b);
+  return b;
 }
