@@ -34,6 +34,16 @@ export const SLICE_ROWS = 24_000_000;
  * vantages is then ~7 M rows (at 10,000 peers about 25 sampled transactions an hour a vantage).
  */
 export const NANN_TARGET_ROWS = 100_000;
+
+/**
+ * SQL: whether the item of alias `a` (columns item_kind, hash) is in the `nann` sample of one in
+ * `every` transactions: its hash's first 24 bits divisible by `every` (a power of two, so the
+ * sample of a larger `every` is inside that of a smaller one; hashes are uniform, so the sample
+ * is independent of the item's timing). Blocks are always in.
+ */
+export function nannSampledSql(a: string, every: number): string {
+  return every <= 1 ? 'true' : `(${a}.item_kind <> 'tx' OR coalesce(TRY_CAST('0x' || substr(${a}.hash, 1, 6) AS INTEGER) % ${every} = 0, false))`;
+}
 /** Announcements later than this after first-seen are late (counted, not in the delays) unless run.json says otherwise. */
 export const DEFAULT_ITEM_WINDOW_MS = 120_000;
 
@@ -77,7 +87,7 @@ function chunkSettings(c: Chunk, settle: TimeRange, o: AggregateOptions): Record
     label: c.label,
     window: itemWindow(c.vantage),
     exactMax: [o.exactMaxRows ?? EXACT_MAX_ROWS, EXACT_MAX_ITEMS],
-    nann: NANN_TARGET_ROWS,
+    nann: o.nannTargetRows ?? NANN_TARGET_ROWS,
     settle: [clip(settle.lo, c.items.lo, c.items.hi), clip(settle.hi, c.items.lo, c.items.hi)],
     from: o.fromMs ?? null,
     to: o.toMs ?? null,
@@ -153,7 +163,7 @@ const ACC_TABLES = `CREATE OR REPLACE TEMP TABLE acc_fs (id INTEGER, announcers 
 /** The SELECTs whose results are the chunk's aggregate files (from c_it and the acc_ tables). */
 function outputs(c: Chunk, o: AggregateOptions, p: ChunkPlan, counts: string): Record<AggTable, string> {
   const vt = sqlString(c.vantage.vantage);
-  const sampled = p.every <= 1 ? 'true' : `i.item_kind <> 'tx' OR coalesce(TRY_CAST('0x' || substr(i.hash, 1, 6) AS INTEGER) % ${p.every} = 0, false)`;
+  const sampled = nannSampledSql('i', p.every);
   return {
     fs: `SELECT ${vt} AS vantage, i.hash, i.item_kind, i.wtx, i.first_seen, coalesce(a.announcers, 0) AS announcers, i.nr AS n_ready FROM c_it i LEFT JOIN acc_fs a USING (id)`,
     delay: `SELECT ${vt} AS vantage, item_kind, wtx, value, sum(n) AS n FROM acc_delay GROUP BY ALL`,
@@ -179,7 +189,7 @@ async function computeChunk(conn: DuckDBConnection, c: Chunk, o: AggregateOption
   const p: ChunkPlan = {
     exact,
     slices: Math.max(1, Math.ceil(it.ownedRows / (o.sliceRows ?? SLICE_ROWS))),
-    every: 2 ** Math.ceil(Math.log2(Math.max(1, it.ownedRows / NANN_TARGET_ROWS))),
+    every: 2 ** Math.ceil(Math.log2(Math.max(1, it.ownedRows / (o.nannTargetRows ?? NANN_TARGET_ROWS)))),
     windowMs,
     settle,
   };

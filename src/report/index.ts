@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { loadRuns, rows, num, engineError, ReportError, type LoadedRun } from './load.js';
 import { network, formatNetwork, type Network } from './network.js';
+import { networkFigures } from './network-curve.js';
 import type { EngineOptions } from './engine.js';
 import { summarize, summaryTable, formatAccuracy, fmtMs, type Summary } from './summary.js';
 import { measurementFigures, type Figure } from './figures.js';
@@ -48,6 +49,8 @@ export interface BuildOptions extends EngineOptions {
   exactMaxRows?: number | undefined;
   /** A chunk is computed in slices of about this many announcements (memory). @default SLICE_ROWS */
   sliceRows?: number | undefined;
+  /** The network-wide curves' sample: about this many (transaction, node) rows per chunk. @default NANN_TARGET_ROWS */
+  nannTargetRows?: number | undefined;
 }
 
 /** The cache folder a report uses by default, inside its output directory. */
@@ -102,6 +105,7 @@ export async function buildReport(o: BuildOptions): Promise<ReportResult> {
     cacheDir: o.cacheDir === null ? undefined : (o.cacheDir ?? join(o.out ?? o.dirs[0] ?? '.', CACHE_FOLDER)),
     exactMaxRows: o.exactMaxRows,
     sliceRows: o.sliceRows,
+    nannTargetRows: o.nannTargetRows,
   });
   try {
     return await reportOf(run, o);
@@ -123,7 +127,7 @@ async function reportOf(run: LoadedRun, o: BuildOptions): Promise<ReportResult> 
   const names = run.vantages.map((v) => v.vantage);
   const net = names.length > 1 ? await phases.time('network', () => network(run.conn, names, o.alignClocks === true)) : null;
   const acc = await phases.time('accuracy', () => accuracy(run.conn, run.vantages));
-  const all = [...(await phases.time('figures', () => measurementFigures(run.conn))), ...(acc?.figures ?? [])];
+  const all = [...(await phases.time('figures', () => measurementFigures(run.conn))), ...(net === null ? [] : networkFigures(net.curves)), ...(acc?.figures ?? [])];
   const figures = all.filter((f) => f.points > 0);
   const warnings = [...summary.warnings];
   for (const f of all) if (f.points === 0) warnings.push(`figure "${f.title}" has no data and is left out`);

@@ -7,6 +7,7 @@
 import type { Summary, VantageSummary, Percentiles, KindTimes } from './summary.js';
 import type { Accuracy } from './accuracy.js';
 import type { Network, NetworkTimes } from './network.js';
+import type { NetworkCurve } from './network-curve.js';
 
 /** Rounded to `digits` decimals; null stays null, a non-finite number becomes null. */
 export function round(x: number | null, digits: number): number | null {
@@ -63,7 +64,17 @@ export function accuracyJson(a: Accuracy): Record<string, unknown> {
 }
 
 function timesJson(t: NetworkTimes): Record<string, unknown> {
-  return { items: t.items, median_to_50_pct_ms: ms(t.t50p50Ms), median_to_90_pct_ms: ms(t.t90p50Ms), median_to_99_pct_ms: ms(t.t99p50Ms) };
+  return { items: t.items, sample_every: t.sampleEvery, median_to_50_pct_ms: ms(t.t50p50Ms), median_to_90_pct_ms: ms(t.t90p50Ms), median_to_99_pct_ms: ms(t.t99p50Ms) };
+}
+
+function curveJson(c: NetworkCurve): Record<string, unknown> {
+  return {
+    items: c.items,
+    sample_every: c.sampleEvery,
+    announcements: c.announcements,
+    time_to_pct: c.points.map((p) => ({ pct: p.pct, p10_ms: ms(p.p10Ms), p50_ms: ms(p.p50Ms), p90_ms: ms(p.p90Ms), p50_ci95_ms: p.p50CiMs === null ? null : [ms(p.p50CiMs[0]), ms(p.p50CiMs[1])] })),
+    delay_cdf: c.delayCdf.map((p) => ({ p: p.p, ms: ms(p.ms) })),
+  };
 }
 
 export function networkJson(n: Network): Record<string, unknown> {
@@ -74,6 +85,7 @@ export function networkJson(n: Network): Record<string, unknown> {
     clock_offsets: n.offsets.map((o) => ({ a: o.a, b: o.b, samples: o.samples, offset_ms: ms(o.offsetMs), ci95_ms: o.ciMs === null ? null : [ms(o.ciMs[0]), ms(o.ciMs[1])] })),
     vantages: n.vantages.map((v) => ({ vantage: v.vantage, shift_ms: ms(v.shiftMs), items: v.items, first_pct: round(v.firstShare === null ? null : v.firstShare * 100, 3), lag_p50_ms: ms(v.lagP50Ms), lag_p90_ms: ms(v.lagP90Ms) })),
     time_to: { tx: timesJson(n.timeTo.tx), block: timesJson(n.timeTo.block) },
+    curves: { tx: curveJson(n.curves.tx), block: curveJson(n.curves.block) },
   };
 }
 

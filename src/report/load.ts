@@ -113,6 +113,8 @@ export interface LoadOptions extends EngineOptions {
   exactMaxRows?: number | undefined;
   /** A chunk is computed in slices of about this many announcements. @default SLICE_ROWS */
   sliceRows?: number | undefined;
+  /** The network-wide curves' sample: about this many (transaction, node) rows per chunk. @default NANN_TARGET_ROWS */
+  nannTargetRows?: number | undefined;
 }
 
 /** The longest default settling time (Core's trickles put mainnet's t99 well under it). */

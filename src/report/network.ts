@@ -6,9 +6,9 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { rows, num, sqlString } from './load.js';
-import { histQuantileSql } from './hist.js';
 import { timedSql } from './aggregate.js';
 import { alignmentShifts, clockOffsets, type ClockOffset } from './clocks.js';
+import { networkCurves, type NetworkCurves } from './network-curve.js';
 
 export interface NetworkVantage {
   vantage: string;
@@ -24,7 +24,10 @@ export interface NetworkVantage {
 }
 
 export interface NetworkTimes {
+  /** Items in the curve (transactions: the sample). */
   items: number;
+  /** One item in this many is in the sample (1: all). */
+  sampleEvery: number;
   /** Median over items of the time until 50 / 90 / 99 % of the item's announcing nodes announced. */
   t50p50Ms: number | null;
   t90p50Ms: number | null;
@@ -39,6 +42,8 @@ export interface Network {
   offsets: ClockOffset[];
   vantages: NetworkVantage[];
   timeTo: { tx: NetworkTimes; block: NetworkTimes };
+  /** The propagation curves from the network-wide first-seen (network-curve.ts). */
+  curves: NetworkCurves;
 }
 
 const shiftSql = (shift: Map<string, number>, col = 'vantage'): string =>
@@ -48,16 +53,12 @@ const shiftSql = (shift: Map<string, number>, col = 'vantage'): string =>
 export async function network(conn: DuckDBConnection, vantages: readonly string[], align: boolean): Promise<Network> {
   const offsets = await clockOffsets(conn, vantages);
   const shift = align ? alignmentShifts(vantages, offsets) : new Map(vantages.map((v) => [v, 0]));
-  // The settled, timed items of every vantage (aggregate.ts fs), their network-wide first-seen
-  // (the earliest aligned first-seen at any vantage) and, per sampled item and node, the earliest
-  // aligned announcement to any vantage (nann: every block, a sample of the transactions).
+  // The settled, timed items of every vantage (aggregate.ts fs) and their network-wide first-seen
+  // (the earliest aligned first-seen at any vantage).
   await conn.run(`CREATE OR REPLACE TEMP TABLE nit AS
     SELECT a.vantage, a.hash, a.item_kind, a.first_seen + ${shiftSql(shift, 'a.vantage')} AS t FROM agg_fs a
     WHERE ${timedSql('a')} AND (a.vantage, a.hash) IN (SELECT (vantage, hash) FROM settled)`);
   await conn.run(`CREATE OR REPLACE TEMP TABLE nfs AS SELECT hash, any_value(item_kind) AS item_kind, min(t) AS first_seen FROM nit GROUP BY hash`);
-  await conn.run(`CREATE OR REPLACE TEMP TABLE nann AS
-    SELECT a.hash, any_value(a.item_kind) AS item_kind, a.node AS address, min(a.t + ${shiftSql(shift, 'a.vantage')}) AS t, max(a.w) AS w
-    FROM agg_nann a SEMI JOIN nit ON nit.vantage = a.vantage AND nit.hash = a.hash GROUP BY a.hash, a.node`);
   const per = await rows(
     conn,
     `SELECT vantage, count(*) AS n, avg(CASE WHEN v.t <= f.first_seen THEN 1 ELSE 0 END) AS first,
@@ -71,28 +72,14 @@ export async function network(conn: DuckDBConnection, vantages: readonly string[
     const val = (x: unknown): number | null => (n === 0 || !Number.isFinite(num(x)) ? null : num(x));
     return { vantage: v, shiftMs: shift.get(v) ?? 0, items: n, firstShare: val(r?.first), lagP50Ms: val(r?.p50), lagP90Ms: val(r?.p90) };
   });
-  // The k-th earliest node of an item, k = ceil(x N / 100) of its N announcing nodes, from each
-  // item's sorted times (a list per item, cheaper than a window over all rows); the median over
-  // items weighs each by its sampling (aggregate.ts NANN_TARGET_ROWS).
-  const kth = (x: number): string => `l[CAST(ceil(${x} * len(l)) AS BIGINT)] - f.first_seen`;
-  const x = `SELECT r.hash, r.item_kind, r.w, ${kth(0.5)} AS t50, ${kth(0.9)} AS t90, ${kth(0.99)} AS t99
-             FROM (SELECT hash, any_value(item_kind) AS item_kind, any_value(w) AS w, list_sort(list(t)) AS l FROM nann GROUP BY hash) r
-             JOIN nfs f USING (hash)`;
-  await conn.run(`CREATE OR REPLACE TEMP TABLE ntt AS ${x}`);
-  const med = (c: string): string => histQuantileSql(`SELECT item_kind, ${c} AS value, w AS n FROM ntt WHERE ${c} IS NOT NULL`, ['item_kind'], [0.5]);
-  const times = await rows(
-    conn,
-    `SELECT n.item_kind, n.n, a.v AS t50, b.v AS t90, c.v AS t99
-     FROM (SELECT item_kind, sum(w) AS n FROM ntt GROUP BY ALL) n
-     LEFT JOIN (${med('t50')}) a USING (item_kind) LEFT JOIN (${med('t90')}) b USING (item_kind) LEFT JOIN (${med('t99')}) c USING (item_kind)`,
-  );
-  const kind = (k: string): NetworkTimes => {
-    const r = times.find((t) => t.item_kind === k);
-    const v = (x: unknown): number | null => (r === undefined || !Number.isFinite(num(x)) ? null : num(x));
-    return { items: r === undefined ? 0 : num(r.n), t50p50Ms: v(r?.t50), t90p50Ms: v(r?.t90), t99p50Ms: v(r?.t99) };
+  const curves = await networkCurves(conn, shiftSql(shift, 'a.vantage'));
+  const kind = (k: 'tx' | 'block'): NetworkTimes => {
+    const c = curves[k];
+    const at = (pct: number): number | null => c.points.find((p) => p.pct === pct)?.p50Ms ?? null;
+    return { items: c.items, sampleEvery: c.sampleEvery, t50p50Ms: at(50), t90p50Ms: at(90), t99p50Ms: at(99) };
   };
   const unaligned = align ? vantages.slice(1).filter((v) => offsets.find((o) => o.a === vantages[0] && o.b === v)?.offsetMs == null) : [];
-  return { reference: vantages[0]!, aligned: align, unaligned, offsets, vantages: out, timeTo: { tx: kind('tx'), block: kind('block') } };
+  return { reference: vantages[0]!, aligned: align, unaligned, offsets, vantages: out, timeTo: { tx: kind('tx'), block: kind('block') }, curves };
 }
 
 /** The network section as text lines (summary, report.html). */
@@ -111,7 +98,10 @@ export function formatNetwork(n: Network, fmt: (ms: number | null) => string): s
   }
   for (const k of ['block', 'tx'] as const) {
     const t = n.timeTo[k];
-    lines.push(`  ${k}: ${t.items} items, median time from network first-seen to 50 / 90 / 99 % of announcing nodes ${fmt(t.t50p50Ms)} / ${fmt(t.t90p50Ms)} / ${fmt(t.t99p50Ms)}`);
+    const sample = t.sampleEvery > 1 ? ` (a sample of 1 in ${t.sampleEvery})` : '';
+    const ci = n.curves[k].points.find((p) => p.pct === 50)?.p50CiMs;
+    const ciText = ci == null ? '' : `; 95 % CI of the first ${fmt(ci[0])} .. ${fmt(ci[1])}`;
+    lines.push(`  ${k}: ${t.items} items${sample}, median time from network first-seen to 50 / 90 / 99 % of announcing nodes ${fmt(t.t50p50Ms)} / ${fmt(t.t90p50Ms)} / ${fmt(t.t99p50Ms)}${ciText}`);
   }
   return lines;
 }
