@@ -1,8 +1,10 @@
 /**
  * The host clock's synchronisation state, as the system exposes it: `chronyc tracking` (chrony),
- * else `timedatectl show` / `show-timesync` (systemd-timesyncd), else `adjtimex --print` (the
- * kernel's NTP state), else unknown. Never throws and never fails a run (each probe has a short
- * timeout). Main thread, cold path (sampled at start and every few minutes).
+ * else `timedatectl show` / `show-timesync` (systemd-timesyncd), else the `adjtimex --print` tool
+ * (the kernel's NTP state: Node cannot call adjtimex(2) itself and no /proc file holds it), else
+ * unknown. Each tool is looked up on PATH and has a short timeout; one that is missing, fails or
+ * prints something else passes to the next. Never throws and never fails a run. Main thread, cold
+ * path (sampled at start and every few minutes).
  */
 import { execFile } from 'node:child_process';
 
@@ -55,17 +57,24 @@ export function parseTimesyncd(show: string, timesync: string | null, time: numb
   return { time, source: 'timesyncd', state: synced === 'yes' ? 'synced' : 'unsynced', offsetMs: null, errorMs: null, reference: timesync ? field(timesync, 'ServerName') || null : null };
 }
 
-/** Parses `adjtimex --print` (offset and esterror in microseconds, status bit 0x40 = STA_UNSYNC). */
+/** The kernel's time status bits (adjtimex(2)): the clock is not synchronised; offsets are in ns. */
+const STA_UNSYNC = 0x40;
+const STA_NANO = 0x2000;
+
+/**
+ * Parses `adjtimex --print`: status bit STA_UNSYNC says unsynchronised; esterror is in
+ * microseconds, offset in microseconds or, with STA_NANO set (chrony and ntpd set it), nanoseconds.
+ */
 export function parseAdjtimex(text: string, time: number): ClockSample | null {
-  const status = field(text, 'status');
-  if (status === null) return null;
+  const status = Number(field(text, 'status') ?? NaN);
+  if (!Number.isInteger(status)) return null;
   const offset = Number(field(text, 'offset'));
   const esterror = Number(field(text, 'esterror'));
   return {
     time,
     source: 'adjtimex',
-    state: (Number(status) & 0x40) !== 0 ? 'unsynced' : 'synced',
-    offsetMs: Number.isFinite(offset) ? offset / 1000 : null,
+    state: (status & STA_UNSYNC) !== 0 ? 'unsynced' : 'synced',
+    offsetMs: Number.isFinite(offset) ? offset / ((status & STA_NANO) !== 0 ? 1e6 : 1e3) : null,
     errorMs: Number.isFinite(esterror) ? esterror / 1000 : null,
     reference: null,
   };
