@@ -23,10 +23,10 @@ export interface ClockSample {
 
 const PROBE_TIMEOUT_MS = 2_000;
 
-function run(cmd: string, args: string[]): Promise<string | null> {
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<string | null> {
   return new Promise((resolve) => {
     try {
-      execFile(cmd, args, { timeout: PROBE_TIMEOUT_MS, env: { ...process.env, LC_ALL: 'C' } }, (err, stdout) => resolve(err ? null : String(stdout)));
+      execFile(cmd, args, { timeout: PROBE_TIMEOUT_MS, env: { ...env, LC_ALL: 'C' } }, (err, stdout) => resolve(err ? null : String(stdout)));
     } catch {
       resolve(null);
     }
@@ -82,15 +82,15 @@ export function parseAdjtimex(text: string, time: number): ClockSample | null {
 
 export const UNKNOWN_CLOCK = (time: number): ClockSample => ({ time, source: 'unknown', state: 'unknown', offsetMs: null, errorMs: null, reference: null });
 
-/** The host clock's state now, from the first source that answers. */
-export async function sampleClock(now: () => number = Date.now): Promise<ClockSample> {
+/** The host clock's state now, from the first source that answers (the tools looked up on env's PATH). */
+export async function sampleClock(now: () => number = Date.now, env: NodeJS.ProcessEnv = process.env): Promise<ClockSample> {
   const t = now();
-  const chrony = await run('chronyc', ['tracking']);
+  const chrony = await run('chronyc', ['tracking'], env);
   const c = chrony ? parseChrony(chrony, t) : null;
   if (c) return c;
-  const show = await run('timedatectl', ['show']);
-  const s = show ? parseTimesyncd(show, await run('timedatectl', ['show-timesync']), t) : null;
+  const show = await run('timedatectl', ['show'], env);
+  const s = show ? parseTimesyncd(show, await run('timedatectl', ['show-timesync'], env), t) : null;
   if (s) return s;
-  const adj = await run('adjtimex', ['--print']);
+  const adj = await run('adjtimex', ['--print'], env);
   return (adj ? parseAdjtimex(adj, t) : null) ?? UNKNOWN_CLOCK(t);
 }

@@ -63,14 +63,11 @@ function toolsDir(tools: Record<string, { prints: string } | 'fails'>): string {
   return dir;
 }
 
-/** sampleClock with PATH set to `dir` alone (the tools look themselves up on PATH). */
+/** sampleClock with PATH `dir` alone (the tools are looked up on the PATH of the env given). */
 async function sampleWith(dir: string): Promise<Awaited<ReturnType<typeof sampleClock>>> {
-  const path = process.env.PATH;
-  process.env.PATH = dir;
   try {
-    return await sampleClock(() => 42);
+    return await sampleClock(() => 42, { ...process.env, PATH: dir });
   } finally {
-    process.env.PATH = path;
     rmSync(dir, { recursive: true, force: true });
   }
 }
