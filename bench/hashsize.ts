@@ -6,7 +6,8 @@
  * Parquet zstd with DuckDB's default row groups like the store's export. Prints bytes a row of
  * each file and of its hash column alone (parquet_metadata's compressed column chunks, dictionary
  * pages included). Refuses to report (exit 1) unless both files hold every generated row, in the
- * same order, the hex hashes 64 lowercase hex characters and the BLOB ones the same 32 bytes.
+ * same order, the hex hashes 64 lowercase hex characters and the BLOB ones the same 32 bytes; a
+ * bad option exits 2.
  *
  * `npm run bench:hashsize [-- --peers N --hours H --tx-per-second R --json --keep]`.
  * Bench process (DuckDB's threads do the work), cold path.
@@ -154,10 +155,18 @@ async function main(): Promise<void> {
       keep: { type: 'boolean', default: false },
     },
   });
+  const peers = Number(values.peers);
+  const hours = Number(values.hours);
+  const txPerSecond = Number(values['tx-per-second']);
+  if (!(Number.isInteger(peers) && peers >= 1 && Number.isInteger(hours) && hours >= 1 && txPerSecond > 0 && Number.isFinite(txPerSecond))) {
+    console.error(`bench:hashsize: --peers and --hours take integers of at least 1, --tx-per-second a positive number, not ${JSON.stringify([values.peers, values.hours, values['tx-per-second']])}`);
+    process.exitCode = 2;
+    return;
+  }
   const dir = mkdtempSync(join(tmpdir(), 'invscope-hashsize-'));
   const load = loadavg()[0]!;
   const t0 = performance.now();
-  const r = await hashSize({ dir, peers: Number(values.peers), hours: Number(values.hours), txPerSecond: Number(values['tx-per-second']) });
+  const r = await hashSize({ dir, peers, hours, txPerSecond });
   const wallS = (performance.now() - t0) / 1000;
   if (!values.keep) rmSync(dir, { recursive: true, force: true });
   if ('refusal' in r) {
@@ -167,12 +176,12 @@ async function main(): Promise<void> {
   }
   const machine = { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, loadavg1AtStart: load };
   if (values.json) {
-    console.log(JSON.stringify({ machine, peers: Number(values.peers), hours: Number(values.hours), txPerSecond: Number(values['tx-per-second']), wallS, ...r }, null, 2));
+    console.log(JSON.stringify({ machine, peers, hours, txPerSecond, wallS, ...r }, null, 2));
     return;
   }
   const line = (name: string, v: Variant): string =>
     `${name}: ${v.bytesPerRow.toFixed(3)} bytes a row (${v.bytes.toLocaleString('en')} bytes, ${v.rowGroups} row groups), hash column ${v.hashBytesPerRow.toFixed(3)} bytes a row (${v.hashBytes.toLocaleString('en')} bytes)`;
-  console.log(`${r.rows.toLocaleString('en')} observations of ${r.distinctHashes.toLocaleString('en')} hashes (${values.hours} h, ${values.peers} peers, ${values['tx-per-second']} tx/s), receive-time order, zstd`);
+  console.log(`${r.rows.toLocaleString('en')} observations of ${r.distinctHashes.toLocaleString('en')} hashes (${hours} h, ${peers} peers, ${txPerSecond} tx/s), receive-time order, zstd`);
   console.log(line('hex VARCHAR', r.hex));
   console.log(line('32-byte BLOB', r.blob));
   console.log(`hex costs ${(r.hex.bytesPerRow - r.blob.bytesPerRow).toFixed(3)} bytes a row more (${((r.hex.bytes / r.blob.bytes - 1) * 100).toFixed(1)} % of the file)`);

@@ -56,12 +56,15 @@ test('the refusal rule: a missing row, a changed hash, a hex hash in capitals, a
   assert.is(m.rows, w.rows - 1, 'the measure reads the rows from the file itself');
 });
 
-test('npm run bench:hashsize prints both variants and exits 0', () => {
+test('npm run bench:hashsize prints both variants and exits 0; a bad option exits 2 naming it', () => {
   const r = spawnSync(process.execPath, [join(ROOT, 'dist', 'bench', 'hashsize.js'), '--peers', '8', '--tx-per-second', '0.2', '--json'], { encoding: 'utf8', timeout: 60_000 });
   assert.is(r.status, 0, r.stderr);
   const o = JSON.parse(r.stdout);
   assert.ok(o.rows > 0 && o.hex.rows === o.rows && o.blob.rows === o.rows, r.stdout);
   assert.is(o.machine.node, process.version);
+  const bad = spawnSync(process.execPath, [join(ROOT, 'dist', 'bench', 'hashsize.js'), '--peers', 'many'], { encoding: 'utf8', timeout: 60_000 });
+  assert.is(bad.status, 2, 'a bad option: exit 2');
+  assert.match(bad.stderr, /--peers and --hours take integers of at least 1.*"many"/);
 });
 
 test.run();
