@@ -1,8 +1,10 @@
 /**
  * The host clock's synchronisation state, as the system exposes it: `chronyc tracking` (chrony),
- * else `timedatectl show` / `show-timesync` (systemd-timesyncd), else `adjtimex --print` (the
- * kernel's NTP state), else unknown. Never throws and never fails a run (each probe has a short
- * timeout). Main thread, cold path (sampled at start and every few minutes).
+ * else `timedatectl show` / `show-timesync` (systemd-timesyncd), else the `adjtimex --print` tool
+ * (the kernel's NTP state: Node cannot call adjtimex(2) itself and no /proc file holds it), else
+ * unknown. Each tool is looked up on PATH and has a short timeout; one that is missing, fails or
+ * prints something else passes to the next. Never throws and never fails a run. Main thread, cold
+ * path (sampled at start and every few minutes).
  */
 import { execFile } from 'node:child_process';
 
@@ -21,10 +23,10 @@ export interface ClockSample {
 
 const PROBE_TIMEOUT_MS = 2_000;
 
-function run(cmd: string, args: string[]): Promise<string | null> {
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<string | null> {
   return new Promise((resolve) => {
     try {
-      execFile(cmd, args, { timeout: PROBE_TIMEOUT_MS, env: { ...process.env, LC_ALL: 'C' } }, (err, stdout) => resolve(err ? null : String(stdout)));
+      execFile(cmd, args, { timeout: PROBE_TIMEOUT_MS, env: { ...env, LC_ALL: 'C' } }, (err, stdout) => resolve(err ? null : String(stdout)));
     } catch {
       resolve(null);
     }
@@ -55,17 +57,24 @@ export function parseTimesyncd(show: string, timesync: string | null, time: numb
   return { time, source: 'timesyncd', state: synced === 'yes' ? 'synced' : 'unsynced', offsetMs: null, errorMs: null, reference: timesync ? field(timesync, 'ServerName') || null : null };
 }
 
-/** Parses `adjtimex --print` (offset and esterror in microseconds, status bit 0x40 = STA_UNSYNC). */
+/** The kernel's time status bits (adjtimex(2)): the clock is not synchronised; offsets are in ns. */
+const STA_UNSYNC = 0x40;
+const STA_NANO = 0x2000;
+
+/**
+ * Parses `adjtimex --print`: status bit STA_UNSYNC says unsynchronised; esterror is in
+ * microseconds, offset in microseconds or, with STA_NANO set (chrony and ntpd set it), nanoseconds.
+ */
 export function parseAdjtimex(text: string, time: number): ClockSample | null {
-  const status = field(text, 'status');
-  if (status === null) return null;
+  const status = Number(field(text, 'status') ?? NaN);
+  if (!Number.isInteger(status)) return null;
   const offset = Number(field(text, 'offset'));
   const esterror = Number(field(text, 'esterror'));
   return {
     time,
     source: 'adjtimex',
-    state: (Number(status) & 0x40) !== 0 ? 'unsynced' : 'synced',
-    offsetMs: Number.isFinite(offset) ? offset / 1000 : null,
+    state: (status & STA_UNSYNC) !== 0 ? 'unsynced' : 'synced',
+    offsetMs: Number.isFinite(offset) ? offset / ((status & STA_NANO) !== 0 ? 1e6 : 1e3) : null,
     errorMs: Number.isFinite(esterror) ? esterror / 1000 : null,
     reference: null,
   };
@@ -73,15 +82,15 @@ export function parseAdjtimex(text: string, time: number): ClockSample | null {
 
 export const UNKNOWN_CLOCK = (time: number): ClockSample => ({ time, source: 'unknown', state: 'unknown', offsetMs: null, errorMs: null, reference: null });
 
-/** The host clock's state now, from the first source that answers. */
-export async function sampleClock(now: () => number = Date.now): Promise<ClockSample> {
+/** The host clock's state now, from the first source that answers (the tools looked up on env's PATH). */
+export async function sampleClock(now: () => number = Date.now, env: NodeJS.ProcessEnv = process.env): Promise<ClockSample> {
   const t = now();
-  const chrony = await run('chronyc', ['tracking']);
+  const chrony = await run('chronyc', ['tracking'], env);
   const c = chrony ? parseChrony(chrony, t) : null;
   if (c) return c;
-  const show = await run('timedatectl', ['show']);
-  const s = show ? parseTimesyncd(show, await run('timedatectl', ['show-timesync']), t) : null;
+  const show = await run('timedatectl', ['show'], env);
+  const s = show ? parseTimesyncd(show, await run('timedatectl', ['show-timesync'], env), t) : null;
   if (s) return s;
-  const adj = await run('adjtimex', ['--print']);
+  const adj = await run('adjtimex', ['--print'], env);
   return (adj ? parseAdjtimex(adj, t) : null) ?? UNKNOWN_CLOCK(t);
 }
