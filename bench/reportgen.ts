@@ -4,6 +4,7 @@
  * DuckDB SQL straight to hive-partitioned Parquet in the store's file contract (src/store/README.md).
  * Deterministic for a seed. Bench process only (DuckDB's threads do the work), cold path.
  */
+import { rmSync } from 'node:fs';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { makeDirs } from '../src/store/dirs.js';
 import { SCHEMA_VERSION as STORE_SCHEMA_VERSION } from '../src/store/schema.js';
@@ -259,15 +260,18 @@ async function writeTable(c: DuckDBConnection, o: Required<GenOptions>, table: (
     // would (same name, same columns: the partition keys are in the path, not in the file),
     // without the partitioned writer's per-row hashing and buffering.
     const h = new Date(o.start + o.fromHour * 3_600_000);
-    const folder = `${o.out}/${table}/vantage=${vantage}/date=${h.toISOString().slice(0, 10)}/hour=${h.getUTCHours()}`;
+    const folder = `${o.out}/${table}/vantage=${vantage}/date=${h.toISOString().slice(0, 10)}/hour=${String(h.getUTCHours()).padStart(2, '0')}`;
     makeDirs(folder);
-    const r = await c.runAndReadAll(
-      `COPY (SELECT * EXCLUDE (date, hour) FROM (${query}) WHERE ${window}) TO '${folder}/part-${runId}-${part}-0.parquet' (FORMAT parquet, COMPRESSION zstd, KV_METADATA ${kv})`,
-    );
-    return Number(r.getRows()[0]?.[0] ?? 0);
+    const file = `${folder}/part-${runId}-${part}-0.parquet`;
+    const r = await c.runAndReadAll(`COPY (SELECT * EXCLUDE (date, hour) FROM (${query}) WHERE ${window}) TO '${file}' (FORMAT parquet, COMPRESSION zstd, KV_METADATA ${kv})`);
+    const n = Number(r.getRows()[0]?.[0] ?? 0);
+    // As the store: a table with no rows in the hour has no file (COPY writes one with no rows).
+    if (n === 0) rmSync(file);
+    return n;
   }
+  // The hour folders are two digits (hour=00), as the store writes them.
   const r = await c.runAndReadAll(
-    `COPY (SELECT '${vantage}' AS vantage, * FROM (${query}) WHERE ${window}) TO '${o.out}/${table}'
+    `COPY (SELECT '${vantage}' AS vantage, * REPLACE (lpad(hour::VARCHAR, 2, '0') AS hour) FROM (${query}) WHERE ${window}) TO '${o.out}/${table}'
      (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (vantage, date, hour), OVERWRITE_OR_IGNORE, FILENAME_PATTERN 'part-${runId}-${part}-{i}', KV_METADATA ${kv})`,
   );
   return Number(r.getRows()[0]?.[0] ?? 0);

@@ -3,10 +3,11 @@
  * spill directory (temp_directory), a bounded thread count, and the mapping of an engine failure
  * to a stable code (out of memory, corrupt input, anything else). Main thread, cold path.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { makeDirs } from '../store/dirs.js';
 
 /** Default memory cap: fits a laptop beside a browser; raise with --memory-limit. */
 export const DEFAULT_MEMORY_LIMIT = '2GB';
@@ -16,7 +17,11 @@ export const DEFAULT_THREADS = 2;
 export interface EngineOptions {
   /** DuckDB memory_limit, e.g. '2GB', '512MB'. @default DEFAULT_MEMORY_LIMIT */
   memoryLimit?: string | undefined;
-  /** Where DuckDB spills what exceeds the cap. @default a fresh directory under the OS temp dir, removed on close */
+  /**
+   * Where DuckDB spills what exceeds the cap: a writable directory, created if missing (and then
+   * removed on close, as DuckDB does with one it creates), else left in place without DuckDB's
+   * files. @default a fresh directory under the OS temp dir, removed on close
+   */
   tempDir?: string | undefined;
   /** DuckDB worker threads. @default DEFAULT_THREADS */
   threads?: number | undefined;
@@ -29,7 +34,7 @@ export interface Engine {
   db: DuckDBInstance;
   /** The spill directory in use. */
   tempDir: string;
-  /** Removes the spill directory when it is the engine's own (call after closing the DB). */
+  /** Removes the spill directory when it is the engine's own or was created for it (call after closing the DB). */
   cleanup(): void;
 }
 
@@ -39,7 +44,8 @@ export interface Engine {
  * (DuckDB's own default is `.tmp` in the working directory).
  */
 export async function openEngine(o: EngineOptions = {}): Promise<Engine> {
-  const own = o.tempDir === undefined ? mkdtempSync(join(tmpdir(), 'invscope-report-spill-')) : null;
+  // What to remove on close: the private directory, or the folders made for a missing --temp-dir.
+  const own = o.tempDir === undefined ? mkdtempSync(join(tmpdir(), 'invscope-report-spill-')) : prepareTempDir(o.tempDir);
   const tempDir = o.tempDir ?? own!;
   const config: Record<string, string> = {
     autoinstall_known_extensions: 'false',
@@ -59,6 +65,25 @@ export async function openEngine(o: EngineOptions = {}): Promise<Engine> {
     cleanup();
     throw e;
   }
+}
+
+/**
+ * Checks a given spill directory before DuckDB runs: DuckDB looks at it only when it first spills,
+ * so a bad one would fail late, or never on a small input. Creates it if missing and returns the
+ * first folder created (removed on close), else null; throws an Error naming it when it is not a
+ * writable directory (a file, a path under a file, no permission).
+ */
+function prepareTempDir(dir: string): string | null {
+  let top: string | null = null;
+  for (let p = resolve(dir); !existsSync(p) && dirname(p) !== p; p = dirname(p)) top = p;
+  try {
+    makeDirs(dir);
+    accessSync(dir, constants.W_OK | constants.X_OK);
+  } catch (e) {
+    if (top !== null && existsSync(top)) rmSync(top, { recursive: true, force: true });
+    throw new Error(`--temp-dir ${dir}: not a writable directory (${(e as Error).message})`);
+  }
+  return top;
 }
 
 export type EngineErrorClass = 'oom' | 'corrupt' | 'engine';

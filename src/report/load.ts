@@ -5,7 +5,7 @@
  * ReportError with a stable code and a message naming the file, checked before any query runs.
  * Main thread, cold path. Reads files only; DuckDB's extension auto-install is off (no network).
  */
-import { accessSync, constants, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { makeDirs } from '../store/dirs.js';
 import { basename, join, resolve } from 'node:path';
 import type { DuckDBInstance, DuckDBConnection } from '@duckdb/node-api';
@@ -410,9 +410,12 @@ export async function loadRuns(dirs: string[], options: LoadOptions = {}): Promi
   }
   const db = engine.db;
   const conn = await db.connect();
+  // Aggregates kept in the spill directory (no usable cache) are for this run only.
+  let scratch: string | null = null;
   const close = (): void => {
     conn.closeSync();
     db.closeSync();
+    if (scratch !== null) rmSync(scratch, { recursive: true, force: true });
     engine.cleanup();
   };
   const warnings: string[] = [];
@@ -428,6 +431,7 @@ export async function loadRuns(dirs: string[], options: LoadOptions = {}): Promi
     // Every chunk's aggregates (aggregate.ts), then the items whose time to x % is meaningful.
     const settle = new Map((await rows(conn, 'SELECT vantage, lo, hi FROM win')).map((w) => [String(w.vantage), { lo: num(w.lo), hi: num(w.hi) }]));
     const cacheDir = usableCache(options.cacheDir, engine.tempDir, warnings);
+    if (cacheDir !== options.cacheDir) scratch = cacheDir;
     aggregates = await phases.time('aggregates', () => aggregate(conn, vantages, settle, { ...options, cacheDir }));
     // A table: the summary and the network view both read it (items parts joined with agg_fs).
     await phases.time('settled', () =>
