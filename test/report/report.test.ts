@@ -174,8 +174,8 @@ test('the figures hold the announcement delays after first-seen, per vantage', (
   const fig = (id: string) => both.figures.find((f) => f.id === id)!;
   assert.equal(
     both.figures.map((f) => f.id),
-    ['delay-cdf', 'propagation', 'peers', 'inv-rate', 'lateness', 'worst-peers', 'user-agents'],
-    'no accuracy figures without a truth',
+    ['delay-cdf', 'propagation', 'peers', 'inv-rate', 'lateness', 'worst-peers', 'user-agents', 'network-propagation', 'network-delay-cdf'],
+    'two vantages: the network-wide curves; no accuracy figures without a truth',
   );
   const cdf = (fig('delay-cdf').spec.data as { values: { vantage: string; kind: string; value: number; p: number }[] }).values;
   // A's tx delays after first-seen, excluding the first announcers: tx1 10, 40; tx2 100, 150; tx3 55.
