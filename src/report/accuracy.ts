@@ -8,7 +8,7 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { ANNOUNCING_KINDS, ReportError, num, rows, sqlString, type VantageDir } from './load.js';
-import { CDF_GRID, cdfPoints, cdfSql, curveRows, figureBase, propagationRows, perKindPanels, PCT_GRID, ZOOM, type Figure } from './figures.js';
+import { CDF_GRID, cdfPoints, cdfSql, curveRows, logCdfSpec, propagationRows, perKindPanels, PCT_GRID, type Figure } from './figures.js';
 
 /**
  * Announcements the truth says were sent within this long before the observer was asked to stop
@@ -138,17 +138,7 @@ async function errorCdf(conn: DuckDBConnection): Promise<Figure> {
     title: 'Measurement error against the ground truth (CDF)',
     caption: 'For every announcement measured and found in the simulator\'s ground truth: the receive timestamp minus the time the node sent it (loopback transfer, the kernel, the shard\'s read and the clock). The CDF over announcements, per vantage (matched counts in the legend), on a log time axis (errors at or below zero are drawn at 1 µs).',
     points: values.length,
-    spec: figureBase('Measured receive time minus true send time', {
-      data: { values },
-      params: ZOOM,
-      mark: { type: 'line', interpolate: 'step-after' },
-      encoding: {
-        x: { field: 'value', type: 'quantitative', scale: { type: 'log' }, title: 'error (ms, log)' },
-        y: { field: 'p', type: 'quantitative', title: 'fraction of announcements', scale: { domain: [0, 1] } },
-        color: { field: 'vantage', type: 'nominal', title: 'vantage' },
-        tooltip: [{ field: 'vantage' }, { field: 'value', title: 'ms', format: '.3f' }, { field: 'p', format: '.3f' }],
-      },
-    }),
+    spec: logCdfSpec('Measured receive time minus true send time', values, 'error (ms, log)', { field: 'vantage', title: 'vantage' }, undefined, '.3f'),
   };
 }
 

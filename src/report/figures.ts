@@ -52,6 +52,44 @@ function base(title: string, extra: VlSpec = {}): VlSpec {
 const ZOOM = [{ name: 'zoom', select: 'interval', bind: 'scales' }];
 
 /**
+ * A CDF drawn as steps on a log time axis: `values` hold `value` (ms) and `p`, one line per
+ * `color` field (and per `dash` field, if given); the tooltip shows those and the point.
+ */
+export function logCdfSpec(title: string, values: readonly object[], xTitle: string, color: { field: string; title: string }, dash?: { field: string; title: string }, msFormat = '.2f'): VlSpec {
+  const series = dash === undefined ? [color] : [dash, color];
+  return base(title, {
+    data: { values },
+    params: ZOOM,
+    mark: { type: 'line', interpolate: 'step-after' },
+    encoding: {
+      x: { field: 'value', type: 'quantitative', scale: { type: 'log' }, title: xTitle },
+      y: { field: 'p', type: 'quantitative', title: 'fraction of announcements', scale: { domain: [0, 1] } },
+      color: { ...color, type: 'nominal' },
+      ...(dash === undefined ? {} : { strokeDash: { ...dash, type: 'nominal' } }),
+      tooltip: [...series.map((f) => ({ field: f.field })), { field: 'value', title: 'ms', format: msFormat }, { field: 'p', format: '.3f' }],
+    },
+  });
+}
+
+/**
+ * The layers of a propagation curve over pct (y): the 10th-90th percentile band and the median
+ * line, from fields p10, p50, p90; `tooltip` fields come first in the tooltip.
+ */
+export function curveLayers(xTitle: string, tooltip: readonly object[]): VlSpec[] {
+  return [
+    { mark: { type: 'area', orient: 'horizontal', opacity: 0.2 }, encoding: { x: { field: 'p10', type: 'quantitative', title: xTitle }, x2: { field: 'p90' } } },
+    {
+      mark: { type: 'line', point: false },
+      encoding: {
+        x: { field: 'p50', type: 'quantitative' },
+        order: { field: 'pct' },
+        tooltip: [...tooltip, { field: 'pct', title: '%' }, { field: 'p50', title: 'median ms', format: '.1f' }, { field: 'p10', format: '.1f' }, { field: 'p90', format: '.1f' }],
+      },
+    },
+  ];
+}
+
+/**
  * The CDF of `value` per group through CDF_GRID, exactly quantile_cont's (linear interpolation at
  * h = (n - 1) p), but computed by numbering the sorted values once and joining on the two ranks
  * around each h: DuckDB's quantile_cont with a 201-element list took 8.7 s over 945,000
@@ -87,18 +125,7 @@ export async function delayCdf(conn: DuckDBConnection): Promise<Figure> {
     caption:
       'For every item and every peer that announced it, the time from the first announcement of the item by any peer of the vantage to this peer\'s first announcement; the CDF over all such announcements after the first, per item kind (announcement counts in the legend). Log time axis; drag to pan, wheel to zoom.',
     points: values.length,
-    spec: base('Announcement delay after first-seen', {
-      data: { values },
-      params: ZOOM,
-      mark: { type: 'line', interpolate: 'step-after' },
-      encoding: {
-        x: { field: 'value', type: 'quantitative', scale: { type: 'log' }, title: 'delay after first-seen (ms, log)' },
-        y: { field: 'p', type: 'quantitative', title: 'fraction of announcements', scale: { domain: [0, 1] } },
-        color: { field: 'kind', type: 'nominal', title: 'kind' },
-        strokeDash: { field: 'vantage', type: 'nominal', title: 'vantage' },
-        tooltip: [{ field: 'vantage' }, { field: 'kind' }, { field: 'value', title: 'ms', format: '.2f' }, { field: 'p', format: '.3f' }],
-      },
-    }),
+    spec: logCdfSpec('Announcement delay after first-seen', values, 'delay after first-seen (ms, log)', { field: 'kind', title: 'kind' }, { field: 'vantage', title: 'vantage' }),
   };
 }
 
@@ -188,17 +215,7 @@ export async function propagation(conn: DuckDBConnection): Promise<Figure> {
         y: { field: 'pct', type: 'quantitative', title: 'peers that announced (%)', scale: { domain: [0, 100] } },
         color: { field: 'vantage', type: 'nominal', title: 'vantage' },
       },
-      layer: [
-        { mark: { type: 'area', orient: 'horizontal', opacity: 0.2 }, encoding: { x: { field: 'p10', type: 'quantitative', title: 'time since first-seen (ms)' }, x2: { field: 'p90' } } },
-        {
-          mark: { type: 'line', point: false },
-          encoding: {
-            x: { field: 'p50', type: 'quantitative' },
-            order: { field: 'pct' },
-            tooltip: [{ field: 'vantage' }, { field: 'kind' }, { field: 'pct', title: '%' }, { field: 'p50', title: 'median ms', format: '.1f' }, { field: 'p10', format: '.1f' }, { field: 'p90', format: '.1f' }, { field: 'items' }],
-          },
-        },
-      ],
+      layer: curveLayers('time since first-seen (ms)', [{ field: 'vantage' }, { field: 'kind' }, { field: 'items' }]),
     }),
   };
 }
@@ -394,4 +411,4 @@ export async function measurementFigures(conn: DuckDBConnection): Promise<Figure
   return [await delayCdf(conn), await propagation(conn), await peersOverTime(conn), await invRate(conn), await lateness(conn), await worstPeers(conn), await userAgents(conn)];
 }
 
-export { base as figureBase, cdfPoints, ZOOM };
+export { cdfPoints };

@@ -12,7 +12,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { rows, num } from './load.js';
 import { nannSampledSql } from './aggregate.js';
 import { medianCiRanks } from './clocks.js';
-import { cdfSql, CDF_GRID, figureBase, perKindPanels, ZOOM, type Figure } from './figures.js';
+import { cdfSql, CDF_GRID, curveLayers, logCdfSpec, perKindPanels, type Figure } from './figures.js';
 
 export interface NetworkCurvePoint {
   /** x: the share (%) of the item's announcing nodes. */
@@ -113,17 +113,7 @@ export function networkFigures(c: NetworkCurves): Figure[] {
       points: curve.length,
       spec: perKindPanels('Time from the network-wide first-seen until x % of the announcing nodes', curve, {
         encoding: { y: { field: 'pct', type: 'quantitative', title: 'announcing nodes (%)', scale: { domain: [0, 100] } } },
-        layer: [
-          { mark: { type: 'area', orient: 'horizontal', opacity: 0.2 }, encoding: { x: { field: 'p10', type: 'quantitative', title: 'time since network-wide first-seen (ms)' }, x2: { field: 'p90' } } },
-          {
-            mark: { type: 'line', point: false },
-            encoding: {
-              x: { field: 'p50', type: 'quantitative' },
-              order: { field: 'pct' },
-              tooltip: [{ field: 'kind' }, { field: 'pct', title: '%' }, { field: 'p50', title: 'median ms', format: '.1f' }, { field: 'p10', format: '.1f' }, { field: 'p90', format: '.1f' }],
-            },
-          },
-        ],
+        layer: curveLayers('time since network-wide first-seen (ms)', [{ field: 'kind' }]),
       }),
     },
     {
@@ -132,17 +122,7 @@ export function networkFigures(c: NetworkCurves): Figure[] {
       caption:
         'For every item and every node that announced it to any vantage, the time from the earliest sighting of the item anywhere to the node\'s earliest announcement anywhere; the CDF over these announcements (the first one left out), per kind (counts in the legend). Log time axis; drag to pan, wheel to zoom.',
       points: cdf.length,
-      spec: figureBase('Announcement delay after the network-wide first-seen', {
-        data: { values: cdf },
-        params: ZOOM,
-        mark: { type: 'line', interpolate: 'step-after' },
-        encoding: {
-          x: { field: 'value', type: 'quantitative', scale: { type: 'log' }, title: 'delay after network-wide first-seen (ms, log)' },
-          y: { field: 'p', type: 'quantitative', title: 'fraction of announcements', scale: { domain: [0, 1] } },
-          color: { field: 'kind', type: 'nominal', title: 'kind' },
-          tooltip: [{ field: 'kind' }, { field: 'value', title: 'ms', format: '.2f' }, { field: 'p', format: '.3f' }],
-        },
-      }),
+      spec: logCdfSpec('Announcement delay after the network-wide first-seen', cdf, 'delay after network-wide first-seen (ms, log)', { field: 'kind', title: 'kind' }),
     },
   ];
 }
