@@ -91,6 +91,10 @@ export async function runObserve(s: ObserveSettings, argv: string[]): Promise<nu
   });
   if (store === null) return 1;
   const log = new ObserveLog(join(s.out, 'log'), runId, s.logLevel);
+  // The log turns with the parts: this timer starts with the store's (armed in Store.open just
+  // before it returned), same period, so the two fire in the same turn of the event loop and log N
+  // covers part N (the part switches once its last commit is done, a few ms later).
+  const logRotor = setInterval(() => log.rotate(), s.rotateMs);
   const clock = await ClockWatch.start();
   const settings = recordedSettings(s);
   const runInfo = startRunInfo(s, argv, settings, { started, runId, clockSync: clock.record });
@@ -98,7 +102,9 @@ export async function runObserve(s: ObserveSettings, argv: string[]): Promise<nu
     writeRunJson(s.out, runInfo);
   } catch (e) {
     say(`invscope observe: cannot write ${join(s.out, 'run.json')}: ${(e as Error).message}`);
+    clearInterval(logRotor);
     await store.close();
+    log.close();
     return 1;
   }
   log.write('info', `invscope ${VERSION} observe: ${JSON.stringify(settings)}`);
@@ -120,14 +126,14 @@ export async function runObserve(s: ObserveSettings, argv: string[]): Promise<nu
     say(`invscope observe: cannot start the pool: ${(e as Error).message}`);
     log.write('error', `cannot start the pool: ${(e as Error).message}`);
     control.unlisten();
+    clearInterval(logRotor);
     await store.close();
     log.close();
     return 1;
   }
   const consuming = consume(pool, store, items, sessions, status);
   const ticker = setInterval(() => status.tick(), 1000);
-  // The log follows the parts' period; run.json is rewritten with each clock sample.
-  const logRotor = setInterval(() => log.rotate(), s.rotateMs);
+  // run.json is rewritten with each clock sample.
   clock.watch(log, () => {
     try {
       writeRunJson(s.out, runInfo);
