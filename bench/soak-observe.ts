@@ -117,7 +117,7 @@ function spawnObserve(simDir: string, runDir: string): Observe {
   const args = [
     BIN, 'observe', '--network', 'regtest', '--peers', join(simDir, 'nodes.txt'), '--max-peers', String(NODES),
     '--shards', values.shards!, '--out', runDir, '--vantage', VANTAGE, '--rotate', `${ROTATE_MS}ms`,
-    '--json', '--status-interval', String(Math.max(1, REPORT_MS / 1000)),
+    '--json', '--status-interval', String(Math.max(1, SAMPLE_MS / 1000)),
   ];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: any[] = [];
@@ -218,22 +218,38 @@ interface LogsCheck {
   contiguous: boolean;
   lastComplete: boolean;
   lines: number;
+  /** Lines of log N written outside part N's period (its rotation times, give or take LOG_SLACK_MS). */
+  outsidePeriod: number;
   ok: boolean;
 }
 
-/** (d) DIR/log: one observe-<runid>-NNNN.log per part, none missing, the last one ending with the stop. */
+/** The store's timer starts after run.json's `started` by the store's opening, and drifts by the timers' lateness. */
+const LOG_SLACK_MS = 2_000;
+
+/**
+ * (d) DIR/log: one observe-<runid>-NNNN.log per part, none missing, the last one ending with the
+ * stop, and every line of log N written within part N's period.
+ */
 function checkLogs(runDir: string, run: any, expected: number): LogsCheck {
   const files = readdirSync(join(runDir, 'log')).filter((f) => f.startsWith(`observe-${run.runId}-`)).sort();
   const contiguous = files.every((f, i) => f === `observe-${run.runId}-${String(i).padStart(4, '0')}.log`);
   let lines = 0;
+  let outsidePeriod = 0;
   let last = '';
-  for (const f of files) {
+  files.forEach((f, i) => {
     const text = readFileSync(join(runDir, 'log', f), 'utf8');
-    lines += text.split('\n').length - 1;
+    const from = run.started + i * ROTATE_MS - LOG_SLACK_MS;
+    const to = i === files.length - 1 ? run.stopped + LOG_SLACK_MS : run.started + (i + 1) * ROTATE_MS + LOG_SLACK_MS;
+    for (const line of text.split('\n')) {
+      if (line === '') continue;
+      lines++;
+      const t = Date.parse(line.slice(0, 24));
+      if (!(t >= from && t <= to)) outsidePeriod++;
+    }
     last = text;
-  }
+  });
   const lastComplete = last.endsWith('\n') && /INFO {2}stopped \(interrupted\): /.test(last);
-  return { files: files.length, expected, contiguous, lastComplete, lines, ok: files.length === expected && contiguous && lastComplete };
+  return { files: files.length, expected, contiguous, lastComplete, lines, outsidePeriod, ok: files.length === expected && contiguous && lastComplete && outsidePeriod === 0 };
 }
 
 /** Our sessions per node from the peers table (ready ones, in order), for the truth check. */
@@ -343,7 +359,9 @@ async function main(): Promise<number> {
   ], 1000);
   const obs = spawnObserve(dir, runDir);
   const startedLine = await waitForLine(obs, 'started', 120_000);
-  const started = Date.now();
+  // run.json is written before the pool starts; its `started` precedes the store's rotation timer
+  // by the store's opening, so the stop half a period past a rotation is never near a boundary.
+  const started: number = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')).started;
   out(`soak-observe: ${NODES} simulated nodes (${values.misbehaving} misbehaving, churn ${values.churn}/node/model-hour, ${values['tx-rate']} model tx/s, time scale ${TIME_SCALE}) in pid ${sim.child.pid}; observe pid ${startedLine.pid}, ${values.shards} shards, a part every ${ROTATE_MS / 1000} s; ${Math.round(RUN_MS / 600) / 100} min = ${simHours(RUN_MS)} simulated hours; dir ${dir}`);
   const { samples, rows, fdsMax, threadsMax } = await sample(obs, sim, started);
   const diedEarly = obs.child.exitCode !== null;
