@@ -79,8 +79,8 @@ for (const k of ['shards', 'tx-rate', 'block-interval'] as const) num(k);
 if (!Number.isInteger(NODES) || ROTATE_MS < 1000) usage('--nodes takes an integer and --rotate at least 1 (second)');
 /** Announcements this close to the stop, or to a close of that node's connection, may be in flight. */
 const MARGIN_MS = 2_000;
-/** The run goes half a period past the last whole one: the count of parts never sits on a boundary. */
-const RUN_MS = Math.round(MINUTES * 60_000 + ROTATE_MS / 2);
+/** Whole periods to cover the minutes, and half a period more: the stop never sits on a part boundary. */
+const RUN_MS = Math.round((Math.ceil((MINUTES * 60_000) / ROTATE_MS - 1e-9) + 0.5) * ROTATE_MS);
 
 const out = (s: string): void => void process.stdout.write(s + '\n');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -220,6 +220,8 @@ interface LogsCheck {
   lines: number;
   /** Lines of log N written outside part N's period (its rotation times, give or take LOG_SLACK_MS). */
   outsidePeriod: number;
+  /** Log N's creation (birth time) less part N's first observation, N >= 1, ms: how closely the log turns with the parts. */
+  turnOffsetMs: { min: number; max: number } | null;
   ok: boolean;
 }
 
@@ -230,13 +232,17 @@ const LOG_SLACK_MS = 2_000;
  * (d) DIR/log: one observe-<runid>-NNNN.log per part, none missing, the last one ending with the
  * stop, and every line of log N written within part N's period.
  */
-function checkLogs(runDir: string, run: any, expected: number): LogsCheck {
+function checkLogs(runDir: string, run: any, expected: number, firstRows: Map<number, number>): LogsCheck {
   const files = readdirSync(join(runDir, 'log')).filter((f) => f.startsWith(`observe-${run.runId}-`)).sort();
   const contiguous = files.every((f, i) => f === `observe-${run.runId}-${String(i).padStart(4, '0')}.log`);
   let lines = 0;
   let outsidePeriod = 0;
   let last = '';
+  const offsets: number[] = [];
   files.forEach((f, i) => {
+    const born = statSync(join(runDir, 'log', f)).birthtimeMs;
+    const first = firstRows.get(i);
+    if (i > 0 && born > 0 && first !== undefined) offsets.push(Math.round(born - first));
     const text = readFileSync(join(runDir, 'log', f), 'utf8');
     const from = run.started + i * ROTATE_MS - LOG_SLACK_MS;
     const to = i === files.length - 1 ? run.stopped + LOG_SLACK_MS : run.started + (i + 1) * ROTATE_MS + LOG_SLACK_MS;
@@ -249,7 +255,17 @@ function checkLogs(runDir: string, run: any, expected: number): LogsCheck {
     last = text;
   });
   const lastComplete = last.endsWith('\n') && /INFO {2}stopped \(interrupted\): /.test(last);
-  return { files: files.length, expected, contiguous, lastComplete, lines, outsidePeriod, ok: files.length === expected && contiguous && lastComplete && outsidePeriod === 0 };
+  const turnOffsetMs = offsets.length ? { min: Math.min(...offsets), max: Math.max(...offsets) } : null;
+  return { files: files.length, expected, contiguous, lastComplete, lines, outsidePeriod, turnOffsetMs, ok: files.length === expected && contiguous && lastComplete && outsidePeriod === 0 };
+}
+
+/** The time of each part's first observation (epoch ms), by part number. */
+async function firstRowOfParts(c: DuckDBConnection, runDir: string): Promise<Map<number, number>> {
+  const r = await c.runAndReadAll(
+    `SELECT regexp_extract(filename, 'part-.*-(\\d{4})(-\\d+)?\\.parquet$', 1)::INTEGER, epoch_us(min(time)) / 1000.0 ` +
+      `FROM read_parquet('${join(runDir, 'observations', '**', '*.parquet')}', filename = true, hive_partitioning = false) GROUP BY 1`,
+  );
+  return new Map(r.getRows().map(([n, t]) => [Number(n), Number(t)]));
 }
 
 /** Our sessions per node from the peers table (ready ones, in order), for the truth check. */
@@ -386,14 +402,16 @@ async function main(): Promise<number> {
   const c = await inst.connect();
   let parts: PartsCheck;
   let truth: TruthVerdict;
+  let firstRows: Map<number, number>;
   try {
     parts = await checkParts(c, runDir, run, expectedParts);
+    firstRows = await firstRowOfParts(c, runDir);
     truth = await checkAgainstTruth(c, dir, runDir, run.stopRequested);
   } finally {
     c.closeSync();
     inst.closeSync();
   }
-  const logs = checkLogs(runDir, run, expectedParts);
+  const logs = checkLogs(runDir, run, expectedParts, firstRows);
   const k = run.counters;
   const obsRows = parts.tables.observations!.rows;
   const counted = { runJson: k.observations, finalLine: stoppedLine?.observations ?? null, drained: k.drained, parquet: obsRows, timelineRunJson: k.timeline, timelineParquet: parts.tables.timeline!.rows };

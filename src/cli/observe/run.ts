@@ -91,9 +91,9 @@ export async function runObserve(s: ObserveSettings, argv: string[]): Promise<nu
   });
   if (store === null) return 1;
   const log = new ObserveLog(join(s.out, 'log'), runId, s.logLevel);
-  // The log turns with the parts: this timer starts with the store's (armed in Store.open just
-  // before it returned), same period, so the two fire in the same turn of the event loop and log N
-  // covers part N (the part switches once its last commit is done, a few ms later).
+  // The log turns with the parts: this timer is armed in the same turn as the store's (at the end
+  // of Store.open), with the same period, so log N covers part N. Each is re-armed from when it
+  // ran: they part only by the event loop's lateness at each tick (bench/README.md "Soak of observe").
   const logRotor = setInterval(() => log.rotate(), s.rotateMs);
   const clock = await ClockWatch.start();
   const settings = recordedSettings(s);
