@@ -364,6 +364,31 @@ async function sample(obs: Observe, sim: { lines: any[] }, started: number): Pro
   return { samples, rows, fdsMax, threadsMax };
 }
 
+/** (a), (c) and (d) on the stopped run's directory (one DuckDB instance for the reading). */
+async function checkRunDir(dir: string, runDir: string, run: any, expectedParts: number): Promise<{ parts: PartsCheck; truth: TruthVerdict; logs: LogsCheck }> {
+  const inst = await DuckDBInstance.create(':memory:', { threads: '2', memory_limit: '1GB' });
+  const c = await inst.connect();
+  try {
+    const parts = await checkParts(c, runDir, run, expectedParts);
+    const firstRows = await firstRowOfParts(c, runDir);
+    const truth = await checkAgainstTruth(c, dir, runDir, run.stopRequested);
+    return { parts, truth, logs: checkLogs(runDir, run, expectedParts, firstRows) };
+  } finally {
+    c.closeSync();
+    inst.closeSync();
+  }
+}
+
+/** (b) the observation rows in Parquet against observe's counters (run.json, its final line), no drop. */
+function checkRows(run: any, parts: PartsCheck, stoppedLine: any) {
+  const k = run.counters;
+  const parquet = parts.tables.observations!.rows;
+  const drops = { ring: k.drops, consumer: k.consumerDrops, storeLost: k.storeLost, storeShed: k.storeShed };
+  const counted = { runJson: k.observations, finalLine: stoppedLine?.observations ?? null, drained: k.drained, parquet, timelineRunJson: k.timeline, timelineParquet: parts.tables.timeline!.rows };
+  const ok = parquet === k.observations && parquet === counted.finalLine && parquet === k.drained && counted.timelineParquet === k.timeline && Object.values(drops).every((d) => d === 0);
+  return { ...counted, drops, ok };
+}
+
 async function main(): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'invscope-soak-observe-'));
   const runDir = join(dir, 'run');
@@ -398,25 +423,10 @@ async function main(): Promise<number> {
   const expectedParts = Math.floor((run.stopRequested - run.started) / ROTATE_MS) + 1;
 
   const tCheck = Date.now();
-  const inst = await DuckDBInstance.create(':memory:', { threads: '2', memory_limit: '1GB' });
-  const c = await inst.connect();
-  let parts: PartsCheck;
-  let truth: TruthVerdict;
-  let firstRows: Map<number, number>;
-  try {
-    parts = await checkParts(c, runDir, run, expectedParts);
-    firstRows = await firstRowOfParts(c, runDir);
-    truth = await checkAgainstTruth(c, dir, runDir, run.stopRequested);
-  } finally {
-    c.closeSync();
-    inst.closeSync();
-  }
-  const logs = checkLogs(runDir, run, expectedParts, firstRows);
+  const { parts, truth, logs } = await checkRunDir(dir, runDir, run, expectedParts);
   const k = run.counters;
-  const obsRows = parts.tables.observations!.rows;
-  const counted = { runJson: k.observations, finalLine: stoppedLine?.observations ?? null, drained: k.drained, parquet: obsRows, timelineRunJson: k.timeline, timelineParquet: parts.tables.timeline!.rows };
-  const drops = { ring: k.drops, consumer: k.consumerDrops, storeLost: k.storeLost, storeShed: k.storeShed };
-  const rowsOk = obsRows === k.observations && obsRows === counted.finalLine && obsRows === k.drained && counted.timelineParquet === k.timeline && Object.values(drops).every((d) => d === 0);
+  const rowsCheck = checkRows(run, parts, stoppedLine);
+  const rowsOk = rowsCheck.ok;
   const rss = growth(samples, 'rss', GROWTH_MIB);
   const mid = samples[Math.floor(samples.length / 2)];
   const loads = rows.map((r) => r.load1);
@@ -446,7 +456,7 @@ async function main(): Promise<number> {
     },
     stop: { exit: code, seconds: Math.round((run.stopped - run.stopRequested) / 100) / 10, reason: run.stopReason },
     parts,
-    rows: { ...counted, drops, ok: rowsOk },
+    rows: rowsCheck,
     truth,
     logs,
     peers: { sessions: k.peers.sessions, handshakes: k.peers.handshakes, rows: parts.tables.peers!.rows },
