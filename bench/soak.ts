@@ -8,15 +8,15 @@
  * is lost; 0 otherwise. Bench process only (loopback); not imported by anything.
  */
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync, readdirSync, mkdtempSync, rmSync, createReadStream, openSync, readSync, writeSync, closeSync } from 'node:fs';
+import { readFileSync, readdirSync, mkdtempSync, rmSync, openSync, readSync, writeSync, closeSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Coordinator, type PeerEvent } from '../src/pool/index.js';
 import { now } from '../src/observe/clock.js';
 import { spawnSimulate } from './sim-child.js';
+import { MiB, growth as growthOf, checkTruth, connectionAt, type Conn, type Sample } from './soak-check.js';
 
 
 const { values } = parseArgs({
@@ -62,7 +62,6 @@ for (const [k, v] of Object.entries({ minutes: MINUTES, nodes: NODES, shards: SH
 
 const out = (s: string): void => void process.stdout.write(s + '\n');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const MiB = (b: number): number => Math.round((b / 1048576) * 10) / 10;
 const gc = (): void => (globalThis as { gc?: () => void }).gc?.();
 /** Model hours that pass in `ms` of wall time at the simulator's time scale. */
 const simHours = (ms: number): number => Math.round(((ms * TIME_SCALE) / 3_600_000) * 100) / 100;
@@ -91,12 +90,6 @@ async function spawnSim(dir: string): Promise<Sim> {
 // -------------------------------------------------------------------------------------------------
 // Observations go to a binary file as they arrive (the soak's own memory must not grow with them):
 // 24 bytes each: receive time (f64), node index (u32), kind (u32), first 8 bytes of the display hash.
-
-/** Close reasons for which we closed the peer (src/peer CloseReason, src/pool/shard/guard.ts). */
-const FAULT_CLOSES = new Set([
-  'bad-magic', 'bad-command', 'oversize', 'inv-flood', 'send-stalled', 'handshake-timeout', 'no-version',
-  'handshake-out-of-order', 'malformed-handshake', 'ping-timeout', 'idle-timeout',
-]);
 
 const REC = 24;
 class ObsFile {
@@ -128,36 +121,8 @@ class ObsFile {
 }
 
 // -------------------------------------------------------------------------------------------------
-// Memory criterion: least-squares slope of RSS (and of the live heap after a GC) over the second
-// half of the run, times that half's duration: the growth a straight line says happened there.
-
-interface Sample {
-  t: number;
-  rss: number;
-  heap: number;
-}
-function slopePerMs(xs: number[], ys: number[]): number {
-  const n = xs.length;
-  if (n < 3) return 0;
-  const mx = xs.reduce((a, b) => a + b, 0) / n;
-  const my = ys.reduce((a, b) => a + b, 0) / n;
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < n; i++) {
-    num += (xs[i]! - mx) * (ys[i]! - my);
-    den += (xs[i]! - mx) ** 2;
-  }
-  return den > 0 ? num / den : 0;
-}
-function growth(samples: Sample[], key: 'rss' | 'heap'): { mib: number; meanMib: number; bounded: boolean } {
-  const half = samples.slice(Math.floor(samples.length / 2));
-  if (half.length < 3) return { mib: 0, meanMib: 0, bounded: true };
-  const xs = half.map((s) => s.t);
-  const ys = half.map((s) => s[key]);
-  const g = slopePerMs(xs, ys) * (xs[xs.length - 1]! - xs[0]!);
-  const mean = ys.reduce((a, b) => a + b, 0) / ys.length;
-  return { mib: MiB(g), meanMib: MiB(mean), bounded: g <= Math.max(GROWTH_MIB * 1048576, 0.1 * mean) };
-}
+/** Memory growth over the second half of the run (soak-check.ts). */
+const growth = (samples: Sample[], key: 'rss' | 'heap'): ReturnType<typeof growthOf> => growthOf(samples, key, GROWTH_MIB);
 
 function openFds(): number {
   try {
@@ -197,11 +162,6 @@ async function main(): Promise<number> {
   let unknownAddress = 0;
   // Our connections, by the simulator's name for them (node | our host:port as it sees it, its
   // 'observer' in the truth), to tell announcements to a connection we closed for a fault.
-  interface Conn {
-    readyAt: number;
-    goneAt: number;
-    reason: string;
-  }
   const connOf = new Map<number, Conn>();
   const conns = new Map<string, Conn[]>();
   const reasons: Record<string, number> = {};
@@ -313,87 +273,26 @@ async function main(): Promise<number> {
   sim.child.kill('SIGTERM');
   await sim.exited;
 
-  // ---- the check against the truth: items first, then the observations into one bitset of nodes
-  // per item, then every announcement (two passes over the truth: nothing per announcement is kept).
-  const truthPath = join(dir, 'truth.jsonl');
-  const lines = (): AsyncIterable<string> => createInterface({ input: createReadStream(truthPath), crlfDelay: Infinity });
-  const itemOf = new Map<string, number>();
-  let itemCount = 0;
-  for await (const line of lines()) {
-    if (!line.startsWith('{"e":"item"')) continue;
-    const r = JSON.parse(line);
-    itemOf.set(r.hash.slice(0, 16), r.id);
-    itemOf.set(r.wtxid.slice(0, 16), r.id);
-    itemCount++;
-  }
-  const words = Math.ceil(NODES / 32);
-  const seen = new Map<number, Uint32Array>();
-  let unmatched = 0;
-  const fd = openSync(join(dir, 'observations.bin'), 'r');
-  const chunk = Buffer.alloc(REC * 65_536);
-  for (;;) {
-    const n = readSync(fd, chunk, 0, chunk.length, null);
-    if (n <= 0) break;
-    for (let o = 0; o + REC <= n; o += REC) {
-      const node = chunk.readUInt32LE(o + 8);
-      const item = itemOf.get(chunk.toString('hex', o + 16, o + 24));
-      if (item === undefined) {
-        unmatched++;
-        continue;
+  // ---- the check against the truth (soak-check.ts), the observations read back from their file.
+  const t = await checkTruth({
+    truthPath: join(dir, 'truth.jsonl'),
+    nodes: NODES,
+    modes,
+    tEnd,
+    marginMs: MARGIN_MS,
+    observations: async (add) => {
+      const fd = openSync(join(dir, 'observations.bin'), 'r');
+      const chunk = Buffer.alloc(REC * 65_536);
+      for (;;) {
+        const n = readSync(fd, chunk, 0, chunk.length, null);
+        if (n <= 0) break;
+        for (let o = 0; o + REC <= n; o += REC) add(chunk.readUInt32LE(o + 8), chunk.toString('hex', o + 16, o + 24));
       }
-      let bits = seen.get(item);
-      if (!bits) seen.set(item, (bits = new Uint32Array(words)));
-      bits[node >>> 5]! |= 1 << (node & 31);
-    }
-  }
-  closeSync(fd);
-  let expected = 0;
-  let inFlightAtClose = 0;
-  let toFaultClosed = 0;
-  let unknownConnection = 0;
-  let toNeverReads = 0;
-  let afterEnd = 0;
-  let announces = 0;
-  let missing = 0;
-  const missingByMode: Record<string, number> = {};
-  for await (const line of lines()) {
-    if (!line.startsWith('{"e":"announce"')) continue;
-    const r = JSON.parse(line);
-    announces++;
-    if (r.t > tEnd - MARGIN_MS) {
-      afterEnd++;
-      continue;
-    }
-    const list = conns.get(`${r.node}|${r.observer}`);
-    // The connection it went to: the last one ready by then (our ready event can trail the node's
-    // first announcement by the port message's latency, hence the second's slack).
-    let conn: Conn | undefined;
-    if (list) for (const c of list) if (c.readyAt <= r.t + 1_000) conn = c;
-    if (modes[r.node] === 'never-reads') {
-      // A node that never reads: at our send bound we stop reading it (Core's fPauseSend), so
-      // what it announces after that waits in its socket until the stall closes it. Apart.
-      toNeverReads++;
-      continue;
-    }
-    if (conn === undefined) unknownConnection++;
-    else if (FAULT_CLOSES.has(conn.reason)) {
-      // We closed it for misbehaving: what it sent after the fault (or queued behind a flood we
-      // stopped reading) never reached the ring. Not recorded, so not lost; counted apart.
-      toFaultClosed++;
-      continue;
-    } else if (conn.goneAt >= r.t - MARGIN_MS && conn.goneAt <= r.t + MARGIN_MS) {
-      // Closed by the node (churn) or by the stop around the announcement: bytes in flight.
-      inFlightAtClose++;
-      continue;
-    }
-    expected++;
-    const bits = seen.get(r.item);
-    if (!bits || (bits[r.node >>> 5]! & (1 << (r.node & 31))) === 0) {
-      missing++;
-      const m = modes[r.node] ?? 'honest';
-      missingByMode[m] = (missingByMode[m] ?? 0) + 1;
-    }
-  }
+      closeSync(fd);
+    },
+    connection: (node, observer, at) => connectionAt(conns.get(`${node}|${observer}`), at),
+  });
+  const missing = t.missing;
 
   const rss = growth(samples, 'rss');
   const heap = growth(samples, 'heap');
@@ -411,11 +310,11 @@ async function main(): Promise<number> {
     loadAverage: loads.length ? { min: Math.min(...loads), max: Math.max(...loads), mean: Math.round((loads.reduce((a, b) => a + b, 0) / loads.length) * 100) / 100 } : null,
     nodes: NODES,
     shards: SHARDS,
-    items: itemCount,
+    items: t.items,
     observations: obs.count,
-    unmatchedObservations: unmatched,
+    unmatchedObservations: t.unmatched,
     observationsFromUnknownAddresses: unknownAddress,
-    truth: { announces, expected, observed: expected - missing, missing, missingByMode, inFlightAtClose, toFaultClosed, toNeverReads, unknownConnection, afterEnd },
+    truth: { announces: t.announces, expected: t.expected, observed: t.observed, missing, missingByMode: t.missingByMode, inFlightAtClose: t.inFlightAtClose, toFaultClosed: t.toFaultClosed, toNeverReads: t.toNeverReads, unknownConnection: t.unknownConnection, afterEnd: t.afterEnd },
     ringDrops,
     consumerDrops: finalStats.consumerDrops,
     memory: {

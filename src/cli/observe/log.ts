@@ -1,7 +1,8 @@
 /**
  * DIR/log/observe-<runid>-NNNN.log for `invscope observe`: one line per event, ISO time, level,
- * message; a new file every rotation period (`rotate()`, on the parts' --rotate period). Never
- * throws (a failed write is counted and reported in run.json). Main thread; cold.
+ * message; a new file every rotation period (`rotate()`, by a timer armed with the store's own
+ * rotation timer in run.ts, so that log NNNN covers part NNNN). Never throws (a failed write is
+ * counted and reported in run.json). Main thread; cold.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';

@@ -91,6 +91,10 @@ export async function runObserve(s: ObserveSettings, argv: string[]): Promise<nu
   });
   if (store === null) return 1;
   const log = new ObserveLog(join(s.out, 'log'), runId, s.logLevel);
+  // The log turns with the parts: this timer is armed in the same turn as the store's (at the end
+  // of Store.open), with the same period, so log N covers part N. Each is re-armed from when it
+  // ran: they part only by the event loop's lateness at each tick (bench/README.md "Soak of observe").
+  const logRotor = setInterval(() => log.rotate(), s.rotateMs);
   const clock = await ClockWatch.start();
   const settings = recordedSettings(s);
   const runInfo = startRunInfo(s, argv, settings, { started, runId, clockSync: clock.record });
@@ -98,7 +102,9 @@ export async function runObserve(s: ObserveSettings, argv: string[]): Promise<nu
     writeRunJson(s.out, runInfo);
   } catch (e) {
     say(`invscope observe: cannot write ${join(s.out, 'run.json')}: ${(e as Error).message}`);
+    clearInterval(logRotor);
     await store.close();
+    log.close();
     return 1;
   }
   log.write('info', `invscope ${VERSION} observe: ${JSON.stringify(settings)}`);
@@ -120,14 +126,14 @@ export async function runObserve(s: ObserveSettings, argv: string[]): Promise<nu
     say(`invscope observe: cannot start the pool: ${(e as Error).message}`);
     log.write('error', `cannot start the pool: ${(e as Error).message}`);
     control.unlisten();
+    clearInterval(logRotor);
     await store.close();
     log.close();
     return 1;
   }
   const consuming = consume(pool, store, items, sessions, status);
   const ticker = setInterval(() => status.tick(), 1000);
-  // The log follows the parts' period; run.json is rewritten with each clock sample.
-  const logRotor = setInterval(() => log.rotate(), s.rotateMs);
+  // run.json is rewritten with each clock sample.
   clock.watch(log, () => {
     try {
       writeRunJson(s.out, runInfo);
