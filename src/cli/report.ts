@@ -39,7 +39,9 @@ options:
                    from block announcements both heard from the same peers) before taking the
                    network-wide first-seen
   --memory-limit SIZE  DuckDB's memory cap, e.g. 4GB [${DEFAULT_MEMORY_LIMIT}]
-  --temp-dir DIR   where DuckDB spills above the cap [a private directory in the OS temp dir, removed at the end]
+  --temp-dir DIR   where DuckDB spills above the cap; created if missing (then removed at the end),
+                   must be a writable directory (else ERR_REPORT_ENGINE)
+                   [a private directory in the OS temp dir, removed at the end]
   --threads N      DuckDB worker threads [2]
   --cache DIR      keep each hour's aggregates here, so the next report over the same parts
                    reads them instead of the rows (a new hour is computed, the rest reused)

@@ -81,7 +81,7 @@ function runFacts(run: LoadedRun): Record<string, string>[] {
     const cmd = Array.isArray(r.command) ? r.command.join(' ') : typeof r.command === 'string' ? r.command : '-';
     return {
       vantage: v.vantage,
-      directory: v.dir,
+      directories: v.dirs.join(', '),
       network: typeof r.network === 'string' ? r.network : JSON.stringify(r.network ?? '-'),
       started: t(r.started),
       stopped: t(r.stopped),

@@ -74,7 +74,10 @@ export const ANNOUNCING_KINDS = OBSERVATION_KINDS;
 export interface VantageDir {
   /** The vantage name rows are tagged with: run.json's `vantage`, else the DIR's basename (made unique). */
   vantage: string;
+  /** The first DIR holding it: where the report is written unless --out says otherwise. */
   dir: string;
+  /** Every DIR holding it, in argument order: several for one vantage of a restarted or split run. */
+  dirs: string[];
   /** run.json parsed, or null when absent. */
   run: Record<string, unknown> | null;
   /** Part files per table (absolute paths, sorted). */
@@ -192,9 +195,10 @@ function addHiveVantage(out: VantageDir[], name: string, dir: string, run: Recor
   const ownRun = run !== null && run.vantage === name ? run : null;
   const seen = out.find((v) => v.vantage === name);
   if (seen === undefined) {
-    out.push({ vantage: name, dir, run: ownRun, parts: mine, skipped: [], truth });
+    out.push({ vantage: name, dir, dirs: [dir], run: ownRun, parts: mine, skipped: [], truth });
     return;
   }
+  if (!seen.dirs.includes(dir)) seen.dirs.push(dir);
   for (const t of TABLES) seen.parts[t] = [...seen.parts[t], ...mine[t]].sort();
   seen.run = mergeRuns(seen.run, ownRun);
   seen.truth ??= truth;
@@ -231,7 +235,7 @@ export function scanDirs(dirs: string[], truthFile?: string): VantageDir[] {
     let vantage = named;
     for (let i = 2; used.has(vantage) || out.some((v) => v.vantage === vantage); i++) vantage = `${named}-${i}`;
     used.add(vantage);
-    out.push({ vantage, dir, run, parts, skipped: [], truth });
+    out.push({ vantage, dir, dirs: [dir], run, parts, skipped: [], truth });
   }
   return out;
 }
@@ -441,7 +445,7 @@ export async function loadRuns(dirs: string[], options: LoadOptions = {}): Promi
   } catch (e) {
     close();
     if (e instanceof ReportError) throw e;
-    throw engineError(e, `reading ${vantages.map((v) => v.dir).join(', ')} failed`);
+    throw engineError(e, `reading ${[...new Set(vantages.flatMap((v) => v.dirs))].join(', ')} failed`);
   }
   return { db, conn, vantages, warnings, aggregates, phases, close };
 }
@@ -451,8 +455,8 @@ async function checkVantages(conn: DuckDBConnection, vantages: VantageDir[], opt
   for (const v of vantages) {
     for (const t of TABLES) await checkParts(conn, v, t, options.skipCorrupt === true);
     for (const s of v.skipped) warnings.push(`skipped unreadable part ${s.file}: ${s.error}`);
-    if (v.parts.observations.length === 0) throw new ReportError('ERR_REPORT_NO_PARTS', `${v.dir}: every observation part was unreadable`);
-    for (const t of TABLES) if (t !== 'observations' && v.parts[t].length === 0) warnings.push(`${v.dir}: no ${t} parts; its figures are empty for vantage ${v.vantage}`);
+    if (v.parts.observations.length === 0) throw new ReportError('ERR_REPORT_NO_PARTS', `${v.dirs.join(', ')}: every observation part was unreadable`);
+    for (const t of TABLES) if (t !== 'observations' && v.parts[t].length === 0) warnings.push(`${v.dirs.join(', ')}: no ${t} parts; its figures are empty for vantage ${v.vantage}`);
   }
 }
 

@@ -38,6 +38,7 @@ export interface KindTimes {
 export interface VantageSummary {
   /** The vantage name, or 'all' for the pooled row. */
   vantage: string;
+  /** Its DIRs (several for a restarted or split run); for 'all', every DIR once. */
   dirs: string[];
   /**
    * Seconds from run.json's started to stopped; for 'all', from the earliest start to the latest
@@ -196,7 +197,7 @@ function fill(s: VantageSummary, key: string, r: SummaryRows): void {
 }
 
 function vantageSummary(v: VantageDir, r: SummaryRows): VantageSummary {
-  const s = emptyVantage(v.vantage, [v.dir]);
+  const s = emptyVantage(v.vantage, v.dirs);
   fill(s, v.vantage, r);
   const started = v.run?.started;
   const stopped = v.run?.stopped;
@@ -246,7 +247,7 @@ export async function summarize(run: LoadedRun): Promise<Summary> {
   const warnings = [...run.warnings];
   const r = await summaryRows(conn);
   const per = vantages.map((v) => vantageSummary(v, r));
-  const all = emptyVantage('all', vantages.map((v) => v.dir));
+  const all = emptyVantage('all', [...new Set(vantages.flatMap((v) => v.dirs))]);
   fill(all, ALL, r);
   const starts = vantages.map((v) => v.run?.started).filter((x): x is number => typeof x === 'number');
   const stops = vantages.map((v) => v.run?.stopped).filter((x): x is number => typeof x === 'number');
@@ -314,7 +315,7 @@ export function summaryTable(s: Summary): { header: string[]; rows: string[][]; 
   return { header: ['', ...cols.map((c) => c.vantage)], rows: lines.map(([label, f]) => [label, ...cols.map(f)]), notes };
 }
 
-/** The summary as an aligned text table, then the faults and disconnects per column. */
+/** The summary as an aligned text table, then the faults and disconnects per column and the DIRs of a merged vantage. */
 export function formatSummary(s: Summary, acc: readonly Accuracy[] | null = null): string {
   const { header, rows: body, notes } = summaryTable(s);
   const table = [header, ...body];
@@ -322,6 +323,7 @@ export function formatSummary(s: Summary, acc: readonly Accuracy[] | null = null
   const out = table.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd());
   out.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
   out.push(...notes);
+  for (const v of s.vantages) if (v.dirs.length > 1) out.push(`${v.vantage}: one vantage from ${v.dirs.length} directories: ${v.dirs.join(', ')}`);
   return out.join('\n') + '\n' + (acc === null ? '' : `accuracy against the ground truth:\n${formatAccuracy(acc)}`);
 }
 

@@ -15,6 +15,7 @@ function vantage(hours: number[]): VantageDir {
   return {
     vantage: 'v',
     dir: '/d',
+    dirs: ['/d'],
     run: null,
     parts: { observations: hours.map((h) => part('observations', h)), items: hours.map((h) => part('items', h)), peers: [], timeline: [] },
     skipped: [],

@@ -2,7 +2,8 @@
  * One vantage observed by two runs: `invscope observe --vantage lab` against a simulated network,
  * stopped, then run again into a second directory with the same --vantage. `invscope report A B`
  * treats them as ONE vantage (load.ts mergeRuns): one name, a window from the first run's start
- * to the second run's stop, session ids made distinct per run, observations the sum of both runs'.
+ * to the second run's stop, session ids made distinct per run, observations the sum of both runs',
+ * and both directories named (JSON `dirs`, the text summary, report.html's run facts).
  * Test, child processes over loopback only.
  */
 import { test } from 'uvu';
@@ -78,6 +79,8 @@ test('report A B: one vantage, from the first start to the last stop, with both 
   const v = j.summary.vantages[0];
   assert.is(v.observations, a!.observations + b!.observations);
   assert.is(j.summary.all.observations, a!.observations + b!.observations);
+  assert.equal(v.dirs, runs, 'the merged vantage names both directories, in argument order');
+  assert.equal(j.summary.all.dirs, runs);
   // The run lasts from the first run's start to the second's stop (the gap included).
   assert.is(v.duration_s, Math.round(b!.run.stopped - a!.run.started) / 1000);
   // The timed window ends the settling time before the last stop request, and begins after the
@@ -90,11 +93,24 @@ test('report A B: one vantage, from the first start to the last stop, with both 
   assert.ok(to > b!.run.started, 'the window reaches into the second run');
 });
 
+test('report A B in text and HTML: the merged vantage\'s two directories are named in the summary and the run facts', async () => {
+  await observed;
+  const out = join(root, 'out');
+  const r = await cli(['report', ...runs, '--out', out, '--no-cache', '--quiet']);
+  assert.is(r.code, 0, r.err);
+  assert.ok(r.out.split('\n').includes(`lab: one vantage from 2 directories: ${runs.join(', ')}`), r.out);
+  const html = readFileSync(join(out, 'report.html'), 'utf8');
+  assert.ok(html.includes('<th>directories</th>'), 'the run facts have a directories column');
+  assert.ok(html.includes(`<td>${runs.join(', ')}</td>`), 'the run facts name both directories');
+});
+
 test('the merged vantage\'s sessions are distinct per run: as many as both runs\' sessions together', async () => {
   const [a, b] = await observed;
   const loaded = await loadRuns(runs, { cacheDir: join(root, 'cache') });
   try {
     assert.equal(loaded.vantages.map((v) => v.vantage), ['lab']);
+    assert.equal(loaded.vantages[0]!.dirs, runs);
+    assert.is(loaded.vantages[0]!.dir, runs[0], 'the first directory stays the primary one');
     const [p] = await rows(loaded.conn, `SELECT count(DISTINCT peer)::INTEGER AS sessions, count(*)::INTEGER AS n FROM peers`);
     assert.is(p!['sessions'], a!.peers.length + b!.peers.length);
     assert.is(p!['n'], a!.peers.length + b!.peers.length);
