@@ -10,6 +10,10 @@ import { checkTruth, connectionAt, growth, type Conn, type Sample } from '../../
 const SCRIPT = join(ROOT, 'dist', 'bench', 'soak-observe.js');
 const MiB = 1048576;
 
+/** Every test's files, removed whatever the outcome. */
+const root = mkdtempSync(join(tmpdir(), 'invscope-soak-check-'));
+test.after(() => rmSync(root, { recursive: true, force: true }));
+
 test('the soak of observe in its short mode: exit 0, every part, row, announcement and log accounted for', () => {
   const r = spawnSync(
     process.execPath,
@@ -59,7 +63,7 @@ test('the memory criterion: flat or noisy RSS is bounded, a steady climb in the 
 });
 
 test('the truth check: an announcement not observed is missing; near a close, after the end or to a fault-closed connection it is apart', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'invscope-soak-check-'));
+  const dir = mkdtempSync(join(root, 't-'));
   const hash = (c: string): string => c.repeat(64);
   const truth = [
     { e: 'item', id: 0, kind: 'tx', hash: hash('a'), wtxid: hash('b'), origin: 0, t: 0, size: 100 },
@@ -91,7 +95,6 @@ test('the truth check: an announcement not observed is missing; near a close, af
     { items: 2, announces: 5, expected: 2, observed: 1, missing: 1, afterEnd: 1, inFlightAtClose: 1, toFaultClosed: 1 },
   );
   assert.equal(v.missingByMode, { honest: 1 });
-  rmSync(dir, { recursive: true, force: true });
 });
 
 test.run();

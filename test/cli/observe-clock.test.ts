@@ -28,8 +28,10 @@ printf 'Reference ID    : 7F000001 (stand-in)\\nSystem time     : 0.%03d000000 s
   chmodSync(join(dir, 'chronyc'), 0o755);
 }
 
+const dir = mkdtempSync(join(tmpdir(), 'invscope-observe-clock-'));
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+
 test('observe with a 200 ms clock period: several samples in run.json, each a new probe, the timeline and the log following them', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'invscope-observe-clock-'));
   const tools = join(dir, 'bin');
   mkdirSync(tools);
   fakeChronyc(tools);
@@ -66,7 +68,6 @@ test('observe with a 200 ms clock period: several samples in run.json, each a ne
   const logs = readdirSync(join(out, 'log')).map((f) => readFileSync(join(out, 'log', f), 'utf8')).join('');
   const logged = [...logs.matchAll(/INFO  clock: chrony synced offset (\d+(?:\.\d+)?) ms error 2 ms/g)].map((m) => Math.round(Number(m[1])));
   assert.equal(logged, samples.slice(1).map((_, i) => i + 2), 'every sample after the start logged');
-  rmSync(dir, { recursive: true, force: true });
 });
 
 test.run();

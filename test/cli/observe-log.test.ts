@@ -7,8 +7,12 @@ import { join } from 'node:path';
 import { ObserveLog } from '../../src/cli/observe/log.js';
 import { BIN, startSimulate } from './children.js';
 
+/** Every test's files, removed whatever the outcome. */
+const root = mkdtempSync(join(tmpdir(), 'invscope-log-'));
+test.after(() => rmSync(root, { recursive: true, force: true }));
+
 test('ObserveLog: each rotation closes the period\'s file and opens the next number; levels below the minimum are not written', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'invscope-log-'));
+  const dir = mkdtempSync(join(root, 't-'));
   const log = new ObserveLog(join(dir, 'log'), 'RUN', 'info');
   log.write('info', 'zero');
   log.write('debug', 'not written');
@@ -22,11 +26,10 @@ test('ObserveLog: each rotation closes the period\'s file and opens the next num
   assert.match(readFileSync(join(dir, 'log', files[1]!), 'utf8'), /^\S+Z WARN {2}one\n$/);
   assert.is(readFileSync(join(dir, 'log', files[2]!), 'utf8'), '');
   assert.is(log.failures, 0);
-  rmSync(dir, { recursive: true, force: true });
 });
 
 test('observe: the log turns with the parts: log NNNN for every part NNNN, in order, the last one ending with the stop', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'invscope-log-'));
+  const dir = mkdtempSync(join(root, 't-'));
   const sim = await startSimulate(dir, 20, 5, '127.11.0.0');
   const exited = new Promise<void>((r) => sim.on('exit', () => r()));
   const r = spawnSync(process.execPath, [BIN, 'observe', '--network', 'regtest', '--peers', join(dir, 'nodes.txt'), '--out', join(dir, 'run'), '--duration', '3.5', '--rotate', '1s', '--shards', '1', '--quiet', '--log-level', 'debug'], { encoding: 'utf8', timeout: 60_000 });
@@ -52,7 +55,6 @@ test('observe: the log turns with the parts: log NNNN for every part NNNN, in or
     }
   }
   assert.match(readFileSync(join(dir, 'run', 'log', logs[logs.length - 1]!), 'utf8'), /INFO {2}stopped \(duration\): .*\n$/);
-  rmSync(dir, { recursive: true, force: true });
 });
 
 test.run();
