@@ -18,7 +18,7 @@ import { simFixture } from '../report/make-fixture.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const FIGURES = ['delay-cdf', 'propagation', 'peers', 'inv-rate', 'lateness', 'worst-peers', 'user-agents', 'accuracy-error', 'accuracy-curve'];
+const FIGURES = ['delay-cdf', 'propagation', 'peers', 'inv-rate', 'lateness', 'worst-peers', 'user-agents', 'network-propagation', 'network-delay-cdf', 'accuracy-error', 'accuracy-curve'];
 
 const root = mkdtempSync(join(tmpdir(), 'invscope-browser-'));
 let context: BrowserContext | null = null;
