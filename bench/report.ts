@@ -6,13 +6,14 @@
  * to print figures when the report's counts differ from what was generated. Bench process, cold path.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { GenResult } from './reportgen.js';
 import { buildTree, extendTree } from './reporttree.js';
+import { procStatus } from './proc.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const CLI = join(here, '..', 'src', 'cli', 'main.js');
@@ -61,16 +62,6 @@ function treeBytes(dir: string): number {
   return n;
 }
 
-/** VmHWM of a live process in bytes (0 once it is gone). */
-function vmHwm(pid: number): number {
-  try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
-
 /** Runs `invscope report DIR --json --no-html` with a private TMPDIR, polling its memory and spill. */
 function runReport(dir: string, cache: string): Promise<Run> {
   const spill = mkdtempSync(join(tmpdir(), 'invscope-benchrep-spill-'));
@@ -85,7 +76,7 @@ function runReport(dir: string, cache: string): Promise<Run> {
   let peakRss = 0;
   let peakSpill = 0;
   const poll = setInterval(() => {
-    peakRss = Math.max(peakRss, vmHwm(child.pid!));
+    peakRss = Math.max(peakRss, procStatus(child.pid!, ['VmHWM'])?.VmHWM || 0);
     peakSpill = Math.max(peakSpill, treeBytes(spill));
   }, 250);
   return new Promise((resolve) => {

@@ -15,12 +15,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { spawnSimulate } from './sim-child.js';
+import { procStatus } from './proc.js';
 import { MiB, growth, checkTruth, connectionAt, type Conn, type Sample, type TruthVerdict } from './soak-check.js';
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'main.js');
@@ -86,21 +87,17 @@ const out = (s: string): void => void process.stdout.write(s + '\n');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const simHours = (ms: number): number => Math.round(((ms * TIME_SCALE) / 3_600_000) * 100) / 100;
 
-/** VmRSS (bytes) and Threads of a process, its open fds; null once it is gone. */
+/** VmRSS (bytes) and Threads of a process, its open fds (-1 if unreadable); null once it is gone. */
 function procStats(pid: number): { rss: number; threads: number; fds: number } | null {
+  const st = procStatus(pid, ['VmRSS', 'Threads']);
+  if (st === null) return null;
+  let fds = -1;
   try {
-    const st = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = (k: string): number => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(st)?.[1] ?? NaN);
-    let fds = -1;
-    try {
-      fds = readdirSync(`/proc/${pid}/fd`).length;
-    } catch {
-      /* not ours to read */
-    }
-    return { rss: kb('VmRSS') * 1024, threads: kb('Threads'), fds };
+    fds = readdirSync(`/proc/${pid}/fd`).length;
   } catch {
-    return null;
+    /* not ours to read */
   }
+  return { rss: st.VmRSS, threads: st.Threads, fds };
 }
 
 // -------------------------------------------------------------------------------------------------
@@ -153,16 +150,7 @@ async function waitForLine(o: Observe, event: string, ms: number): Promise<any> 
 /** Files under `dir`, recursively, relative to it. */
 function filesUnder(dir: string): string[] {
   if (!existsSync(dir)) return [];
-  const found: string[] = [];
-  const walk = (d: string): void => {
-    for (const f of readdirSync(d)) {
-      const p = join(d, f);
-      if (statSync(p).isDirectory()) walk(p);
-      else found.push(relative(dir, p));
-    }
-  };
-  walk(dir);
-  return found.sort();
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => statSync(join(dir, f)).isFile()).sort();
 }
 
 interface PartsCheck {

@@ -90,6 +90,11 @@ export interface VantageDir {
   truth: string | null;
 }
 
+/** Every DIR of the vantages, once each, in order. */
+export function allDirs(vantages: readonly VantageDir[]): string[] {
+  return [...new Set(vantages.flatMap((v) => v.dirs))];
+}
+
 export interface LoadOptions extends EngineOptions {
   /** Only rows from this time on (epoch ms; observations by receive time, items by first-seen, timeline by time). */
   fromMs?: number | undefined;
@@ -445,7 +450,7 @@ export async function loadRuns(dirs: string[], options: LoadOptions = {}): Promi
   } catch (e) {
     close();
     if (e instanceof ReportError) throw e;
-    throw engineError(e, `reading ${[...new Set(vantages.flatMap((v) => v.dirs))].join(', ')} failed`);
+    throw engineError(e, `reading ${allDirs(vantages).join(', ')} failed`);
   }
   return { db, conn, vantages, warnings, aggregates, phases, close };
 }

@@ -6,7 +6,7 @@
  * Main thread, cold path.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { num, rows, type LoadedRun, type VantageDir } from './load.js';
+import { allDirs, num, rows, type LoadedRun, type VantageDir } from './load.js';
 import { timedSql } from './aggregate.js';
 import { IN_FLIGHT_MARGIN_MS, type Accuracy } from './accuracy.js';
 
@@ -247,7 +247,7 @@ export async function summarize(run: LoadedRun): Promise<Summary> {
   const warnings = [...run.warnings];
   const r = await summaryRows(conn);
   const per = vantages.map((v) => vantageSummary(v, r));
-  const all = emptyVantage('all', [...new Set(vantages.flatMap((v) => v.dirs))]);
+  const all = emptyVantage('all', allDirs(vantages));
   fill(all, ALL, r);
   const starts = vantages.map((v) => v.run?.started).filter((x): x is number => typeof x === 'number');
   const stops = vantages.map((v) => v.run?.stopped).filter((x): x is number => typeof x === 'number');
