@@ -377,6 +377,30 @@ function checkRows(run: any, parts: PartsCheck, stoppedLine: any) {
   return { ...counted, drops, ok };
 }
 
+/** The stop a person makes: Ctrl-C. Observe drains, exports the open part and exits 0; then the simulator goes. */
+async function stop(obs: Observe, sim: { child: ChildProcess; exited: Promise<unknown> }): Promise<{ code: number | null; stoppedLine: any }> {
+  obs.child.kill('SIGINT');
+  const guard = setTimeout(() => obs.child.kill('SIGKILL'), 600_000);
+  const code = await obs.exited;
+  clearTimeout(guard);
+  sim.child.kill('SIGTERM');
+  await sim.exited;
+  return { code, stoppedLine: [...obs.lines].reverse().find((l) => l.event === 'stopped') ?? null };
+}
+
+/** RSS at the start, middle, end and peak, and the second half's growth against the criterion. */
+function memoryOf(samples: readonly Sample[], rss: ReturnType<typeof growth>): Record<string, number | boolean> {
+  return {
+    rssStartMiB: MiB(samples[0]?.rss ?? 0),
+    rssMiddleMiB: MiB(samples[Math.floor(samples.length / 2)]?.rss ?? 0),
+    rssEndMiB: MiB(samples[samples.length - 1]?.rss ?? 0),
+    rssMaxMiB: MiB(Math.max(0, ...samples.map((s) => s.rss))),
+    rssGrowthSecondHalfMiB: rss.mib,
+    rssMeanSecondHalfMiB: rss.meanMib,
+    bounded: rss.bounded,
+  };
+}
+
 async function main(): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'invscope-soak-observe-'));
   const runDir = join(dir, 'run');
@@ -394,14 +418,7 @@ async function main(): Promise<number> {
   out(`soak-observe: ${NODES} simulated nodes (${values.misbehaving} misbehaving, churn ${values.churn}/node/model-hour, ${values['tx-rate']} model tx/s, time scale ${TIME_SCALE}) in pid ${sim.child.pid}; observe pid ${startedLine.pid}, ${values.shards} shards, a part every ${ROTATE_MS / 1000} s; ${Math.round(RUN_MS / 600) / 100} min = ${simHours(RUN_MS)} simulated hours; dir ${dir}`);
   const { samples, rows, fdsMax, threadsMax } = await sample(obs, sim, started);
   const diedEarly = obs.child.exitCode !== null;
-  // The stop a person makes: Ctrl-C. Observe drains, exports the open part and exits 0.
-  obs.child.kill('SIGINT');
-  const guard = setTimeout(() => obs.child.kill('SIGKILL'), 600_000);
-  const code = await obs.exited;
-  clearTimeout(guard);
-  sim.child.kill('SIGTERM');
-  await sim.exited;
-  const stoppedLine = [...obs.lines].reverse().find((l) => l.event === 'stopped') ?? null;
+  const { code, stoppedLine } = await stop(obs, sim);
   if (code !== 0 || !existsSync(join(runDir, 'run.json'))) {
     out(`SOAK FAILED: observe exited with ${code}${diedEarly ? ' before the end' : ''}: ${obs.stderr()}`);
     return 1;
@@ -416,7 +433,6 @@ async function main(): Promise<number> {
   const rowsCheck = checkRows(run, parts, stoppedLine);
   const rowsOk = rowsCheck.ok;
   const rss = growth(samples, 'rss', GROWTH_MIB);
-  const mid = samples[Math.floor(samples.length / 2)];
   const loads = rows.map((r) => r.load1);
   const ok = !diedEarly && rss.bounded && parts.ok && rowsOk && truth.missing === 0 && truth.expected > 0 && logs.ok;
   const summary = {
@@ -431,17 +447,7 @@ async function main(): Promise<number> {
     misbehaving: Number(values.misbehaving),
     node: process.version,
     loadAverage: loads.length ? { min: Math.min(...loads), max: Math.max(...loads), mean: Math.round((loads.reduce((a, b) => a + b, 0) / loads.length) * 100) / 100 } : null,
-    memory: {
-      rssStartMiB: MiB(samples[0]?.rss ?? 0),
-      rssMiddleMiB: MiB(mid?.rss ?? 0),
-      rssEndMiB: MiB(samples[samples.length - 1]?.rss ?? 0),
-      rssMaxMiB: MiB(Math.max(0, ...samples.map((s) => s.rss))),
-      rssGrowthSecondHalfMiB: rss.mib,
-      rssMeanSecondHalfMiB: rss.meanMib,
-      bounded: rss.bounded,
-      fdsMax,
-      threadsMax,
-    },
+    memory: { ...memoryOf(samples, rss), fdsMax, threadsMax },
     stop: { exit: code, seconds: Math.round((run.stopped - run.stopRequested) / 100) / 10, reason: run.stopReason },
     parts,
     rows: rowsCheck,
