@@ -7,6 +7,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { CloseReason } from '../src/peer/faults.js';
 
 export const MiB = (b: number): number => Math.round((b / 1048576) * 10) / 10;
 
@@ -49,10 +50,11 @@ export function growth(samples: Sample[], key: 'rss' | 'heap', limitMiB: number)
 // -------------------------------------------------------------------------------------------------
 // The truth check
 
-/** Close reasons for which we closed the peer (src/peer CloseReason, src/pool/shard/guard.ts). */
-export const FAULT_CLOSES = new Set([
-  'bad-magic', 'bad-command', 'oversize', 'inv-flood', 'send-stalled', 'handshake-timeout', 'no-version',
-  'handshake-out-of-order', 'malformed-handshake', 'ping-timeout', 'idle-timeout',
+/** Close reasons for which we closed the peer (src/peer CloseReason; inv-flood: src/pool/shard/guard.ts). */
+const R = CloseReason;
+export const FAULT_CLOSES = new Set<string>([
+  R.BAD_MAGIC, R.BAD_COMMAND, R.OVERSIZE, R.INV_FLOOD, R.SEND_STALLED, R.HANDSHAKE_TIMEOUT, R.NO_VERSION,
+  R.HANDSHAKE_OUT_OF_ORDER, R.MALFORMED_HANDSHAKE, R.PING_TIMEOUT, R.IDLE_TIMEOUT,
 ]);
 
 /** One of our connections to a simulated node: when it became ready, when and why it ended. */
