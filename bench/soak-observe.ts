@@ -22,6 +22,7 @@ import { parseArgs } from 'node:util';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { spawnSimulate } from './sim-child.js';
 import { procStatus } from './proc.js';
+import { filesUnder } from '../src/store/dirs.js';
 import { MiB, growth, checkTruth, connectionAt, type Conn, type Sample, type TruthVerdict } from './soak-check.js';
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'main.js');
@@ -147,11 +148,8 @@ async function waitForLine(o: Observe, event: string, ms: number): Promise<any> 
 // -------------------------------------------------------------------------------------------------
 // The checks of the run directory
 
-/** Files under `dir`, recursively, relative to it. */
-function filesUnder(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => statSync(join(dir, f)).isFile()).sort();
-}
+/** Files under `dir`, recursively, relative to it (none when it is missing). */
+const filesIn = (dir: string): string[] => (existsSync(dir) ? filesUnder(dir) : []);
 
 interface PartsCheck {
   expected: number;
@@ -170,7 +168,7 @@ async function checkParts(c: DuckDBConnection, runDir: string, run: any, expecte
   const tables: PartsCheck['tables'] = {};
   const unreadable: string[] = [];
   for (const t of TABLES) {
-    const files = filesUnder(join(runDir, t));
+    const files = filesIn(join(runDir, t));
     const x = { files: files.length, rows: 0, badPaths: [] as string[], partsWithoutFile: [] as string[], unknownParts: [] as string[] };
     const seen = new Set<string>();
     for (const f of files) {

@@ -1,11 +1,16 @@
 /**
  * Directory creation that always ends: node:fs's recursive mkdir loops forever on procfs
  * (`mkdirSync('/proc/foo', { recursive: true })` spins at 100 % CPU in Node 20), so paths are
- * created one component at a time, each failure an error with the OS code and the path.
- * Main thread, cold path.
+ * created one component at a time, each failure an error with the OS code and the path; and the
+ * files of a tree. Main thread, cold path.
  */
-import { mkdirSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { mkdirSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+
+/** Files under `dir`, recursively, as sorted paths relative to it. */
+export function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => statSync(join(dir, f)).isFile()).sort();
+}
 
 /** Creates `path` and its missing parents; throws the first OS error (EACCES, ENOTDIR, ENOENT...). */
 export function makeDirs(path: string): void {

@@ -5,10 +5,10 @@
  * so a reader never sees a half-written file under its final name. Runs on DuckDB's threads
  * (awaited from the main thread), cold path.
  */
-import { readdirSync, renameSync, rmSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { makeDirs } from './dirs.js';
+import { filesUnder, makeDirs } from './dirs.js';
 import { TABLES, sqlString, exportSelect, kvMetadataSql, type ExportContext, type TableName } from './schema.js';
 import { StoreError } from './errors.js';
 
@@ -23,20 +23,6 @@ export const partNumber = (i: number): string => String(i).padStart(4, '0');
 
 /** The exported name of part `index` of a run: part-<runid>-NNNN. */
 export const exportedPartName = (runId: string, index: number): string => `part-${runId}-${partNumber(index)}`;
-
-/** Files under `dir`, recursively, as paths relative to it. */
-function filesUnder(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string): void => {
-    for (const f of readdirSync(d)) {
-      const p = join(d, f);
-      if (statSync(p).isDirectory()) walk(p);
-      else out.push(relative(dir, p));
-    }
-  };
-  walk(dir);
-  return out.sort();
-}
 
 /**
  * Writes every table of `alias` (an attached part) into DIR's partitions; returns the rows per table.
