@@ -18,6 +18,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { generate } from './reportgen.js';
+import { sqlString } from '../src/store/schema.js';
 
 export interface HashSizeOptions {
   /** Working directory (created files: gen/, hex.parquet, blob.parquet). */
@@ -57,8 +58,6 @@ export interface HashSizeResult {
 
 /** Why the two files are not the same generated rows, or null when they are. */
 export type Refusal = string | null;
-
-const sqlString = (s: string): string => `'${s.replaceAll("'", "''")}'`;
 
 async function withDuck<T>(threads: number, memoryLimit: string, f: (c: DuckDBConnection) => Promise<T>): Promise<T> {
   const db = await DuckDBInstance.create(':memory:', { threads: String(threads), memory_limit: memoryLimit, autoinstall_known_extensions: 'false' });
