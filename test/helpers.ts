@@ -73,6 +73,16 @@ export function duplexPair(): [Duplex, Duplex] {
 }
 
 /** Resolves after `ms` milliseconds. */
+/**
+ * numpy's default ('linear') quantile of ascending values, written here independently of
+ * DuckDB's quantile_cont: linear interpolation at rank h = (n - 1) p.
+ */
+export function sortedQuantile(sorted: readonly number[], p: number): number {
+  const h = (sorted.length - 1) * p;
+  const lo = Math.floor(h);
+  return sorted[lo]! + (h - lo) * ((sorted[Math.min(lo + 1, sorted.length - 1)] ?? sorted[lo]!) - sorted[lo]!);
+}
+
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Polls `cond` every 5 ms until it holds or `ms` pass (then rejects naming `what`). */

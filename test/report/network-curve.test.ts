@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { buildReport, medianCiRanks, type ReportResult } from '../../src/report/index.js';
 import { CDF_GRID } from '../../src/report/figures.js';
 import { reportJson } from '../../src/report/json.js';
-import { prng } from '../helpers.js';
+import { prng, sortedQuantile } from '../helpers.js';
 import { itemsFrom, peerRow, timelineFrom, writeRunDir, type Obs, type RunFixture } from './make-fixture.js';
 
 const root = mkdtempSync(join(tmpdir(), 'invscope-ncurve-'));
@@ -75,14 +75,6 @@ function vantage(name: V, items: readonly Item[], seed: number): { fixture: RunF
   return { fixture, heard: obs };
 }
 
-/** quantile_cont: linear interpolation at h = (n - 1) q over sorted values. */
-function quantile(sorted: readonly number[], q: number): number {
-  const h = (sorted.length - 1) * q;
-  const a = sorted[Math.floor(h)]!;
-  const b = sorted[Math.ceil(h)]!;
-  return a + (b - a) * (h - Math.floor(h));
-}
-
 interface Exact {
   items: number;
   /** Per x = 1..100: the sorted times to x % over the items. */
@@ -123,17 +115,17 @@ function check(r: ReportResult, want: Exact, kind: 'tx' | 'block'): void {
   assert.is(c.points.length, 100);
   for (const p of c.points) {
     const s = want.byPct[p.pct - 1]!;
-    close(p.p10Ms, quantile(s, 0.1), `${kind} x=${p.pct} p10`);
-    close(p.p50Ms, quantile(s, 0.5), `${kind} x=${p.pct} p50`);
-    close(p.p90Ms, quantile(s, 0.9), `${kind} x=${p.pct} p90`);
+    close(p.p10Ms, sortedQuantile(s, 0.1), `${kind} x=${p.pct} p10`);
+    close(p.p50Ms, sortedQuantile(s, 0.5), `${kind} x=${p.pct} p50`);
+    close(p.p90Ms, sortedQuantile(s, 0.9), `${kind} x=${p.pct} p90`);
   }
   assert.is(c.announcements, want.delays.length);
   assert.is(c.delayCdf.length, CDF_GRID.length);
-  for (const p of c.delayCdf) close(p.ms, quantile(want.delays, p.p), `${kind} cdf p=${p.p}`);
+  for (const p of c.delayCdf) close(p.ms, sortedQuantile(want.delays, p.p), `${kind} cdf p=${p.p}`);
   // The summary numbers are the curve's medians at 50 / 90 / 99 %.
   const t = r.network!.timeTo[kind];
-  close(t.t50p50Ms, quantile(want.byPct[49]!, 0.5), `${kind} t50`);
-  close(t.t99p50Ms, quantile(want.byPct[98]!, 0.5), `${kind} t99`);
+  close(t.t50p50Ms, sortedQuantile(want.byPct[49]!, 0.5), `${kind} t50`);
+  close(t.t99p50Ms, sortedQuantile(want.byPct[98]!, 0.5), `${kind} t99`);
 }
 
 const items = network();

@@ -6,20 +6,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { reportCommand } from '../../src/cli/report.js';
 import { buildReport, type ReportResult } from '../../src/report/index.js';
-import { ROOT } from '../helpers.js';
+import { ROOT, sortedQuantile } from '../helpers.js';
 import { peerRow, simFixture, writeParts, writeRunDir, type Obs, type RunFixture, type SimFixture } from './make-fixture.js';
 
 const BIN = join(ROOT, 'dist', 'src', 'cli', 'main.js');
 const root = mkdtempSync(join(tmpdir(), 'invscope-report-'));
 test.after(() => rmSync(root, { recursive: true, force: true }));
 
-/** numpy's default ('linear') quantile, written here independently of DuckDB's quantile_cont. */
-function q(values: number[], p: number): number {
-  const s = [...values].sort((a, b) => a - b);
-  const h = (s.length - 1) * p;
-  const lo = Math.floor(h);
-  return s[lo]! + (h - lo) * ((s[Math.min(lo + 1, s.length - 1)] ?? s[lo]!) - s[lo]!);
-}
+/** numpy's default ('linear') quantile (test/helpers.ts). */
+const q = (values: number[], p: number): number => sortedQuantile([...values].sort((a, b) => a - b), p);
 
 const sink = (): { write(s: string): boolean; text: string } => {
   const o = {
